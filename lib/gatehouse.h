@@ -1,0 +1,13 @@
+/* Everything a service program needs from libgatehouse. */
+#ifndef GATEHOUSE_H
+#define GATEHOUSE_H
+
+#include "gh_arena.h"
+#include "gh_app.h"
+#include "gh_config.h"
+#include "gh_db.h"
+#include "gh_json.h"
+#include "gh_log.h"
+#include "gh_req.h"
+
+#endif

@@ -1,0 +1,269 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "gh_config.h"
+#include "gh_db.h"
+#include "gh_log.h"
+#include "gh_req.h"
+
+#define GH_DB_RETRY_AFTER	"5"
+
+static PGconn	*conn;
+static char	*db_password;
+static const char *db_appname = "gatehouse";
+
+/* Reads the settings once, at start, so a bad one stops the worker early. */
+int
+gh_db_setup(const char *application_name)
+{
+	size_t	 len;
+
+	db_appname = application_name;
+	free(db_password);
+	db_password = NULL;
+	if (getenv("GH_DB_PASSWORD_FILE") != NULL &&
+	    (db_password = gh_config_secret("GH_DB_PASSWORD", &len)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+gh_db_close(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+}
+
+static PGconn *
+db_connect(void)
+{
+	const char	*keys[6], *vals[6];
+	int		 n = 0;
+
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	gh_db_close();
+	/* dbname carries the whole conninfo (expand_dbname = 1). */
+	keys[n] = "dbname";
+	vals[n++] = gh_config_str("GH_DB", "dbname=gatehouse");
+	keys[n] = "application_name";
+	vals[n++] = db_appname;
+	keys[n] = "connect_timeout";
+	vals[n++] = gh_config_str("GH_DB_CONNECT_TIMEOUT", "3");
+	if (db_password != NULL) {
+		keys[n] = "password";
+		vals[n++] = db_password;
+	}
+	keys[n] = NULL;
+	vals[n] = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		gh_log_warnx("db_connect", "cannot connect: %s",
+		    conn != NULL ? PQerrorMessage(conn) : "out of memory");
+		gh_db_close();
+		return NULL;
+	}
+	return conn;
+}
+
+/*
+ * SQLSTATE to HTTP status: what the client did wrong, or what is worth
+ * retrying, or the server's own fault.
+ */
+int
+gh_db_status(const char *state)
+{
+	if (state == NULL || strlen(state) != 5)
+		return 500;
+	if (strcmp(state, "23505") == 0 ||	/* unique_violation */
+	    strcmp(state, "23P01") == 0 ||	/* exclusion_violation */
+	    strcmp(state, "40001") == 0 ||	/* serialization_failure */
+	    strcmp(state, "40P01") == 0 ||	/* deadlock_detected */
+	    strcmp(state, "55P03") == 0)	/* lock_not_available */
+		return 409;
+	if (strcmp(state, "23503") == 0 ||	/* foreign_key_violation */
+	    strcmp(state, "23502") == 0 ||	/* not_null_violation */
+	    strcmp(state, "23514") == 0)	/* check_violation */
+		return 422;
+	if (strncmp(state, "22", 2) == 0)	/* data exception */
+		return 400;
+	if (strncmp(state, "08", 2) == 0 ||	/* connection exception */
+	    strncmp(state, "53", 2) == 0 ||	/* insufficient resources */
+	    strncmp(state, "57P", 3) == 0)	/* shutdown, cannot connect */
+		return 503;
+	if (strcmp(state, "57014") == 0)	/* query_canceled (timeout) */
+		return 503;
+	return 500;
+}
+
+static int
+reply_unavailable(struct gh_req *req)
+{
+	gh_header(req, "Retry-After", GH_DB_RETRY_AFTER);
+	return gh_problem(req, 503, "the database is unavailable; "
+	    "try again shortly");
+}
+
+/*
+ * Answers for a failed statement.  The client sees the class of the
+ * failure; the server's message goes to the log only.
+ */
+int
+gh_db_reply_error(struct gh_req *req, PGresult *res)
+{
+	const char	*state;
+	int		 status;
+
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	status = state != NULL ? gh_db_status(state) : 503;
+	gh_log_warnx("db", "request %s: %s %s", req->request_id ?
+	    req->request_id : "-", state != NULL ? state : "-",
+	    res != NULL ? PQresultErrorMessage(res) :
+	    conn != NULL ? PQerrorMessage(conn) : "no connection");
+	switch (status) {
+	case 503:
+		return reply_unavailable(req);
+	case 409:
+		return gh_problem(req, 409, "the change conflicts with the "
+		    "current state (%s)", state);
+	case 422:
+		return gh_problem(req, 422, "the change breaks a rule of the "
+		    "data (%s)", state);
+	case 400:
+		return gh_problem(req, 400, "a value is not valid (%s)",
+		    state);
+	default:
+		return gh_problem(req, 500, "internal error");
+	}
+}
+
+static void
+res_free(void *p)
+{
+	PQclear(p);
+}
+
+static int
+res_ok(PGresult *res)
+{
+	ExecStatusType	 st;
+
+	if (res == NULL)
+		return 0;
+	st = PQresultStatus(res);
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/*
+ * Runs one parameterized statement and returns its result, good or bad;
+ * NULL only when there is no connection.  The result belongs to the
+ * request (cleared when it ends).  A statement that finds the connection
+ * dead outside a transaction is sent once more on a new connection: the
+ * server restarted, and nothing of it ran.
+ */
+PGresult *
+gh_db_exec(struct gh_req *req, const char *sql, int nparams,
+    const char *const *params)
+{
+	PGresult	*res;
+	int		 idle, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (db_connect() == NULL)
+			return NULL;
+		idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
+		res = PQexecParams(conn, sql, nparams, NULL, params, NULL,
+		    NULL, 0);
+		if (res_ok(res) || PQstatus(conn) == CONNECTION_OK || !idle)
+			break;
+		PQclear(res);
+		res = NULL;
+		gh_log_warnx("db", "connection lost; reconnecting");
+		gh_db_close();
+	}
+	if (res != NULL && gh_defer(&req->arena, res_free, res) != 0) {
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Like gh_db_exec, but answers the error itself and returns NULL. */
+PGresult *
+gh_db_query(struct gh_req *req, const char *sql, int nparams,
+    const char *const *params)
+{
+	PGresult	*res;
+
+	res = gh_db_exec(req, sql, nparams, params);
+	if (res == NULL) {
+		reply_unavailable(req);
+		return NULL;
+	}
+	if (!res_ok(res)) {
+		gh_db_reply_error(req, res);
+		return NULL;
+	}
+	return res;
+}
+
+int
+gh_db_begin(struct gh_req *req)
+{
+	return gh_db_query(req, "BEGIN", 0, NULL) == NULL ? -1 : 0;
+}
+
+int
+gh_db_commit(struct gh_req *req)
+{
+	return gh_db_query(req, "COMMIT", 0, NULL) == NULL ? -1 : 0;
+}
+
+void
+gh_db_rollback(struct gh_req *req)
+{
+	(void)req;
+	gh_db_request_end();
+}
+
+/*
+ * No request leaves a transaction open for the next one: whatever a
+ * handler did not commit is rolled back here.
+ */
+void
+gh_db_request_end(void)
+{
+	PGresult	*res;
+
+	if (conn == NULL || PQtransactionStatus(conn) == PQTRANS_IDLE)
+		return;
+	res = PQexec(conn, "ROLLBACK");
+	PQclear(res);
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		gh_db_close();
+}
+
+/* For health checks: 0 when a round trip to the server works. */
+int
+gh_db_ping(void)
+{
+	PGresult	*res;
+	int		 attempt, ok = 0;
+
+	for (attempt = 0; attempt < 2 && !ok; attempt++) {
+		if (db_connect() == NULL)
+			return -1;
+		res = PQexec(conn, "SELECT 1");
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+		PQclear(res);
+		if (!ok && PQstatus(conn) != CONNECTION_OK)
+			gh_db_close();
+		else
+			break;
+	}
+	return ok ? 0 : -1;
+}

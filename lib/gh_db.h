@@ -1,0 +1,27 @@
+/*
+ * One PostgreSQL connection per worker, opened on first use and opened
+ * again when the server went away.  Statements are parameterized only.
+ */
+#ifndef GH_DB_H
+#define GH_DB_H
+
+#include <libpq-fe.h>
+
+struct gh_req;
+
+/* gh_db.c */
+int		 gh_db_setup(const char *application_name);
+void		 gh_db_close(void);
+int		 gh_db_status(const char *sqlstate);
+PGresult	*gh_db_exec(struct gh_req *, const char *sql, int nparams,
+		    const char *const *params);
+PGresult	*gh_db_query(struct gh_req *, const char *sql, int nparams,
+		    const char *const *params);
+int		 gh_db_reply_error(struct gh_req *, PGresult *);
+int		 gh_db_begin(struct gh_req *);
+int		 gh_db_commit(struct gh_req *);
+void		 gh_db_rollback(struct gh_req *);
+void		 gh_db_request_end(void);
+int		 gh_db_ping(void);
+
+#endif
