@@ -1,0 +1,218 @@
+# shellcheck shell=bash
+# Foundation: TLS front, routing, problems, request ids, limits, pools,
+# and a database that goes away and comes back.
+
+t_10_health_and_ping_over_http2() {
+	local svc
+	for svc in $GH_SERVICES; do
+		req GET "/api/v1/$svc/health"
+		expect_status 200
+		[ "$HTTPV" = 2 ] || fail "$svc health over HTTP/$HTTPV, wanted 2"
+		expect_json .database reachable
+		expect_json .service "$svc"
+		req GET "/api/v1/$svc/ping"
+		expect_status 200
+		expect_json .status ok
+		expect_header cache-control no-store
+	done
+}
+
+t_11_http1_also_served() {
+	req GET /api/v1/payment/ping --http1.1
+	expect_status 200
+	[ "$HTTPV" = 1.1 ] || fail "HTTP/$HTTPV, wanted 1.1"
+}
+
+t_12_unknown_paths_are_404_problems() {
+	req GET /api/v1/auth/no-such-thing	# the worker's 404
+	expect_problem 404
+	expect_json .instance /api/v1/auth/no-such-thing
+	req GET /api/v1/nothing-here		# nginx's own 404
+	expect_problem 404
+	req GET /api/v1/media/ping/extra
+	expect_problem 404
+}
+
+t_13_wrong_method_is_405_with_allow() {
+	req POST /api/v1/auth/health -H 'Content-Type: application/json' -d '{}'
+	expect_problem 405
+	expect_header allow "GET, HEAD"
+	req DELETE /api/v1/payment/ping
+	expect_problem 405
+}
+
+t_14_http_redirects_to_https() {
+	local out
+	out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
+	    "http://localhost:$GH_HTTP_PORT/api/v1/auth/ping?x=1")
+	[ "$out" = "301 https://localhost:$GH_HTTPS_PORT/api/v1/auth/ping?x=1" ] ||
+	    fail "redirect: $out"
+}
+
+t_15_request_id_returned_and_logged() {
+	local id
+	req GET /api/v1/auth/ping
+	id=$(header x-request-id)
+	[[ "$id" =~ ^[0-9a-f]{32}$ ]] || fail "X-Request-Id '$id'"
+	# Only one X-Request-Id: the worker's own copy is not passed on.
+	[ "$(printf '%s\n' "$HEADERS" | grep -ci '^x-request-id:')" = 1 ] ||
+	    fail "X-Request-Id repeated"
+	sleep 0.2
+	grep -q "\"request_id\":\"$id\"" "$GH_STATE/logs/auth.log" ||
+	    fail "request id $id not in the worker's log"
+	grep "\"request_id\":\"$id\"" "$GH_STATE/logs/auth.log" | head -n 1 |
+	    jq -e '.event == "request" and .status == 200 and
+	    .path == "/api/v1/auth/ping"' >/dev/null ||
+	    fail "the worker's log line is not the request's"
+	grep -q "\"request_id\":\"$id\"" "$GH_STATE/logs/access.log" ||
+	    fail "request id $id not in nginx's access log"
+	tail -n 1 "$GH_STATE/logs/access.log" | jq -e '.upstream_addr != null
+	    and .status != null and .request_time != null' >/dev/null ||
+	    fail "access log line lacks upstream, status or time"
+}
+
+t_16_security_headers_on_every_answer() {
+	local path
+	for path in /api/v1/auth/ping /api/v1/auth/nope /api/v1/nothing; do
+		req GET "$path"
+		expect_header strict-transport-security
+		expect_header x-content-type-options nosniff
+		expect_header x-frame-options DENY
+		expect_header referrer-policy
+		expect_header x-request-id
+	done
+	req GET /api/v1/auth/ping
+	[ -z "$(header server | grep -E '[0-9]')" ] || fail "server version shown"
+}
+
+t_17_oversized_body_is_413_problem() {
+	head -c 2000000 /dev/zero | tr '\0' 'a' >"$T_OUT/big"
+	req POST /api/v1/auth/ping -H 'Content-Type: application/json' \
+	    --data-binary "@$T_OUT/big"
+	expect_problem 413
+}
+
+t_18_only_tls_12_and_13() {
+	curl -sk -o /dev/null --tlsv1.2 --tls-max 1.2 "$(gh_url /api/v1/auth/ping)" ||
+	    fail "TLS 1.2 refused"
+	curl -sk -o /dev/null --tlsv1.3 "$(gh_url /api/v1/auth/ping)" ||
+	    fail "TLS 1.3 refused"
+	if curl -sk -o /dev/null --tlsv1.1 --tls-max 1.1 \
+	    "$(gh_url /api/v1/auth/ping)" 2>/dev/null; then
+		fail "TLS 1.1 accepted"
+	fi
+}
+
+t_19_docs_served() {
+	req GET /docs/openapi.yaml
+	expect_status 200
+	printf '%s' "$BODY" | grep -q '^openapi: 3' || fail "not the OpenAPI file"
+}
+
+# From 127.0.0.2, which the suite does not exempt: the default 100/min
+# with its burst lets the first ones through, then answers 429.
+t_20_rate_limit_is_429_problem() {
+	local i code n429=0 n200=0 url
+	url="https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/ping"
+	for i in $(seq 40); do
+		code=$(curl -sk --interface 127.0.0.2 -o /dev/null \
+		    -w '%{http_code}' "$url")
+		case $code in
+		200) n200=$((n200 + 1)) ;;
+		429) n429=$((n429 + 1)) ;;
+		esac
+	done
+	[ "$n200" -ge 15 ] || fail "only $n200 of 40 passed before the limit"
+	[ "$n429" -ge 10 ] || fail "only $n429 of 40 limited"
+	out=$(curl -sk --interface 127.0.0.2 -D "$T_OUT/h" "$url")
+	STATUS=429 BODY=$out
+	HEADERS=$(tr -d '\r' <"$T_OUT/h" | sed 's/^\([^:]*\):/\L\1:/')
+	expect_problem 429
+	expect_header retry-after
+}
+
+pool_count() {
+	gh_pool_workers "$1" | wc -l
+}
+
+t_30_killed_worker_is_replaced() {
+	local victim i code ok=0 before after
+	before=$(gh_pool_workers auth | tr '\n' ' ')
+	victim=$(gh_pool_workers auth | head -n 1)
+	[ -n "$victim" ] || { fail "no auth workers"; return; }
+	kill -KILL "$victim"
+	for i in $(seq 30); do
+		code=$(curl -sk -o /dev/null -w '%{http_code}' \
+		    "$(gh_url /api/v1/auth/ping)")
+		[ "$code" = 200 ] && ok=$((ok + 1))
+	done
+	[ "$ok" = 30 ] || fail "$ok of 30 requests succeeded after the kill"
+	for i in $(seq 50); do
+		[ "$(pool_count auth)" = "$GH_WORKERS" ] && break
+		sleep 0.1
+	done
+	after=$(gh_pool_workers auth | tr '\n' ' ')
+	[ "$(pool_count auth)" = "$GH_WORKERS" ] ||
+	    fail "pool has $(pool_count auth) workers, wanted $GH_WORKERS"
+	[ "$before" != "$after" ] || fail "no new worker"
+	kill -0 "$victim" 2>/dev/null && fail "victim $victim still alive"
+}
+
+pg_pids() {
+	local pm
+	pm=$(head -n 1 "$GH_STATE/pg/data/postmaster.pid")
+	printf '%s\n' "$pm"
+	pgrep -P "$pm"
+}
+
+# A worker told to stop while a request runs finishes it, then exits.
+# PostgreSQL is frozen so that a health check stays in flight.
+t_35_sigterm_finishes_request_in_flight() {
+	local w pids code
+	for _ in 1 2 3 4 5 6; do req GET /api/v1/auth/health; done
+	pids=$(pg_pids)
+	kill -STOP $pids
+	curl -sk -o "$T_OUT/inflight" -w '%{http_code}' \
+	    "$(gh_url /api/v1/auth/health)" >"$T_OUT/inflight.code" &
+	local cpid=$!
+	sleep 0.5
+	w=$(gh_pool_workers auth | tr '\n' ' ')
+	kill -TERM $w
+	sleep 0.5
+	kill -CONT $pids
+	wait "$cpid"
+	code=$(cat "$T_OUT/inflight.code")
+	[ "$code" = 200 ] || fail "request in flight got $code"
+	sleep 0.5
+	for p in $w; do
+		kill -0 "$p" 2>/dev/null && fail "worker $p did not exit"
+	done
+	grep -q '"event":"stop"' "$GH_STATE/logs/auth.log" ||
+	    fail "no stop line in the log"
+	for _ in $(seq 50); do
+		[ "$(pool_count auth)" = "$GH_WORKERS" ] && break
+		sleep 0.1
+	done
+	[ "$(pool_count auth)" = "$GH_WORKERS" ] || fail "pool not refilled"
+}
+
+t_40_database_down_then_back() {
+	local before after i ok=0
+	before=$(gh_pool_workers payment | tr '\n' ' ')
+	for _ in 1 2 3 4; do req GET /api/v1/payment/health; done
+	gh_pg_stop
+	req GET /api/v1/payment/health
+	expect_problem 503
+	expect_header retry-after
+	expect_json .database unreachable
+	req GET /api/v1/payment/ping
+	expect_status 200
+	gh_pg_start
+	for i in $(seq 10); do
+		req GET /api/v1/payment/health
+		[ "$STATUS" = 200 ] && ok=$((ok + 1))
+	done
+	[ "$ok" = 10 ] || fail "$ok of 10 health checks after the restart"
+	after=$(gh_pool_workers payment | tr '\n' ' ')
+	[ "$before" = "$after" ] || fail "workers restarted: $before -> $after"
+}
