@@ -216,3 +216,50 @@ t_40_database_down_then_back() {
 	after=$(gh_pool_workers payment | tr '\n' ' ')
 	[ "$before" = "$after" ] || fail "workers restarted: $before -> $after"
 }
+
+t_31_pools_unprivileged_sockets_for_nginx_only() {
+	local svc w user mode
+	for svc in $GH_SERVICES; do
+		[ "$(pool_count "$svc")" = "$GH_WORKERS" ] ||
+		    fail "$svc has $(pool_count "$svc") workers, wanted $GH_WORKERS"
+		mode=$(stat -c '%a %G' "$GH_STATE/run/$svc.sock")
+		if gh_is_root; then
+			[ "$mode" = "660 www-data" ] || fail "$svc socket is $mode"
+			for w in $(gh_pool_workers "$svc"); do
+				user=$(ps -o user= -p "$w")
+				[ "$user" = gatehouse ] || fail "$svc worker runs as $user"
+			done
+		else
+			[ "${mode%% *}" = 660 ] || fail "$svc socket is $mode"
+		fi
+	done
+}
+
+# Only idempotent methods are retried on the next worker: nginx retries a
+# POST only when told `non_idempotent`, which must never appear.
+t_32_retry_only_idempotent() {
+	local conf="$GH_STATE/conf/gatehouse.conf $GH_STATE/conf/snippets/gatehouse-fastcgi.conf"
+	# shellcheck disable=SC2086
+	grep -q '^[[:space:]]*fastcgi_next_upstream[[:space:]]\+error timeout;' \
+	    $conf || fail "no fastcgi_next_upstream"
+	# shellcheck disable=SC2086
+	cat $conf | grep -v "^[[:space:]]*#" | grep -q non_idempotent &&
+	    fail "non-idempotent requests are retried"
+	# shellcheck disable=SC2086
+	grep -q '^[[:space:]]*fastcgi_keep_conn[[:space:]]\+on' $conf &&
+	    fail "fastcgi_keep_conn on pins single-threaded workers"
+	return 0
+}
+
+t_45_pool_down_is_502_problem() {
+	gh_pool_stop media
+	req GET /api/v1/media/ping
+	expect_problem 502
+	gh_pool_start media
+	for _ in $(seq 50); do
+		req GET /api/v1/media/ping
+		[ "$STATUS" = 200 ] && break
+		sleep 0.1
+	done
+	expect_status 200
+}
