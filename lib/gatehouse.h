@@ -5,9 +5,12 @@
 #include "gh_arena.h"
 #include "gh_app.h"
 #include "gh_config.h"
+#include "gh_auth.h"
+#include "gh_crypto.h"
 #include "gh_db.h"
 #include "gh_json.h"
 #include "gh_log.h"
 #include "gh_req.h"
+#include "gh_token.h"
 
 #endif

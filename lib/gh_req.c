@@ -46,6 +46,28 @@ gh_header_in(const struct gh_req *req, const char *name)
 	return gh_env(req, var);
 }
 
+/* A cookie's value from the Cookie header, or NULL. */
+const char *
+gh_cookie(struct gh_req *req, const char *name)
+{
+	const char	*h, *p, *e;
+	size_t		 n = strlen(name);
+
+	if ((h = gh_env(req, "HTTP_COOKIE")) == NULL)
+		return NULL;
+	for (p = h; *p != '\0'; p = e) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if ((e = strchr(p, ';')) == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) > n && strncmp(p, name, n) == 0 &&
+		    p[n] == '=')
+			return gh_strndup(&req->arena, p + n + 1,
+			    (size_t)(e - p) - n - 1);
+	}
+	return NULL;
+}
+
 static int
 hexval(int c)
 {

@@ -18,6 +18,7 @@
 
 struct FCGX_Request;
 struct gh_app;
+struct gh_claims;
 
 struct gh_header {
 	const char	*name;
@@ -35,6 +36,7 @@ struct gh_req {
 	const char	*query;		/* raw query, "" when none */
 	const char	*request_id;
 	const char	*remote_addr;
+	const struct gh_claims *user;	/* set by gh_auth_require */
 
 	size_t		 nparams;	/* {param}s of the matched route */
 	const char	*param_name[GH_PARAMS_MAX];
@@ -61,6 +63,7 @@ const char	*gh_env(const struct gh_req *, const char *);
 const char	*gh_param(const struct gh_req *, const char *);
 const char	*gh_query(struct gh_req *, const char *);
 const char	*gh_header_in(const struct gh_req *, const char *);
+const char	*gh_cookie(struct gh_req *, const char *);
 int		 gh_body_read(struct gh_req *, size_t max, char **, size_t *);
 int		 gh_pct_decode(char *, size_t *);
 

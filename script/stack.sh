@@ -88,6 +88,30 @@ gh_cert() {
 	    gh_die "openssl could not make a certificate"
 }
 
+# Token signing keys, made once: private ones for auth, public ones for
+# the services that only verify.
+gh_keys() {
+	local keys="$GH_STATE/keys" pub="$GH_STATE/keys-public"
+	mkdir -p "$keys" "$pub"
+	chmod 700 "$keys"
+	if ! ls "$keys"/*.pem >/dev/null 2>&1; then
+		gh_say "making a token signing key"
+		"$GH_SRCDIR/fcgi/auth/gatehouse-keygen" "$keys" >/dev/null ||
+		    gh_die "could not make a signing key"
+	fi
+	"$GH_SRCDIR/fcgi/auth/gatehouse-keygen" --no-new --public "$pub" \
+	    "$keys" >/dev/null || gh_die "could not export the public keys"
+	chmod 755 "$pub"
+	if gh_is_root; then
+		chown -R "$(gh_worker_user)": "$keys"
+	fi
+	# Data the workers read, where the worker user can reach it.
+	mkdir -p "$GH_STATE/share"
+	install -m 644 "$GH_SRCDIR/fcgi/auth/common-passwords.txt" \
+	    "$GH_STATE/share/common-passwords.txt"
+	chmod 755 "$GH_STATE/share"
+}
+
 gh_pg_env() {
 	export PGHOST="$GH_STATE/pg/sock" PGPORT=5432 PGUSER=postgres
 }
@@ -166,6 +190,13 @@ gh_pool_env() {
 	printf 'GH_DB=host=%s port=5432 dbname=gatehouse_%s user=gatehouse_%s_app\n' \
 	    "$GH_STATE/pg/sock" "$db" "$svc"
 	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
+	if [ "$svc" = auth ]; then
+		printf 'GH_JWT_KEYS_DIR=%s\n' "$GH_STATE/keys"
+		printf 'GH_COMMON_PASSWORDS=%s\n' "$GH_STATE/share/common-passwords.txt"
+		printf 'GH_REFRESH_GRACE=%s\n' "${GH_REFRESH_GRACE:-10}"
+	else
+		printf 'GH_JWT_PUBLIC_KEYS_DIR=%s\n' "$GH_STATE/keys-public"
+	fi
 }
 
 # One pool: spawn-fcgi binds the socket (mode 0660, group www-data under
@@ -242,6 +273,7 @@ gh_stack_start() {
 	export GH_HTTPS_PORT GH_HTTP_PORT
 	gh_state_init
 	gh_cert
+	gh_keys
 	gh_pg_start
 	gh_db_setup
 	for svc in $GH_SERVICES; do gh_pool_start "$svc"; done

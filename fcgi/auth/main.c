@@ -1,13 +1,44 @@
-/* gatehouse-auth: the auth service's routes over libgatehouse. */
-#include "gatehouse.h"
+/* gatehouse-auth: accounts, tokens and sessions. */
+#include "auth.h"
+
+struct auth_settings auth_cfg;
 
 static const struct gh_route routes[] = {
-	{ "GET",	"/api/v1/auth/health",	gh_handle_health },
-	{ "GET",	"/api/v1/auth/ping",	gh_handle_ping },
+	{ "GET",	"/api/v1/auth/health",		gh_handle_health },
+	{ "GET",	"/api/v1/auth/ping",		gh_handle_ping },
+	{ "POST",	"/api/v1/auth/register",	auth_register },
+	{ "GET",	"/api/v1/auth/availability",	auth_availability },
+	{ "POST",	"/api/v1/auth/login",		auth_login },
+	{ "POST",	"/api/v1/auth/refresh",		auth_refresh },
+	{ "POST",	"/api/v1/auth/logout",		auth_logout },
+	{ "POST",	"/api/v1/auth/logout-all",	auth_logout_all },
+	{ "GET",	"/api/v1/auth/me",		auth_me },
+	{ "GET",	"/.well-known/jwks.json",	auth_jwks },
 	{ NULL, NULL, NULL }
 };
 
-static const struct gh_app app = { "auth", routes, NULL };
+static int
+auth_init(void)
+{
+	if (gh_argon2_from_env(&auth_cfg.argon2) != 0 ||
+	    gh_config_int("GH_REFRESH_TTL", 30 * 86400, 3600, 365 * 86400,
+	    &auth_cfg.refresh_ttl) != 0 ||
+	    gh_config_int("GH_REFRESH_GRACE", 10, 0, 120,
+	    &auth_cfg.refresh_grace) != 0 ||
+	    gh_config_int("GH_LOGIN_FREE_ATTEMPTS", 5, 1, 100,
+	    &auth_cfg.login_free) != 0 ||
+	    gh_config_int("GH_LOGIN_DELAY_MAX", 900, 1, 86400,
+	    &auth_cfg.login_delay_max) != 0 ||
+	    gh_config_bool("GH_COOKIE_SECURE", 1, &auth_cfg.cookie_secure) != 0)
+		return -1;
+	if (gh_auth_setup(1) != 0)
+		return -1;
+	/* Made now, so that no sign-in pays for the dummy hash. */
+	gh_password_dummy_verify(&auth_cfg.argon2, "warm-up", 7);
+	return 0;
+}
+
+static const struct gh_app app = { "auth", routes, auth_init };
 
 int
 main(int argc, char *argv[])

@@ -1,0 +1,50 @@
+/* gatehouse-auth: shared between its source files. */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include "gatehouse.h"
+
+struct auth_settings {
+	struct gh_argon2 argon2;
+	long long	 refresh_ttl;		/* seconds */
+	long long	 refresh_grace;		/* seconds a retired token still works */
+	long long	 login_free;		/* failures before the delay starts */
+	long long	 login_delay_max;	/* seconds */
+	int		 cookie_secure;
+};
+
+extern struct auth_settings auth_cfg;
+
+/* RFC 3339 UTC, as every answer writes times. */
+#define TS(col)	"to_char(" col " AT TIME ZONE 'UTC', " \
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+/* The public columns of a user, in the order auth_user_json reads them. */
+#define USER_COLS	"u.id, u.username, u.email, u.role, " TS("u.created_at")
+#define USER_NCOLS	5
+
+/* password.c */
+const char	*auth_password_weak(const char *pw, const char *username,
+		    const char *email);
+const char	*auth_valid_username(const char *);
+const char	*auth_valid_email(const char *);
+
+/* audit.c */
+int		 auth_audit(struct gh_req *, const char *event,
+		    const char *user_id, const char *detail_json);
+int		 auth_throttle(struct gh_req *, const char *key,
+		    long long limit, long long window_s);
+
+/* users.c */
+void		 auth_register(struct gh_req *);
+void		 auth_me(struct gh_req *);
+void		 auth_availability(struct gh_req *);
+json_t		*auth_user_json(PGresult *, int row, int col);
+
+/* sessions.c */
+void		 auth_login(struct gh_req *);
+void		 auth_refresh(struct gh_req *);
+void		 auth_logout(struct gh_req *);
+void		 auth_logout_all(struct gh_req *);
+void		 auth_jwks(struct gh_req *);
+
+#endif

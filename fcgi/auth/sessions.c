@@ -1,0 +1,358 @@
+/*
+ * Sign-in, refresh-token rotation with reuse detection, sign-out, and
+ * the public keys.  A session is a family of refresh tokens: each refresh
+ * retires the token presented and hands out a new one; a retired token
+ * presented again after the grace window revokes the whole family.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+
+#define REFRESH_COOKIE	"gh_refresh"
+#define REFRESH_BYTES	32
+
+static const char SQL_THROTTLE_GET[] =
+    "SELECT ceil(extract(epoch FROM locked_until - now()))::int "
+    "FROM login_throttle WHERE key = $1 AND locked_until > now()";
+
+/* The delay doubles with each failure past the free ones, up to a cap. */
+static const char SQL_THROTTLE_FAIL[] =
+    "INSERT INTO login_throttle AS t (key, failures, locked_until) "
+    "VALUES ($1, 1, CASE WHEN 1 > $2::int THEN now() + interval '1 second' END) "
+    "ON CONFLICT (key) DO UPDATE SET failures = t.failures + 1, "
+    " updated_at = now(), "
+    " locked_until = CASE WHEN t.failures + 1 > $2::int THEN now() + "
+    "  make_interval(secs => least($3::int, "
+    "   power(2, least(t.failures + 1 - $2::int - 1, 30))::int)) END";
+
+static const char SQL_THROTTLE_CLEAR[] =
+    "DELETE FROM login_throttle WHERE key = $1";
+
+static const char SQL_LOGIN_USER[] =
+    "SELECT u.password_hash, u.disabled, " USER_COLS " FROM users u "
+    "WHERE lower(u.username) = lower($1) OR lower(u.email) = lower($1) "
+    "LIMIT 1";
+
+static const char SQL_REHASH[] =
+    "UPDATE users SET password_hash = $2 WHERE id = $1";
+
+static const char SQL_SESSION_NEW[] =
+    "INSERT INTO sessions (user_id, expires_at, ip, user_agent) "
+    "VALUES ($1, now() + make_interval(secs => $2::int), $3, "
+    " left($4, 512)) RETURNING id";
+
+static const char SQL_TOKEN_NEW[] =
+    "INSERT INTO refresh_tokens (token_hash, session_id) "
+    "VALUES (decode($1, 'hex'), $2)";
+
+/*
+ * The token, its family and its user, locked so that two refreshes of one
+ * family take turns.  in_grace: retired less than the grace window ago.
+ */
+static const char SQL_REFRESH_FIND[] =
+    "SELECT s.id, rt.retired_at IS NOT NULL, "
+    " rt.retired_at > now() - make_interval(secs => $2::int), "
+    " s.revoked_at IS NOT NULL OR s.expires_at <= now() OR u.disabled, "
+    " " USER_COLS " "
+    "FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id "
+    "JOIN users u ON u.id = s.user_id "
+    "WHERE rt.token_hash = decode($1, 'hex') FOR UPDATE OF rt, s";
+
+static const char SQL_TOKEN_RETIRE[] =
+    "UPDATE refresh_tokens SET retired_at = now() "
+    "WHERE token_hash = decode($1, 'hex') AND retired_at IS NULL";
+
+static const char SQL_SESSION_TOUCH[] =
+    "UPDATE sessions SET last_used_at = now() WHERE id = $1";
+
+static const char SQL_SESSION_REVOKE[] =
+    "UPDATE sessions SET revoked_at = now(), revoked_reason = $3 "
+    "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL";
+
+static const char SQL_SESSION_REVOKE_ALL[] =
+    "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 "
+    "WHERE user_id = $1 AND revoked_at IS NULL";
+
+static const char *
+num(struct gh_req *req, long long n)
+{
+	return gh_printf(&req->arena, "%lld", n);
+}
+
+static void
+set_refresh_cookie(struct gh_req *req, const char *token, long long max_age)
+{
+	gh_header(req, "Set-Cookie", gh_printf(&req->arena,
+	    REFRESH_COOKIE "=%s; Path=/api/v1/auth; Max-Age=%lld; HttpOnly;%s "
+	    "SameSite=Strict", token, max_age,
+	    auth_cfg.cookie_secure ? " Secure;" : ""));
+}
+
+/*
+ * Adds a new refresh token to the session and answers with it and a new
+ * access token.  The caller's transaction is committed here.
+ */
+static void
+issue_tokens(struct gh_req *req, int status, const char *session_id,
+    PGresult *ures, int ucol)
+{
+	struct gh_claims c;
+	const char	*p[2], *refresh, *jti;
+	char		*jwt;
+	time_t		 now = time(NULL);
+
+	memset(&c, 0, sizeof(c));
+	if ((refresh = gh_random_token(&req->arena, REFRESH_BYTES)) == NULL) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	if ((p[0] = gh_sha256_hex(&req->arena, refresh,
+	    strlen(refresh))) == NULL) {
+		gh_problem(req, 500, "out of memory");
+		return;
+	}
+	p[1] = session_id;
+	if (gh_db_query(req, SQL_TOKEN_NEW, 2, p) == NULL)
+		return;
+	snprintf(c.sub, sizeof(c.sub), "%s", PQgetvalue(ures, 0, ucol));
+	snprintf(c.role, sizeof(c.role), "%s", PQgetvalue(ures, 0, ucol + 3));
+	snprintf(c.sid, sizeof(c.sid), "%s", session_id);
+	if ((jti = gh_random_token(&req->arena, 16)) == NULL) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	snprintf(c.jti, sizeof(c.jti), "%s", jti);
+	c.iat = now;
+	c.exp = now + gh_auth_access_ttl();
+	if (gh_token_sign(gh_auth_keys(), gh_auth_issuer(), gh_auth_audience(),
+	    &c, &req->arena, &jwt) != 0) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	if (gh_db_commit(req) != 0)
+		return;
+	set_refresh_cookie(req, refresh, auth_cfg.refresh_ttl);
+	gh_reply_json(req, status, json_pack("{s:s, s:s, s:I, s:s, s:I, s:o}",
+	    "access_token", jwt, "token_type", "Bearer",
+	    "expires_in", (json_int_t)gh_auth_access_ttl(),
+	    "refresh_token", refresh,
+	    "refresh_expires_in", (json_int_t)auth_cfg.refresh_ttl,
+	    "user", auth_user_json(ures, 0, ucol)));
+}
+
+static int
+login_failed(struct gh_req *req, const char *key, const char *user_id)
+{
+	const char	*p[3];
+
+	p[0] = key;
+	p[1] = num(req, auth_cfg.login_free);
+	p[2] = num(req, auth_cfg.login_delay_max);
+	if (gh_db_begin(req) != 0 ||
+	    gh_db_query(req, SQL_THROTTLE_FAIL, 3, p) == NULL ||
+	    auth_audit(req, "login_failed", user_id, NULL) != 0 ||
+	    gh_db_commit(req) != 0)
+		return -1;
+	return gh_problem(req, 401, "the login or the password is wrong");
+}
+
+enum { L_LOGIN, L_PASSWORD };
+static const struct gh_field login_fields[] = {
+	{ "login",	GH_STRING, .maxlen = 254 },
+	{ "password",	GH_STRING, .maxlen = 1024 },
+	{ NULL }
+};
+
+/*
+ * An unknown login and a wrong password get the same answer after the
+ * same work (a dummy verify), and count against the identifier typed.
+ */
+void
+auth_login(struct gh_req *req)
+{
+	struct gh_values v;
+	PGresult	*res, *ures;
+	const char	*p[4], *pw, *hash, *uid = NULL;
+	char		 newhash[256], *key, *k;
+	size_t		 pwlen;
+	int		 rc;
+
+	if (gh_body_json(req, login_fields, &v) != 0)
+		return;
+	key = gh_printf(&req->arena, "login:%s", gh_vstr(&v, L_LOGIN));
+	if (key == NULL) {
+		gh_problem(req, 500, "out of memory");
+		return;
+	}
+	for (k = key; *k != '\0'; k++)
+		if (*k >= 'A' && *k <= 'Z')
+			*k = (char)(*k - 'A' + 'a');
+	pw = gh_vstr(&v, L_PASSWORD);
+	pwlen = strlen(pw);
+	p[0] = key;
+	if ((res = gh_db_query(req, SQL_THROTTLE_GET, 1, p)) == NULL)
+		return;
+	if (PQntuples(res) > 0) {
+		gh_header(req, "Retry-After", PQgetvalue(res, 0, 0));
+		gh_problem(req, 429, "too many failed sign-ins; try again in "
+		    "%s seconds", PQgetvalue(res, 0, 0));
+		return;
+	}
+	/* No transaction yet: none is held open while a hash is checked. */
+	p[0] = gh_vstr(&v, L_LOGIN);
+	if ((ures = gh_db_query(req, SQL_LOGIN_USER, 1, p)) == NULL)
+		return;
+	if (PQntuples(ures) == 0) {
+		gh_password_dummy_verify(&auth_cfg.argon2, pw, pwlen);
+		login_failed(req, key, NULL);
+		return;
+	}
+	hash = PQgetvalue(ures, 0, 0);
+	uid = PQgetvalue(ures, 0, 2);
+	if ((rc = gh_password_verify(hash, pw, pwlen)) != 0) {
+		if (rc < 0)
+			gh_log_errx("login", "user %s: unreadable hash", uid);
+		login_failed(req, key, uid);
+		return;
+	}
+	if (strcmp(PQgetvalue(ures, 0, 1), "t") == 0) {
+		gh_problem(req, 403, "this account is disabled");
+		return;
+	}
+	if (gh_db_begin(req) != 0)
+		return;
+	/* Hashes made under older settings are brought up to date. */
+	if (gh_password_needs_rehash(hash, &auth_cfg.argon2) &&
+	    gh_password_hash(&auth_cfg.argon2, pw, pwlen, newhash,
+	    sizeof(newhash)) == 0) {
+		p[0] = uid;
+		p[1] = newhash;
+		if (gh_db_query(req, SQL_REHASH, 2, p) == NULL)
+			return;
+	}
+	p[0] = uid;
+	p[1] = num(req, auth_cfg.refresh_ttl);
+	p[2] = req->remote_addr;
+	p[3] = gh_header_in(req, "User-Agent");
+	if (gh_db_query(req, SQL_THROTTLE_CLEAR, 1,
+	    (const char *[]){ key }) == NULL ||
+	    (res = gh_db_query(req, SQL_SESSION_NEW, 4, p)) == NULL ||
+	    auth_audit(req, "login", uid, NULL) != 0)
+		return;
+	issue_tokens(req, 200, PQgetvalue(res, 0, 0), ures, 2);
+}
+
+static int
+refresh_refused(struct gh_req *req, const char *why)
+{
+	/* The cookie is useless now: tell the browser to drop it. */
+	set_refresh_cookie(req, "", 0);
+	return gh_problem(req, 401, "%s", why);
+}
+
+enum { F_REFRESH };
+static const struct gh_field refresh_fields[] = {
+	{ "refresh_token", GH_STRING | GH_OPTIONAL, .maxlen = 128 },
+	{ NULL }
+};
+
+void
+auth_refresh(struct gh_req *req)
+{
+	struct gh_values v;
+	PGresult	*res;
+	const char	*token = NULL, *cl, *p[2], *sid;
+	char		*hex;
+
+	cl = gh_env(req, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0) {
+		if (gh_body_json(req, refresh_fields, &v) != 0)
+			return;
+		token = gh_vstr(&v, F_REFRESH);
+	}
+	if (token == NULL)
+		token = gh_cookie(req, REFRESH_COOKIE);
+	if (token == NULL || *token == '\0') {
+		gh_problem(req, 401, "a refresh token is required (in the "
+		    "body as refresh_token, or the " REFRESH_COOKIE " cookie)");
+		return;
+	}
+	if ((hex = gh_sha256_hex(&req->arena, token, strlen(token))) == NULL) {
+		gh_problem(req, 500, "out of memory");
+		return;
+	}
+	p[0] = hex;
+	p[1] = num(req, auth_cfg.refresh_grace);
+	if (gh_db_begin(req) != 0 ||
+	    (res = gh_db_query(req, SQL_REFRESH_FIND, 2, p)) == NULL)
+		return;
+	if (PQntuples(res) == 0) {
+		refresh_refused(req, "the refresh token is not valid");
+		return;
+	}
+	sid = PQgetvalue(res, 0, 0);
+	if (strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
+		refresh_refused(req, "the session has ended; sign in again");
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0 &&
+	    strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
+		/* A retired token again: stolen.  End the whole family. */
+		if (gh_db_query(req, SQL_SESSION_REVOKE, 3, (const char *[]){
+		    sid, PQgetvalue(res, 0, 4), "refresh_reuse" }) == NULL ||
+		    auth_audit(req, "refresh_reuse", PQgetvalue(res, 0, 4),
+		    NULL) != 0 || gh_db_commit(req) != 0)
+			return;
+		refresh_refused(req, "this refresh token was already used; "
+		    "the session is ended");
+		return;
+	}
+	p[0] = hex;
+	if (gh_db_query(req, SQL_TOKEN_RETIRE, 1, p) == NULL ||
+	    gh_db_query(req, SQL_SESSION_TOUCH, 1, &sid) == NULL)
+		return;
+	issue_tokens(req, 200, sid, res, 4);
+}
+
+void
+auth_logout(struct gh_req *req)
+{
+	const struct gh_claims *c;
+
+	if (gh_auth_require(req, NULL) != 0)
+		return;
+	c = gh_auth_user(req);
+	if (c->sid[0] != '\0' && gh_db_query(req, SQL_SESSION_REVOKE, 3,
+	    (const char *[]){ c->sid, c->sub, "logout" }) == NULL)
+		return;
+	set_refresh_cookie(req, "", 0);
+	gh_reply(req, 204, NULL, NULL, 0);
+}
+
+void
+auth_logout_all(struct gh_req *req)
+{
+	const struct gh_claims *c;
+
+	if (gh_auth_require(req, NULL) != 0)
+		return;
+	c = gh_auth_user(req);
+	if (gh_db_begin(req) != 0 ||
+	    gh_db_query(req, SQL_SESSION_REVOKE_ALL, 2,
+	    (const char *[]){ c->sub, "logout_all" }) == NULL ||
+	    auth_audit(req, "logout_all", c->sub, NULL) != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	set_refresh_cookie(req, "", 0);
+	gh_reply(req, 204, NULL, NULL, 0);
+}
+
+/* Public keys: cacheable for a while, since rotation keeps old ones. */
+void
+auth_jwks(struct gh_req *req)
+{
+	gh_header(req, "Cache-Control", "public, max-age=300");
+	gh_reply_json(req, 200, gh_keyset_jwks(gh_auth_keys()));
+}

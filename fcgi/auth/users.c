@@ -1,0 +1,178 @@
+/* Accounts: sign-up, availability, the profile. */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+
+static const char SQL_REGISTER[] =
+    "INSERT INTO users AS u (username, email, password_hash) "
+    "VALUES ($1, $2, $3) RETURNING " USER_COLS;
+
+static const char SQL_ME[] =
+    "SELECT " USER_COLS " FROM users u "
+    "JOIN sessions s ON s.user_id = u.id "
+    "WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL "
+    "AND s.expires_at > now() AND NOT u.disabled";
+
+static const char SQL_USERNAME_TAKEN[] =
+    "SELECT 1 FROM users WHERE lower(username) = lower($1)";
+static const char SQL_EMAIL_TAKEN[] =
+    "SELECT 1 FROM users WHERE lower(email) = lower($1)";
+
+json_t *
+auth_user_json(PGresult *res, int row, int col)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	    "id", PQgetvalue(res, row, col),
+	    "username", PQgetvalue(res, row, col + 1),
+	    "email", PQgetvalue(res, row, col + 2),
+	    "role", PQgetvalue(res, row, col + 3),
+	    "created_at", PQgetvalue(res, row, col + 4));
+}
+
+/* The password's own rules come after the type checks, with its name. */
+static int
+password_ok(struct gh_req *req, const char *pw, const char *user,
+    const char *email, const char *field)
+{
+	const char	*why;
+
+	if ((why = auth_password_weak(pw, user, email)) == NULL)
+		return 0;
+	return gh_problem_json(req, 422, gh_printf(&req->arena, "%s: %s",
+	    field, why), json_pack("{s:[{s:s, s:s, s:s}]}", "errors",
+	    "field", field, "pointer", gh_printf(&req->arena, "#/%s", field),
+	    "detail", why));
+}
+
+/* A unique violation named for the field it is about. */
+static int
+reply_taken(struct gh_req *req, PGresult *res)
+{
+	const char	*c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	const char	*field;
+
+	if (c != NULL && strcmp(c, "users_username_lower_key") == 0)
+		field = "username";
+	else if (c != NULL && strcmp(c, "users_email_lower_key") == 0)
+		field = "email";
+	else
+		return gh_db_reply_error(req, res);
+	return gh_problem_json(req, 409, gh_printf(&req->arena,
+	    "%s: is already taken", field), json_pack("{s:[{s:s, s:s}]}",
+	    "errors", "field", field, "detail", "is already taken"));
+}
+
+enum { R_USERNAME, R_EMAIL, R_PASSWORD };
+static const struct gh_field register_fields[] = {
+	{ "username",	GH_STRING, .maxlen = 40, .valid = auth_valid_username },
+	{ "email",	GH_STRING, .maxlen = 254, .valid = auth_valid_email },
+	{ "password",	GH_STRING, .maxlen = 1024 },
+	{ NULL }
+};
+
+void
+auth_register(struct gh_req *req)
+{
+	struct gh_values v;
+	PGresult	*res;
+	const char	*p[3];
+	char		 hash[256];
+
+	if (gh_body_json(req, register_fields, &v) != 0)
+		return;
+	p[0] = gh_vstr(&v, R_USERNAME);
+	p[1] = gh_vstr(&v, R_EMAIL);
+	if (password_ok(req, gh_vstr(&v, R_PASSWORD), p[0], p[1],
+	    "password") != 0)
+		return;
+	if (gh_password_hash(&auth_cfg.argon2, gh_vstr(&v, R_PASSWORD),
+	    strlen(gh_vstr(&v, R_PASSWORD)), hash, sizeof(hash)) != 0) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	p[2] = hash;
+	if (gh_db_begin(req) != 0)
+		return;
+	if ((res = gh_db_exec(req, SQL_REGISTER, 3, p)) == NULL) {
+		gh_db_reply_error(req, NULL);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		reply_taken(req, res);
+		return;
+	}
+	if (auth_audit(req, "signup", PQgetvalue(res, 0, 0), NULL) != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	gh_reply_json(req, 201, json_pack("{s:o}", "user",
+	    auth_user_json(res, 0, 0)));
+}
+
+/*
+ * Whether a username or an e-mail is free, for sign-up forms.  It tells
+ * which accounts exist, so it is throttled per client address.
+ */
+void
+auth_availability(struct gh_req *req)
+{
+	const char	*username, *email, *value, *why, *key;
+	long long	 limit;
+	PGresult	*res;
+
+	username = gh_query(req, "username");
+	email = gh_query(req, "email");
+	if ((username == NULL) == (email == NULL)) {
+		gh_problem(req, 400, "give exactly one of the query "
+		    "parameters username and email");
+		return;
+	}
+	value = username != NULL ? username : email;
+	why = username != NULL ? auth_valid_username(value) :
+	    auth_valid_email(value);
+	if (why != NULL) {
+		gh_problem(req, 422, "%s: %s", username != NULL ?
+		    "username" : "email", why);
+		return;
+	}
+	if (gh_config_int("GH_AVAILABILITY_LIMIT", 20, 1, 100000,
+	    &limit) != 0)
+		limit = 20;
+	key = gh_printf(&req->arena, "availability:%s",
+	    req->remote_addr != NULL ? req->remote_addr : "-");
+	if (auth_throttle(req, key, limit, 60) != 0)
+		return;
+	res = gh_db_query(req, username != NULL ? SQL_USERNAME_TAKEN :
+	    SQL_EMAIL_TAKEN, 1, &value);
+	if (res == NULL)
+		return;
+	gh_reply_json(req, 200, json_pack("{s:s, s:b}",
+	    username != NULL ? "username" : "email", value,
+	    "available", PQntuples(res) == 0));
+}
+
+void
+auth_me(struct gh_req *req)
+{
+	const struct gh_claims *c;
+	PGresult	*res;
+	const char	*p[2];
+
+	if (gh_auth_require(req, NULL) != 0)
+		return;
+	c = gh_auth_user(req);
+	p[0] = c->sub;
+	p[1] = c->sid;
+	res = NULL;
+	if (c->sid[0] != '\0' && (res = gh_db_query(req, SQL_ME, 2, p)) == NULL)
+		return;
+	if (res == NULL || PQntuples(res) == 0) {
+		gh_header(req, "WWW-Authenticate", "Bearer realm=\"gatehouse\", "
+		    "error=\"invalid_token\", error_description=\"the session "
+		    "has ended\"");
+		gh_problem(req, 401, "the session has ended; sign in again");
+		return;
+	}
+	gh_reply_json(req, 200, json_pack("{s:o}", "user",
+	    auth_user_json(res, 0, 0)));
+}

@@ -1,0 +1,327 @@
+# shellcheck shell=bash
+# Auth: sign-up, sign-in, tokens and their attacks, refresh rotation,
+# sessions, throttling, keys.
+
+FORGE="$GH_BUILDDIR/tests/tools/jwt-forge"
+PW='tall-lamp-quiet-river-42'
+
+json_post() {
+	local path=$1 body=$2
+	shift 2
+	req POST "$path" -H 'Content-Type: application/json' --data-raw "$body" "$@"
+}
+
+# signup NAME: registers NAME with $PW; sets UID_ from the answer.
+signup() {
+	json_post /api/v1/auth/register \
+	    "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"$PW\"}"
+	UID_=$(printf '%s' "$BODY" | jq -r .user.id)
+}
+
+# login LOGIN [PASSWORD]: sets AT (access) and RT (refresh).
+login() {
+	json_post /api/v1/auth/login "{\"login\":\"$1\",\"password\":\"${2:-$PW}\"}"
+	AT=$(printf '%s' "$BODY" | jq -r .access_token 2>/dev/null)
+	RT=$(printf '%s' "$BODY" | jq -r .refresh_token 2>/dev/null)
+}
+
+me() {
+	req GET /api/v1/auth/me -H "Authorization: Bearer $1"
+}
+
+b64url() {
+	openssl base64 -A | tr '+/' '-_' | tr -d '='
+}
+
+# part N TOKEN: the Nth part of a JWT, decoded.
+part() {
+	local s
+	s=$(printf '%s' "$2" | cut -d. -f"$1" | tr '_-' '/+')
+	while [ $(( ${#s} % 4 )) != 0 ]; do s="$s="; done
+	printf '%s' "$s" | base64 -d 2>/dev/null
+}
+
+t_50_register() {
+	signup alice
+	expect_status 201
+	expect_json .user.username alice
+	expect_json .user.email alice@example.com
+	expect_json .user.role user
+	[[ "$UID_" =~ ^[0-9a-f-]{36}$ ]] || fail "id '$UID_'"
+	expect_json '.user.created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")' true
+	printf '%s' "$BODY" | grep -qi 'argon2\|password' && fail "hash or password in the answer"
+	return 0
+}
+
+t_51_register_bad_input() {
+	json_post /api/v1/auth/register '{}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "email,password,username"
+	json_post /api/v1/auth/register '{"username":"bob","email":"bob@example.com","password":"tall-lamp-quiet-river-42"'
+	expect_problem 400
+	json_post /api/v1/auth/register '{"username":7,"email":"b@example.com","password":"tall-lamp-quiet-river-42"}'
+	expect_problem 422
+	expect_json '.errors[0].field' username
+	json_post /api/v1/auth/register "{\"username\":\"$(printf 'x%.0s' $(seq 41))\",\"email\":\"b@example.com\",\"password\":\"$PW\"}"
+	expect_problem 422
+	expect_json '.errors[0].field' username
+	json_post /api/v1/auth/register "{\"username\":\"bad name\",\"email\":\"b@example.com\",\"password\":\"$PW\"}"
+	expect_json '.errors[0].field' username
+	json_post /api/v1/auth/register "{\"username\":\"bob\",\"email\":\"not-an-email\",\"password\":\"$PW\"}"
+	expect_problem 422
+	expect_json '.errors[0].field' email
+	json_post /api/v1/auth/register '{"username":"bob","email":"bob@example.com","password":"short-pw"}'
+	expect_problem 422
+	expect_json '.errors[0].field' password
+	json_post /api/v1/auth/register '{"username":"bob","email":"bob@example.com","password":"Password1234"}'
+	expect_problem 422
+	expect_json '.errors[0].detail | test("common")' true
+	json_post /api/v1/auth/register '{"username":"bobbobbobbob","email":"bob@example.com","password":"BOBBOBBOBBOB"}'
+	expect_problem 422
+	json_post /api/v1/auth/register "{\"username\":\"bob\",\"email\":\"bob@example.com\",\"password\":\"$PW\",\"role\":\"admin\"}"
+	expect_problem 422
+	expect_json '.errors[0].field' role
+	req POST /api/v1/auth/register -H 'Content-Type: text/plain' --data-raw x
+	expect_problem 415
+	# Nothing of these was kept.
+	json_post /api/v1/auth/login "{\"login\":\"bob\",\"password\":\"$PW\"}"
+	expect_status 401
+}
+
+t_52_duplicates_in_other_case_are_409() {
+	signup carol
+	expect_status 201
+	json_post /api/v1/auth/register "{\"username\":\"CAROL\",\"email\":\"new@example.com\",\"password\":\"$PW\"}"
+	expect_problem 409
+	expect_json '.errors[0].field' username
+	json_post /api/v1/auth/register "{\"username\":\"carol2\",\"email\":\"Carol@EXAMPLE.com\",\"password\":\"$PW\"}"
+	expect_problem 409
+	expect_json '.errors[0].field' email
+}
+
+t_53_login_and_me() {
+	signup dave
+	login dave
+	expect_status 200
+	expect_json .token_type Bearer
+	expect_json .expires_in 900
+	expect_json .user.username dave
+	[ "${#RT}" -ge 43 ] || fail "refresh token too short: ${#RT}"
+	local cookie
+	cookie=$(header set-cookie)
+	case $cookie in
+	gh_refresh=*HttpOnly*) ;;
+	*) fail "cookie '$cookie'" ;;
+	esac
+	for attr in 'Secure' 'SameSite=Strict' 'Path=/api/v1/auth'; do
+		printf '%s' "$cookie" | grep -q "$attr" || fail "cookie lacks $attr"
+	done
+	me "$AT"
+	expect_status 200
+	expect_json .user.username dave
+	login dave@example.com
+	expect_status 200
+	login DAVE
+	expect_status 200
+}
+
+t_54_unknown_user_and_wrong_password_look_alike() {
+	local a b
+	signup erin
+	login erin 'wrong-password-123'
+	expect_problem 401
+	a=$(printf '%s' "$BODY" | jq -r .detail)
+	login nobody-here 'wrong-password-123'
+	expect_problem 401
+	b=$(printf '%s' "$BODY" | jq -r .detail)
+	[ "$a" = "$b" ] || fail "different answers: '$a' and '$b'"
+}
+
+t_55_me_needs_a_valid_token() {
+	req GET /api/v1/auth/me
+	expect_problem 401
+	expect_header www-authenticate 'Bearer realm="gatehouse"'
+	me not.a.token
+	expect_problem 401
+	header www-authenticate | grep -q 'error="invalid_token"' ||
+	    fail "no invalid_token in WWW-Authenticate"
+	req GET /api/v1/auth/me -H "Authorization: Basic YWxpY2U6eA=="
+	expect_problem 401
+}
+
+# Each trap with a token the test builds itself.
+t_56_token_attacks() {
+	local kid pub now h p tok sid c
+	signup frank
+	login frank
+	kid=$(part 1 "$AT" | jq -r .kid)
+	sid=$(part 2 "$AT" | jq -r .sid)
+	[ -n "$kid" ] && [ "$kid" != null ] || { fail "no kid in the token"; return; }
+	pub=$(ls "$GH_STATE"/keys-public/*.pub.pem | head -n 1)
+	key="$GH_STATE/keys/$kid.pem"
+	now=$(date +%s)
+	c="\"sub\":\"$UID_\",\"sid\":\"$sid\",\"jti\":\"t\""
+	p="{\"iss\":\"gatehouse\",\"aud\":\"gatehouse-api\",$c,\"role\":\"admin\",\"iat\":$now,\"exp\":$((now + 600))}"
+
+	# Sanity: a token the forge signs with the real key is accepted, so
+	# each refusal below is the trap's doing and nothing else.
+	tok=$("$FORGE" es256 "$key" "{\"alg\":\"ES256\",\"typ\":\"at+jwt\",\"kid\":\"$kid\"}" \
+	    "{\"iss\":\"gatehouse\",\"aud\":\"gatehouse-api\",$c,\"role\":\"user\",\"iat\":$now,\"exp\":$((now + 600))}")
+	me "$tok"
+	expect_status 200
+
+	check_refused() {
+		me "$2"
+		if [ "$STATUS" != 401 ]; then
+			fail "$1: status $STATUS"
+		else
+			header www-authenticate | grep -q 'Bearer' ||
+			    fail "$1: no WWW-Authenticate"
+		fi
+	}
+	check_refused "alg none" "$("$FORGE" none - '{"alg":"none","typ":"at+jwt"}' "$p")"
+	check_refused "alg none with kid" "$("$FORGE" none - "{\"alg\":\"none\",\"kid\":\"$kid\"}" "$p")"
+	check_refused "HS256 with the public key" \
+	    "$("$FORGE" hs256 "$pub" "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"$kid\"}" "$p")"
+	check_refused "unknown kid" \
+	    "$("$FORGE" es256 "$key" '{"alg":"ES256","typ":"at+jwt","kid":"nope"}' "$p")"
+	check_refused "expired" \
+	    "$("$FORGE" es256 "$key" "{\"alg\":\"ES256\",\"kid\":\"$kid\"}" \
+	    "{\"iss\":\"gatehouse\",\"aud\":\"gatehouse-api\",$c,\"role\":\"user\",\"iat\":$((now - 7200)),\"exp\":$((now - 3600))}")"
+	check_refused "nbf in the future" \
+	    "$("$FORGE" es256 "$key" "{\"alg\":\"ES256\",\"kid\":\"$kid\"}" \
+	    "{\"iss\":\"gatehouse\",\"aud\":\"gatehouse-api\",$c,\"role\":\"user\",\"nbf\":$((now + 3600)),\"exp\":$((now + 7200))}")"
+	check_refused "wrong audience" \
+	    "$("$FORGE" es256 "$key" "{\"alg\":\"ES256\",\"kid\":\"$kid\"}" \
+	    "{\"iss\":\"gatehouse\",\"aud\":\"someone-else\",$c,\"role\":\"user\",\"exp\":$((now + 600))}")"
+	check_refused "wrong issuer" \
+	    "$("$FORGE" es256 "$key" "{\"alg\":\"ES256\",\"kid\":\"$kid\"}" \
+	    "{\"iss\":\"evil\",\"aud\":\"gatehouse-api\",$c,\"role\":\"user\",\"exp\":$((now + 600))}")"
+	# The real token with its role changed to admin: signature breaks.
+	h=$(printf '%s' "$AT" | cut -d. -f1)
+	tok="$h.$(printf '%s' "$p" | b64url).$(printf '%s' "$AT" | cut -d. -f3)"
+	check_refused "tampered payload" "$tok"
+	check_refused "no signature" "$(printf '%s' "$AT" | cut -d. -f1,2)."
+	unset -f check_refused
+}
+
+t_57_refresh_rotation_and_reuse() {
+	local rt1 rt2 at1
+	signup grace
+	login grace
+	at1=$AT
+	rt1=$RT
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt1\"}"
+	expect_status 200
+	rt2=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	[ "$rt2" != "$rt1" ] || fail "refresh token not rotated"
+	# rt2 works; then rt1, retired and past the grace window, is reuse.
+	sleep "${GH_TEST_GRACE_WAIT:-2.5}"
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt1\"}"
+	expect_problem 401
+	expect_json '.detail | test("already used")' true
+	# The whole family is revoked: rt2 and the family's access tokens too.
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt2\"}"
+	expect_problem 401
+	me "$at1"
+	expect_problem 401
+	json_post /api/v1/auth/refresh '{"refresh_token":"made-up-token"}'
+	expect_problem 401
+	json_post /api/v1/auth/refresh '{"refresh_token":7}'
+	expect_problem 422
+}
+
+t_58_refresh_grace_window_for_two_tabs() {
+	local rt
+	signup heidi
+	login heidi
+	rt=$RT
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt\"}"
+	expect_status 200
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt\"}"
+	expect_status 200
+	me "$AT"
+	expect_status 200
+}
+
+t_59_refresh_by_cookie() {
+	signup ivan
+	login ivan
+	req POST /api/v1/auth/refresh -H "Cookie: gh_refresh=$RT"
+	expect_status 200
+	expect_json .user.username ivan
+	req POST /api/v1/auth/refresh
+	expect_problem 401
+}
+
+t_60_logout_and_logout_all() {
+	local at_a rt_a at_b rt_b
+	signup judy
+	login judy
+	at_a=$AT rt_a=$RT
+	login judy
+	at_b=$AT rt_b=$RT
+	req POST /api/v1/auth/logout -H "Authorization: Bearer $at_a"
+	expect_status 204
+	me "$at_a"
+	expect_problem 401
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt_a\"}"
+	expect_problem 401
+	me "$at_b"
+	expect_status 200
+	req POST /api/v1/auth/logout-all -H "Authorization: Bearer $at_b"
+	expect_status 204
+	me "$at_b"
+	expect_problem 401
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt_b\"}"
+	expect_problem 401
+}
+
+t_61_failed_logins_throttled_then_recover() {
+	local i
+	signup mallory
+	for i in 1 2 3 4 5 6; do
+		login mallory "wrong-password-$i"
+		expect_status 401
+	done
+	login mallory
+	expect_problem 429
+	expect_header retry-after
+	sleep 1.5
+	login mallory
+	expect_status 200
+	login mallory 'wrong-again-123'
+	expect_status 401
+	# An unknown name is throttled the same way: nothing to tell apart.
+	for i in 1 2 3 4 5 6; do login ghost-user "wrong-password-$i"; done
+	login ghost-user
+	expect_problem 429
+}
+
+t_62_availability() {
+	signup oscar
+	req GET '/api/v1/auth/availability?username=OSCAR'
+	expect_status 200
+	expect_json .available false
+	req GET '/api/v1/auth/availability?username=free-name'
+	expect_json .available true
+	req GET '/api/v1/auth/availability?email=oscar@example.com'
+	expect_json .available false
+	req GET '/api/v1/auth/availability'
+	expect_problem 400
+	req GET '/api/v1/auth/availability?username=a%20b'
+	expect_problem 422
+}
+
+t_63_jwks() {
+	local kid
+	signup peggy
+	login peggy
+	kid=$(part 1 "$AT" | jq -r .kid)
+	req GET /.well-known/jwks.json
+	expect_status 200
+	expect_json '.keys[0].kty' EC
+	expect_json '.keys[0].crv' P-256
+	expect_json "[.keys[].kid] | index(\"$kid\") != null" true
+	expect_json '[.keys[] | has("d")] | any' false
+}
