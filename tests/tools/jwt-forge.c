@@ -100,6 +100,7 @@ main(int argc, char *argv[])
 	printf("%s.", in);
 	if (strcmp(argv[1], "none") == 0) {
 		printf("\n");
+		free(in);
 		return 0;
 	}
 	if (strcmp(argv[1], "hs256") == 0) {
@@ -108,6 +109,8 @@ main(int argc, char *argv[])
 		    strlen(in), sig, &maclen);
 		b64url(sig, maclen);
 		printf("\n");
+		free(key);
+		free(in);
 		return 0;
 	}
 	if ((f = fopen(argv[2], "r")) == NULL ||
