@@ -185,7 +185,9 @@ gh_nginx_stop() {
 
 # The worker's environment: which database, as which role.
 gh_pool_env() {
-	local svc=$1 db=$svc
+	local svc=$1 db
+	# (db is set apart: `local a=$1 b=$a` expands $a before a is set.)
+	db=$svc
 	[ "$svc" = payment ] && db=payments
 	printf 'GH_DB=host=%s port=5432 dbname=gatehouse_%s user=gatehouse_%s_app\n' \
 	    "$GH_STATE/pg/sock" "$db" "$svc"

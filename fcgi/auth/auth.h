@@ -38,6 +38,9 @@ int		 auth_throttle(struct gh_req *, const char *key,
 void		 auth_register(struct gh_req *);
 void		 auth_me(struct gh_req *);
 void		 auth_availability(struct gh_req *);
+void		 auth_me_update(struct gh_req *);
+void		 auth_me_password(struct gh_req *);
+void		 auth_me_delete(struct gh_req *);
 json_t		*auth_user_json(PGresult *, int row, int col);
 
 /* sessions.c */
@@ -46,5 +49,12 @@ void		 auth_refresh(struct gh_req *);
 void		 auth_logout(struct gh_req *);
 void		 auth_logout_all(struct gh_req *);
 void		 auth_jwks(struct gh_req *);
+void		 auth_sessions_list(struct gh_req *);
+void		 auth_session_end(struct gh_req *);
+
+/* admin.c */
+void		 auth_admin_users(struct gh_req *);
+void		 auth_admin_user_update(struct gh_req *);
+int		 auth_cli_make_admin(const char *username);
 
 #endif

@@ -1,4 +1,6 @@
 /* gatehouse-auth: accounts, tokens and sessions. */
+#include <string.h>
+
 #include "auth.h"
 
 struct auth_settings auth_cfg;
@@ -13,6 +15,13 @@ static const struct gh_route routes[] = {
 	{ "POST",	"/api/v1/auth/logout",		auth_logout },
 	{ "POST",	"/api/v1/auth/logout-all",	auth_logout_all },
 	{ "GET",	"/api/v1/auth/me",		auth_me },
+	{ "PATCH",	"/api/v1/auth/me",		auth_me_update },
+	{ "DELETE",	"/api/v1/auth/me",		auth_me_delete },
+	{ "POST",	"/api/v1/auth/me/password",	auth_me_password },
+	{ "GET",	"/api/v1/auth/sessions",	auth_sessions_list },
+	{ "DELETE",	"/api/v1/auth/sessions/{id}",	auth_session_end },
+	{ "GET",	"/api/v1/auth/admin/users",	auth_admin_users },
+	{ "PATCH",	"/api/v1/auth/admin/users/{id}", auth_admin_user_update },
 	{ "GET",	"/.well-known/jwks.json",	auth_jwks },
 	{ NULL, NULL, NULL }
 };
@@ -43,5 +52,7 @@ static const struct gh_app app = { "auth", routes, auth_init };
 int
 main(int argc, char *argv[])
 {
+	if (argc == 3 && strcmp(argv[1], "--make-admin") == 0)
+		return auth_cli_make_admin(argv[2]);
 	return gh_app_main(&app, argc, argv);
 }

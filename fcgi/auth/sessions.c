@@ -356,3 +356,84 @@ auth_jwks(struct gh_req *req)
 	gh_header(req, "Cache-Control", "public, max-age=300");
 	gh_reply_json(req, 200, gh_keyset_jwks(gh_auth_keys()));
 }
+
+static const char SQL_SESSIONS_LIST[] =
+    "SELECT id, " TS("created_at") ", " TS("last_used_at") ", "
+    " " TS("expires_at") ", coalesce(ip, ''), coalesce(user_agent, '') "
+    "FROM sessions WHERE user_id = $1 AND revoked_at IS NULL "
+    "AND expires_at > now() ORDER BY created_at DESC LIMIT 100";
+
+/* My sessions: where I am signed in, so I can end the ones I don't know. */
+void
+auth_sessions_list(struct gh_req *req)
+{
+	const struct gh_claims *c;
+	PGresult	*res;
+	json_t		*arr;
+	int		 i;
+
+	if (gh_auth_require(req, NULL) != 0)
+		return;
+	c = gh_auth_user(req);
+	if ((res = gh_db_query(req, SQL_SESSIONS_LIST, 1,
+	    (const char *[]){ c->sub })) == NULL)
+		return;
+	if ((arr = json_array()) == NULL) {
+		gh_problem(req, 500, "out of memory");
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:s, s:s, s:b}",
+		    "id", PQgetvalue(res, i, 0),
+		    "created_at", PQgetvalue(res, i, 1),
+		    "last_used_at", PQgetvalue(res, i, 2),
+		    "expires_at", PQgetvalue(res, i, 3),
+		    "ip", PQgetvalue(res, i, 4),
+		    "user_agent", PQgetvalue(res, i, 5),
+		    "current", strcmp(PQgetvalue(res, i, 0), c->sid) == 0));
+	gh_reply_json(req, 200, json_pack("{s:o}", "sessions", arr));
+}
+
+static const char *
+valid_uuid(const char *s)
+{
+	size_t	 i;
+
+	if (strlen(s) != 36)
+		return "must be a UUID";
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return "must be a UUID";
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+			return "must be a UUID";
+	}
+	return NULL;
+}
+
+/* Ends one of my sessions; someone else's is "not found", like a bad id. */
+void
+auth_session_end(struct gh_req *req)
+{
+	const struct gh_claims *c;
+	const char	*id = gh_param(req, "id");
+	PGresult	*res;
+
+	if (gh_auth_require(req, NULL) != 0)
+		return;
+	c = gh_auth_user(req);
+	if (valid_uuid(id) != NULL) {
+		gh_problem(req, 404, "no such session");
+		return;
+	}
+	if ((res = gh_db_query(req, SQL_SESSION_REVOKE, 3,
+	    (const char *[]){ id, c->sub, "ended" })) == NULL)
+		return;
+	if (strcmp(PQcmdTuples(res), "0") == 0) {
+		gh_problem(req, 404, "no such session");
+		return;
+	}
+	gh_reply(req, 204, NULL, NULL, 0);
+}

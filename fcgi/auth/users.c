@@ -176,3 +176,165 @@ auth_me(struct gh_req *req)
 	gh_reply_json(req, 200, json_pack("{s:o}", "user",
 	    auth_user_json(res, 0, 0)));
 }
+
+static const char SQL_USER_PW[] =
+    "SELECT u.password_hash FROM users u WHERE u.id = $1 AND NOT u.disabled";
+
+static const char SQL_UPDATE_ME[] =
+    "UPDATE users u SET username = coalesce($2, u.username), "
+    " email = coalesce($3, u.email), updated_at = now() "
+    "WHERE u.id = $1 RETURNING " USER_COLS;
+
+static const char SQL_SET_PASSWORD[] =
+    "UPDATE users SET password_hash = $2, password_changed_at = now(), "
+    " updated_at = now() WHERE id = $1";
+
+/* Every session but the one in use: a new password ends the others. */
+static const char SQL_END_OTHER_SESSIONS[] =
+    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'password' "
+    "WHERE user_id = $1 AND id IS DISTINCT FROM $2::uuid "
+    "AND revoked_at IS NULL";
+
+static const char SQL_DELETE_ME[] =
+    "DELETE FROM users WHERE id = $1";
+
+/*
+ * Checks the current password of the token's user: 0 when right; else it
+ * has answered (403 when wrong, so a client can tell it from a dead token).
+ */
+static int
+check_current_password(struct gh_req *req, const char *uid, const char *pw)
+{
+	PGresult	*res;
+	int		 rc;
+
+	if ((res = gh_db_query(req, SQL_USER_PW, 1, &uid)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		return gh_problem(req, 401, "the account is gone or disabled");
+	rc = gh_password_verify(PQgetvalue(res, 0, 0), pw, strlen(pw));
+	if (rc == 0)
+		return 0;
+	return gh_problem_json(req, 403, "current_password: is wrong",
+	    json_pack("{s:[{s:s, s:s}]}", "errors", "field",
+	    "current_password", "detail", "is wrong"));
+}
+
+enum { U_USERNAME, U_EMAIL };
+static const struct gh_field update_fields[] = {
+	{ "username",	GH_STRING | GH_OPTIONAL, .maxlen = 40,
+	    .valid = auth_valid_username },
+	{ "email",	GH_STRING | GH_OPTIONAL, .maxlen = 254,
+	    .valid = auth_valid_email },
+	{ NULL }
+};
+
+void
+auth_me_update(struct gh_req *req)
+{
+	struct gh_values v;
+	PGresult	*res;
+	const char	*p[3];
+
+	if (gh_auth_require(req, NULL) != 0 ||
+	    gh_body_json(req, update_fields, &v) != 0)
+		return;
+	if (!gh_vhas(&v, U_USERNAME) && !gh_vhas(&v, U_EMAIL)) {
+		gh_problem(req, 422, "give username, email or both");
+		return;
+	}
+	p[0] = gh_auth_user(req)->sub;
+	p[1] = gh_vstr(&v, U_USERNAME);
+	p[2] = gh_vstr(&v, U_EMAIL);
+	if (gh_db_begin(req) != 0)
+		return;
+	if ((res = gh_db_exec(req, SQL_UPDATE_ME, 3, p)) == NULL) {
+		gh_db_reply_error(req, NULL);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		reply_taken(req, res);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		gh_problem(req, 404, "the account is gone");
+		return;
+	}
+	if (auth_audit(req, "profile_change", p[0], NULL) != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	gh_reply_json(req, 200, json_pack("{s:o}", "user",
+	    auth_user_json(res, 0, 0)));
+}
+
+enum { P_CURRENT, P_NEW };
+static const struct gh_field password_fields[] = {
+	{ "current_password",	GH_STRING, .maxlen = 1024 },
+	{ "new_password",	GH_STRING, .maxlen = 1024 },
+	{ NULL }
+};
+
+void
+auth_me_password(struct gh_req *req)
+{
+	const struct gh_claims *c;
+	struct gh_values v;
+	const char	*p[2];
+	char		 hash[256];
+
+	if (gh_auth_require(req, NULL) != 0 ||
+	    gh_body_json(req, password_fields, &v) != 0)
+		return;
+	c = gh_auth_user(req);
+	if (check_current_password(req, c->sub, gh_vstr(&v, P_CURRENT)) != 0 ||
+	    password_ok(req, gh_vstr(&v, P_NEW), NULL, NULL,
+	    "new_password") != 0)
+		return;
+	if (gh_password_hash(&auth_cfg.argon2, gh_vstr(&v, P_NEW),
+	    strlen(gh_vstr(&v, P_NEW)), hash, sizeof(hash)) != 0) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	p[0] = c->sub;
+	p[1] = hash;
+	if (gh_db_begin(req) != 0 ||
+	    gh_db_query(req, SQL_SET_PASSWORD, 2, p) == NULL)
+		return;
+	p[1] = c->sid[0] != '\0' ? c->sid : NULL;
+	if (gh_db_query(req, SQL_END_OTHER_SESSIONS, 2, p) == NULL ||
+	    auth_audit(req, "password_change", c->sub, NULL) != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	gh_reply(req, 204, NULL, NULL, 0);
+}
+
+enum { D_PASSWORD };
+static const struct gh_field delete_fields[] = {
+	{ "password",	GH_STRING, .maxlen = 1024 },
+	{ NULL }
+};
+
+/* One transaction: the user, and by cascade its sessions and tokens. */
+void
+auth_me_delete(struct gh_req *req)
+{
+	const struct gh_claims *c;
+	struct gh_values v;
+	PGresult	*res;
+
+	if (gh_auth_require(req, NULL) != 0 ||
+	    gh_body_json(req, delete_fields, &v) != 0)
+		return;
+	c = gh_auth_user(req);
+	if (check_current_password(req, c->sub, gh_vstr(&v, D_PASSWORD)) != 0)
+		return;
+	if (gh_db_begin(req) != 0 ||
+	    (res = gh_db_query(req, SQL_DELETE_ME, 1,
+	    (const char *[]){ c->sub })) == NULL ||
+	    auth_audit(req, "account_deleted", c->sub, NULL) != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	gh_header(req, "Set-Cookie", "gh_refresh=; Path=/api/v1/auth; "
+	    "Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+	gh_reply(req, 204, NULL, NULL, 0);
+}

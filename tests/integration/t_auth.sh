@@ -20,7 +20,7 @@ signup() {
 
 # login LOGIN [PASSWORD]: sets AT (access) and RT (refresh).
 login() {
-	json_post /api/v1/auth/login "{\"login\":\"$1\",\"password\":\"${2:-$PW}\"}"
+	json_post /api/v1/auth/login "{\"login\":\"$1\",\"password\":\"${2:-$PW}\"}" "${@:3}"
 	AT=$(printf '%s' "$BODY" | jq -r .access_token 2>/dev/null)
 	RT=$(printf '%s' "$BODY" | jq -r .refresh_token 2>/dev/null)
 }
@@ -324,4 +324,202 @@ t_63_jwks() {
 	expect_json '.keys[0].crv' P-256
 	expect_json "[.keys[].kid] | index(\"$kid\") != null" true
 	expect_json '[.keys[] | has("d")] | any' false
+}
+
+psql_auth() {
+	gh_as_pg psql -h "$GH_STATE/pg/sock" -U postgres -d gatehouse_auth -tAc "$1"
+}
+
+t_64_profile_update() {
+	signup quentin
+	login quentin
+	req PATCH /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' --data-raw '{"username":"quentin2"}'
+	expect_status 200
+	expect_json .user.username quentin2
+	expect_json .user.email quentin@example.com
+	signup rita
+	req PATCH /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' --data-raw '{"email":"RITA@example.com"}'
+	expect_problem 409
+	expect_json '.errors[0].field' email
+	req PATCH /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' --data-raw '{"role":"admin"}'
+	expect_problem 422
+	req PATCH /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' --data-raw '{}'
+	expect_problem 422
+	login quentin2
+	expect_status 200
+}
+
+t_65_password_change_ends_other_sessions() {
+	local at_a at_b rt_b
+	signup sybil
+	login sybil
+	at_a=$AT
+	login sybil
+	at_b=$AT rt_b=$RT
+	req POST /api/v1/auth/me/password -H "Authorization: Bearer $at_a" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw '{"current_password":"wrong-password-1","new_password":"brand-new-secret-77"}'
+	expect_problem 403
+	expect_json '.errors[0].field' current_password
+	req POST /api/v1/auth/me/password -H "Authorization: Bearer $at_a" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw "{\"current_password\":\"$PW\",\"new_password\":\"password1234\"}"
+	expect_problem 422
+	expect_json '.errors[0].field' new_password
+	req POST /api/v1/auth/me/password -H "Authorization: Bearer $at_a" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw "{\"current_password\":\"$PW\",\"new_password\":\"brand-new-secret-77\"}"
+	expect_status 204
+	me "$at_a"
+	expect_status 200
+	me "$at_b"
+	expect_problem 401
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt_b\"}"
+	expect_problem 401
+	login sybil
+	expect_status 401
+	login sybil brand-new-secret-77
+	expect_status 200
+}
+
+t_66_account_deletion_leaves_no_row() {
+	local uid
+	signup trent
+	uid=$UID_
+	login trent
+	req DELETE /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' --data-raw '{"password":"wrong-password-1"}'
+	expect_problem 403
+	req DELETE /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' --data-raw "{\"password\":\"$PW\"}"
+	expect_status 204
+	[ "$(psql_auth "SELECT (SELECT count(*) FROM users WHERE id = '$uid') + (SELECT count(*) FROM sessions WHERE user_id = '$uid')")" = 0 ] ||
+	    fail "rows left behind"
+	[ "$(psql_auth "SELECT count(*) FROM audit_log WHERE user_id = '$uid' AND event = 'account_deleted'")" = 1 ] ||
+	    fail "deletion not in the audit trail"
+	me "$AT"
+	expect_problem 401
+	login trent
+	expect_status 401
+}
+
+t_67_sessions_list_and_end() {
+	local at_a sid_b n
+	signup uma
+	login uma
+	at_a=$AT
+	login uma "$PW" -A 'second-browser/1.0'
+	sid_b=$(part 2 "$AT" | jq -r .sid)
+	req GET /api/v1/auth/sessions -H "Authorization: Bearer $at_a"
+	expect_status 200
+	n=$(printf '%s' "$BODY" | jq '.sessions | length')
+	[ "$n" = 2 ] || fail "$n sessions, wanted 2"
+	expect_json '[.sessions[] | select(.current)] | length' 1
+	req DELETE "/api/v1/auth/sessions/$sid_b" -H "Authorization: Bearer $at_a"
+	expect_status 204
+	me "$AT"
+	expect_problem 401
+	req DELETE "/api/v1/auth/sessions/$sid_b" -H "Authorization: Bearer $at_a"
+	expect_problem 404
+	req DELETE "/api/v1/auth/sessions/not-a-uuid" -H "Authorization: Bearer $at_a"
+	expect_problem 404
+	# Another user's session cannot be ended by id.
+	signup victor
+	login victor
+	req DELETE "/api/v1/auth/sessions/$(part 2 "$AT" | jq -r .sid)" \
+	    -H "Authorization: Bearer $at_a"
+	expect_problem 404
+	me "$AT"
+	expect_status 200
+}
+
+t_68_admin() {
+	local admin_at wendy_id out
+	signup root-admin
+	login root-admin
+	req GET /api/v1/auth/admin/users -H "Authorization: Bearer $AT"
+	expect_problem 403
+	out=$(env "$(gh_pool_env auth | grep '^GH_DB=')" \
+	    "$GH_STATE/bin/gatehouse-auth" --make-admin root-admin 2>&1) ||
+	    fail "make-admin: $out"
+	env "$(gh_pool_env auth | grep '^GH_DB=')" \
+	    "$GH_STATE/bin/gatehouse-auth" --make-admin no-such-user >/dev/null 2>&1 &&
+	    fail "make-admin of an unknown user succeeded"
+	login root-admin
+	admin_at=$AT
+	expect_json .user.role admin
+	signup yolanda
+	signup wendy
+	wendy_id=$UID_
+	req GET '/api/v1/auth/admin/users?q=WEND' -H "Authorization: Bearer $admin_at"
+	expect_status 200
+	expect_json '.data[0].username' wendy
+	req GET '/api/v1/auth/admin/users?limit=2' -H "Authorization: Bearer $admin_at"
+	expect_json '.data | length' 2
+	expect_json .has_more true
+	local last
+	last=$(printf '%s' "$BODY" | jq -r '.data[1].id')
+	req GET "/api/v1/auth/admin/users?limit=2&starting_after=$last" -H "Authorization: Bearer $admin_at"
+	expect_status 200
+	printf '%s' "$BODY" | jq -e --arg l "$last" '[.data[].id] | index($l) == null' >/dev/null ||
+	    fail "the cursor repeated a user"
+	req GET '/api/v1/auth/admin/users?limit=0' -H "Authorization: Bearer $admin_at"
+	expect_problem 422
+	req PATCH "/api/v1/auth/admin/users/$wendy_id" -H "Authorization: Bearer $admin_at" \
+	    -H 'Content-Type: application/json' --data-raw '{"role":"superuser"}'
+	expect_problem 422
+	login wendy
+	local wendy_at=$AT
+	req PATCH "/api/v1/auth/admin/users/$wendy_id" -H "Authorization: Bearer $admin_at" \
+	    -H 'Content-Type: application/json' --data-raw '{"disabled":true}'
+	expect_status 200
+	expect_json .user.disabled true
+	login wendy
+	expect_problem 403
+	me "$wendy_at"
+	expect_problem 401
+	req PATCH "/api/v1/auth/admin/users/$wendy_id" -H "Authorization: Bearer $admin_at" \
+	    -H 'Content-Type: application/json' --data-raw '{"disabled":false,"role":"admin"}'
+	expect_json .user.role admin
+	login wendy
+	expect_status 200
+	req PATCH "/api/v1/auth/admin/users/$(part 2 "$admin_at" | jq -r .sub)" \
+	    -H "Authorization: Bearer $admin_at" \
+	    -H 'Content-Type: application/json' --data-raw '{"role":"user"}'
+	expect_problem 409
+	[ "$(psql_auth "SELECT count(*) FROM audit_log WHERE event = 'role_change'")" -ge 2 ] ||
+	    fail "role changes not audited"
+}
+
+# A new key: tokens signed before still work, new ones carry the new kid.
+# The verifying services get the public key before auth signs with it.
+t_69_key_rotation() {
+	local old_at old_kid new_kid
+	signup xavier
+	login xavier
+	old_at=$AT
+	old_kid=$(part 1 "$AT" | jq -r .kid)
+	sleep 1	# kids carry the second they were made
+	"$GH_SRCDIR/fcgi/auth/gatehouse-keygen" --public "$GH_STATE/keys-public" \
+	    "$GH_STATE/keys" >/dev/null || { fail "keygen failed"; return; }
+	local svc
+	for svc in payment media auth; do
+		gh_pool_stop "$svc"
+		gh_pool_start "$svc"
+	done
+	gh_wait_ready
+	req GET /.well-known/jwks.json
+	expect_json '.keys | length' 2
+	me "$old_at"
+	expect_status 200
+	login xavier
+	new_kid=$(part 1 "$AT" | jq -r .kid)
+	[ "$new_kid" != "$old_kid" ] || fail "still signing with $old_kid"
+	[[ "$new_kid" > "$old_kid" ]] || fail "new kid $new_kid sorts before $old_kid"
+	me "$AT"
+	expect_status 200
 }

@@ -1,0 +1,211 @@
+/* Administration: the user list, roles and disabling, the first admin. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+
+#define ADMIN_COLS	USER_COLS ", u.disabled"
+
+/*
+ * Newest first; the cursor is the id of the last user of the previous
+ * page, so pages stay stable while users sign up.
+ */
+static const char SQL_ADMIN_USERS[] =
+    "SELECT " ADMIN_COLS " FROM users u "
+    "WHERE ($1::text IS NULL OR strpos(lower(u.username), lower($1)) > 0 "
+    "  OR strpos(lower(u.email), lower($1)) > 0) "
+    "AND ($2::uuid IS NULL OR (u.created_at, u.id) < "
+    "  (SELECT created_at, id FROM users WHERE id = $2::uuid)) "
+    "ORDER BY u.created_at DESC, u.id DESC LIMIT $3::int";
+
+static const char SQL_ADMIN_UPDATE[] =
+    "UPDATE users u SET role = coalesce($2, u.role), "
+    " disabled = coalesce($3::boolean, u.disabled), updated_at = now() "
+    "WHERE u.id = $1::uuid RETURNING " ADMIN_COLS;
+
+static const char SQL_REVOKE_USER[] =
+    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'disabled' "
+    "WHERE user_id = $1::uuid AND revoked_at IS NULL";
+
+static const char SQL_MAKE_ADMIN[] =
+    "UPDATE users SET role = 'admin', updated_at = now() "
+    "WHERE lower(username) = lower($1) RETURNING id";
+
+static const char SQL_AUDIT_CLI[] =
+    "INSERT INTO audit_log (event, user_id, detail) "
+    "VALUES ('role_change', $1, '{\"role\":\"admin\",\"by\":\"cli\"}')";
+
+static json_t *
+admin_user_json(PGresult *res, int row)
+{
+	json_t	*u = auth_user_json(res, row, 0);
+
+	json_object_set_new(u, "disabled", json_boolean(strcmp(PQgetvalue(res,
+	    row, USER_NCOLS), "t") == 0));
+	return u;
+}
+
+static int
+is_uuid(const char *s)
+{
+	size_t	 i;
+
+	if (s == NULL || strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' :
+		    strchr("0123456789abcdefABCDEF", s[i]) == NULL || s[i] == '\0')
+			return 0;
+	return 1;
+}
+
+void
+auth_admin_users(struct gh_req *req)
+{
+	const char	*q, *after, *lim, *errstr, *p[3];
+	long long	 limit = 20;
+	PGresult	*res;
+	json_t		*arr;
+	int		 i, n;
+
+	if (gh_auth_require(req, "admin") != 0)
+		return;
+	if ((lim = gh_query(req, "limit")) != NULL) {
+		limit = gh_strtonum(lim, 1, 100, &errstr);
+		if (errstr != NULL) {
+			gh_problem(req, 422, "limit: must be 1 to 100");
+			return;
+		}
+	}
+	q = gh_query(req, "q");
+	if (q != NULL && (*q == '\0' || strlen(q) > 254)) {
+		gh_problem(req, 422, "q: must be 1 to 254 characters");
+		return;
+	}
+	after = gh_query(req, "starting_after");
+	if (after != NULL && !is_uuid(after)) {
+		gh_problem(req, 422, "starting_after: must be a user id");
+		return;
+	}
+	p[0] = q;
+	p[1] = after;
+	p[2] = gh_printf(&req->arena, "%lld", limit + 1);
+	if ((res = gh_db_query(req, SQL_ADMIN_USERS, 3, p)) == NULL)
+		return;
+	if ((arr = json_array()) == NULL) {
+		gh_problem(req, 500, "out of memory");
+		return;
+	}
+	n = PQntuples(res);
+	for (i = 0; i < n && i < limit; i++)
+		json_array_append_new(arr, admin_user_json(res, i));
+	gh_reply_json(req, 200, json_pack("{s:o, s:b}", "data", arr,
+	    "has_more", n > limit));
+}
+
+static const char *
+valid_role(const char *s)
+{
+	return strcmp(s, "user") == 0 || strcmp(s, "admin") == 0 ? NULL :
+	    "must be user or admin";
+}
+
+enum { A_ROLE, A_DISABLED };
+static const struct gh_field admin_fields[] = {
+	{ "role",	GH_STRING | GH_OPTIONAL, .maxlen = 16, .valid = valid_role },
+	{ "disabled",	GH_BOOL | GH_OPTIONAL },
+	{ NULL }
+};
+
+void
+auth_admin_user_update(struct gh_req *req)
+{
+	struct gh_values v;
+	const char	*id = gh_param(req, "id"), *p[3];
+	PGresult	*res;
+	int		 disable;
+
+	if (gh_auth_require(req, "admin") != 0 ||
+	    gh_body_json(req, admin_fields, &v) != 0)
+		return;
+	if (!is_uuid(id)) {
+		gh_problem(req, 404, "no such user");
+		return;
+	}
+	if (!gh_vhas(&v, A_ROLE) && !gh_vhas(&v, A_DISABLED)) {
+		gh_problem(req, 422, "give role, disabled or both");
+		return;
+	}
+	disable = gh_vbool(&v, A_DISABLED, 0);
+	/* An admin who demotes or disables themself may lock everyone out. */
+	if (strcasecmp(id, gh_auth_user(req)->sub) == 0 && (disable ||
+	    (gh_vhas(&v, A_ROLE) && strcmp(gh_vstr(&v, A_ROLE), "admin") != 0))) {
+		gh_problem(req, 409, "an admin cannot demote or disable "
+		    "themself; ask another admin");
+		return;
+	}
+	p[0] = id;
+	p[1] = gh_vstr(&v, A_ROLE);
+	p[2] = gh_vhas(&v, A_DISABLED) ? (disable ? "true" : "false") : NULL;
+	if (gh_db_begin(req) != 0 ||
+	    (res = gh_db_query(req, SQL_ADMIN_UPDATE, 3, p)) == NULL)
+		return;
+	if (PQntuples(res) == 0) {
+		gh_problem(req, 404, "no such user");
+		return;
+	}
+	if (disable && gh_db_query(req, SQL_REVOKE_USER, 1, p) == NULL)
+		return;
+	/* Both values were validated: plain words, safe inside JSON. */
+	if (auth_audit(req, gh_vhas(&v, A_ROLE) ? "role_change" :
+	    "disabled_change", id, gh_printf(&req->arena,
+	    "{\"role\":%s%s%s,\"disabled\":%s}", p[1] ? "\"" : "",
+	    p[1] ? p[1] : "null", p[1] ? "\"" : "",
+	    p[2] ? p[2] : "null")) != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	gh_reply_json(req, 200, json_pack("{s:o}", "user",
+	    admin_user_json(res, 0)));
+}
+
+/*
+ * `gatehouse-auth --make-admin NAME`: the sysadmin's way to the first
+ * admin, after NAME signed up.  Uses the service's own settings (GH_DB).
+ */
+int
+auth_cli_make_admin(const char *username)
+{
+	PGconn		*conn;
+	PGresult	*res = NULL;
+	int		 rc = 1;
+
+	conn = PQconnectdb(gh_config_str("GH_DB", "dbname=gatehouse_auth"));
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "gatehouse-auth: %s", PQerrorMessage(conn));
+		goto done;
+	}
+	res = PQexecParams(conn, SQL_MAKE_ADMIN, 1, NULL, &username, NULL,
+	    NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "gatehouse-auth: %s", PQerrorMessage(conn));
+		goto done;
+	}
+	if (PQntuples(res) == 0) {
+		fprintf(stderr, "gatehouse-auth: no user named %s; sign up "
+		    "first, then run this again\n", username);
+		goto done;
+	}
+	{
+		const char *uid = PQgetvalue(res, 0, 0);
+		PGresult *a = PQexecParams(conn, SQL_AUDIT_CLI, 1, NULL, &uid,
+		    NULL, NULL, 0);
+		PQclear(a);
+	}
+	printf("%s is now an admin\n", username);
+	rc = 0;
+done:
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
