@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,13 @@ app_setup(const struct gh_app *app)
 	const char	*s;
 	char		 appname[64];
 	struct sigaction sa;
+
+	/*
+	 * First of all, a fixed mmap threshold: large blocks (argon2's 19 MiB, big bodies)
+	 * go back to the system when freed, instead of raising glibc's
+	 * dynamic threshold and staying resident in an idle worker.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 
 	s = gh_config_str("GH_LOG_LEVEL", "info");
 	if (gh_log_level_parse(s, &level) != 0) {

@@ -11,8 +11,19 @@
 
 #define GH_DB_RETRY_AFTER	"5"
 
+#define GH_DB_PREPARED_MAX	128
+
 static PGconn	*conn;
 static char	*db_password;
+
+/*
+ * Statements prepared on the current connection, known by the address of
+ * their text: every statement is a constant of its service, so the
+ * address is its identity, and the text is parsed and planned once per
+ * connection instead of once per request.
+ */
+static const char *prepared[GH_DB_PREPARED_MAX];
+static size_t	 nprepared;
 static const char *db_appname = "gatehouse";
 
 /* Reads the settings once, at start, so a bad one stops the worker early. */
@@ -36,6 +47,35 @@ gh_db_close(void)
 	if (conn != NULL)
 		PQfinish(conn);
 	conn = NULL;
+	nprepared = 0;
+}
+
+/*
+ * Runs sql as a prepared statement, preparing it on first use; a cache
+ * that is full leaves the rest to PQexecParams (still parameterized).
+ */
+static PGresult *
+exec_prepared(const char *sql, int nparams, const char *const *params)
+{
+	PGresult	*res;
+	char		 name[16];
+	size_t		 i;
+
+	for (i = 0; i < nprepared; i++)
+		if (prepared[i] == sql)
+			break;
+	if (i == GH_DB_PREPARED_MAX)
+		return PQexecParams(conn, sql, nparams, NULL, params, NULL,
+		    NULL, 0);
+	snprintf(name, sizeof(name), "gh%zu", i);
+	if (i == nprepared) {
+		res = PQprepare(conn, name, sql, nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return res;
+		PQclear(res);
+		prepared[nprepared++] = sql;
+	}
+	return PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 }
 
 static PGconn *
@@ -176,8 +216,7 @@ gh_db_exec(struct gh_req *req, const char *sql, int nparams,
 		if (db_connect() == NULL)
 			return NULL;
 		idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
-		res = PQexecParams(conn, sql, nparams, NULL, params, NULL,
-		    NULL, 0);
+		res = exec_prepared(sql, nparams, params);
 		if (res_ok(res) || PQstatus(conn) == CONNECTION_OK || !idle)
 			break;
 		PQclear(res);
