@@ -52,6 +52,13 @@ void		 auth_jwks(struct gh_req *);
 void		 auth_sessions_list(struct gh_req *);
 void		 auth_session_end(struct gh_req *);
 
+/* totp.c */
+int		 auth_totp_check(struct gh_req *, const char *uid,
+		    const char *code, const char *recovery, int *ok);
+void		 auth_totp_enroll(struct gh_req *);
+void		 auth_totp_confirm(struct gh_req *);
+void		 auth_totp_disable(struct gh_req *);
+
 /* admin.c */
 void		 auth_admin_users(struct gh_req *);
 void		 auth_admin_user_update(struct gh_req *);

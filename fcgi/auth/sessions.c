@@ -158,10 +158,12 @@ login_failed(struct gh_req *req, const char *key, const char *user_id)
 	return gh_problem(req, 401, "the login or the password is wrong");
 }
 
-enum { L_LOGIN, L_PASSWORD };
+enum { L_LOGIN, L_PASSWORD, L_TOTP, L_RECOVERY };
 static const struct gh_field login_fields[] = {
-	{ "login",	GH_STRING, .maxlen = 254 },
-	{ "password",	GH_STRING, .maxlen = 1024 },
+	{ "login",		GH_STRING, .maxlen = 254 },
+	{ "password",		GH_STRING, .maxlen = 1024 },
+	{ "totp",		GH_STRING | GH_OPTIONAL, .maxlen = 16 },
+	{ "recovery_code",	GH_STRING | GH_OPTIONAL, .maxlen = 64 },
 	{ NULL }
 };
 
@@ -177,7 +179,7 @@ auth_login(struct gh_req *req)
 	const char	*p[4], *pw, *hash, *uid = NULL;
 	char		 newhash[256], *key, *k;
 	size_t		 pwlen;
-	int		 rc;
+	int		 rc, on, ok;
 
 	if (gh_body_json(req, login_fields, &v) != 0)
 		return;
@@ -223,6 +225,21 @@ auth_login(struct gh_req *req)
 	}
 	if (gh_db_begin(req) != 0)
 		return;
+	/* Asked only after the right password: it reveals nothing else. */
+	if ((on = auth_totp_check(req, uid, gh_vstr(&v, L_TOTP),
+	    gh_vstr(&v, L_RECOVERY), &ok)) < 0)
+		return;
+	if (on && !ok) {
+		if (!gh_vhas(&v, L_TOTP) && !gh_vhas(&v, L_RECOVERY)) {
+			gh_problem_json(req, 401, "a one-time code is "
+			    "required: send totp (or a recovery_code)",
+			    json_pack("{s:b}", "mfa_required", 1));
+			return;
+		}
+		gh_db_rollback(req);
+		login_failed(req, key, uid);
+		return;
+	}
 	/* Hashes made under older settings are brought up to date. */
 	if (gh_password_needs_rehash(hash, &auth_cfg.argon2) &&
 	    gh_password_hash(&auth_cfg.argon2, pw, pwlen, newhash,

@@ -523,3 +523,68 @@ t_69_key_rotation() {
 	me "$AT"
 	expect_status 200
 }
+
+# totp_code HEXKEY [STEPS]: the RFC 6238 code of now (+ STEPS periods).
+totp_code() {
+	local step mac off bin
+	step=$(( $(date +%s) / 30 + ${2:-0} ))
+	mac=$(printf "$(printf '%016x' "$step" | sed 's/../\\x&/g')" |
+	    openssl dgst -sha1 -mac HMAC -macopt "hexkey:$1" | sed 's/^.*= //')
+	off=$(( 16#${mac:39:1} ))
+	bin=$(( 16#${mac:$((off * 2)):8} & 0x7fffffff ))
+	printf '%06d\n' $(( bin % 1000000 ))
+}
+
+t_63b_totp_second_factor() {
+	local key uri codes rc1
+	signup yusuf
+	login yusuf
+	req POST /api/v1/auth/me/totp -H "Authorization: Bearer $AT"
+	expect_status 201
+	uri=$(printf '%s' "$BODY" | jq -r .otpauth_uri)
+	case $uri in
+	otpauth://totp/gatehouse:yusuf\?secret=*issuer=gatehouse*) ;;
+	*) fail "otpauth URI '$uri'" ;;
+	esac
+	key=$(psql_auth "SELECT encode(secret, 'hex') FROM user_totp WHERE user_id = '$UID_'")
+	# Not on until confirmed: sign-in still needs no code.
+	login yusuf
+	expect_status 200
+	json_post /api/v1/auth/me/totp/confirm '{"code":"000000"}' -H "Authorization: Bearer $AT"
+	[ "$(totp_code "$key")" = 000000 ] || expect_problem 422
+	json_post /api/v1/auth/me/totp/confirm '{"code":"12345"}' -H "Authorization: Bearer $AT"
+	expect_problem 422
+	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"$(totp_code "$key" -1)\"}" \
+	    -H "Authorization: Bearer $AT"
+	expect_status 200
+	expect_json '.recovery_codes | length' 10
+	rc1=$(printf '%s' "$BODY" | jq -r '.recovery_codes[0]')
+	# Now sign-in asks for the code, only after the right password.
+	login yusuf
+	expect_problem 401
+	expect_json .mfa_required true
+	login yusuf wrong-password-99
+	expect_problem 401
+	expect_json .mfa_required null
+	json_post /api/v1/auth/login "{\"login\":\"yusuf\",\"password\":\"$PW\",\"totp\":\"$(totp_code "$key" -1)\"}"
+	expect_problem 401
+	json_post /api/v1/auth/login "{\"login\":\"yusuf\",\"password\":\"$PW\",\"totp\":\"$(totp_code "$key")\"}"
+	expect_status 200
+	AT=$(printf '%s' "$BODY" | jq -r .access_token)
+	# A recovery code works once.
+	json_post /api/v1/auth/login "{\"login\":\"yusuf\",\"password\":\"$PW\",\"recovery_code\":\"$rc1\"}"
+	expect_status 200
+	json_post /api/v1/auth/login "{\"login\":\"yusuf\",\"password\":\"$PW\",\"recovery_code\":\"$rc1\"}"
+	expect_problem 401
+	# Turning it off needs the password and a code.
+	req DELETE /api/v1/auth/me/totp -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw "{\"password\":\"wrong-password-99\",\"code\":\"$(totp_code "$key" 1)\"}"
+	expect_problem 403
+	req DELETE /api/v1/auth/me/totp -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw "{\"password\":\"$PW\",\"code\":\"$(totp_code "$key" 1)\"}"
+	expect_status 204
+	login yusuf
+	expect_status 200
+}
