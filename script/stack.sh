@@ -105,6 +105,14 @@ gh_keys() {
 	if gh_is_root; then
 		chown -R "$(gh_worker_user)": "$keys"
 	fi
+	# The payment provider's webhook secret (script/payment-sim signs with it).
+	if [ ! -s "$GH_STATE/webhook/secret" ]; then
+		mkdir -p "$GH_STATE/webhook"
+		"$GH_SRCDIR/script/payment-sim" keygen "$GH_STATE/webhook/secret" \
+		    >/dev/null || gh_die "could not make the webhook secret"
+	fi
+	chmod 700 "$GH_STATE/webhook"
+	gh_is_root && chown -R "$(gh_worker_user)": "$GH_STATE/webhook"
 	# Data the workers read, where the worker user can reach it.
 	mkdir -p "$GH_STATE/share"
 	install -m 644 "$GH_SRCDIR/fcgi/auth/common-passwords.txt" \
@@ -198,6 +206,26 @@ gh_pool_env() {
 		printf 'GH_REFRESH_GRACE=%s\n' "${GH_REFRESH_GRACE:-10}"
 	else
 		printf 'GH_JWT_PUBLIC_KEYS_DIR=%s\n' "$GH_STATE/keys-public"
+	fi
+	# Read per event (made by script/payment-sim keygen), so they rotate live.
+	if [ "$svc" = payment ]; then
+		printf 'GH_WEBHOOK_SECRET_FILE=%s\n' "$GH_STATE/webhook/secret"
+		printf 'GH_WEBHOOK_SECRET_PREVIOUS_FILE=%s\n' "$GH_STATE/webhook/secret.previous"
+	fi
+	# Media: the files' root, limits, and the link-signing key, made once
+	# and readable by the workers only.
+	if [ "$svc" = media ]; then
+		local key="$GH_STATE/secrets/media-link.key"
+		if [ ! -s "$key" ]; then
+			mkdir -p "$GH_STATE/secrets"
+			chmod 700 "$GH_STATE/secrets"
+			(umask 077 && openssl rand -hex 32 | tr -d '\n' >"$key")
+			gh_is_root && chown -R "$(gh_worker_user)": "$GH_STATE/secrets"
+		fi
+		printf 'GH_MEDIA_DIR=%s\n' "$GH_STATE/media"
+		printf 'GH_MEDIA_LINK_SECRET_FILE=%s\n' "$key"
+		printf 'GH_MEDIA_MAX=%s\n' "${GH_MEDIA_MAX:-100m}"
+		printf 'GH_MEDIA_QUOTA=%s\n' "${GH_MEDIA_QUOTA:-1g}"
 	fi
 }
 
