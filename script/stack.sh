@@ -49,6 +49,16 @@ gh_worker_user() {
 	fi
 }
 
+# Two different free ports for nginx, when the caller set none.
+gh_pick_ports() {
+	GH_HTTPS_PORT=$(gh_free_port)
+	GH_HTTP_PORT=$(gh_free_port)
+	while [ "$GH_HTTP_PORT" = "$GH_HTTPS_PORT" ]; do
+		GH_HTTP_PORT=$(gh_free_port)
+	done
+	export GH_HTTPS_PORT GH_HTTP_PORT
+}
+
 # A port nobody listens on, from a range unlikely to be in use.
 gh_free_port() {
 	local p tries=0
@@ -174,8 +184,7 @@ gh_nginx_start() {
 	nginx -t -q -c "$GH_STATE/conf/nginx.conf" -p "$GH_STATE" \
 	    2>"$GH_STATE/logs/nginx-test.log" ||
 	    { cat "$GH_STATE/logs/nginx-test.log" >&2; gh_die "nginx -t failed"; }
-	nginx -c "$GH_STATE/conf/nginx.conf" -p "$GH_STATE" ||
-	    gh_die "nginx did not start; see $GH_STATE/logs/nginx-error.log"
+	nginx -c "$GH_STATE/conf/nginx.conf" -p "$GH_STATE" 2>>"$GH_STATE/logs/nginx-start.log"
 }
 
 gh_nginx_pid() {
@@ -297,7 +306,7 @@ gh_wait_ready() {
 }
 
 gh_stack_start() {
-	local svc
+	local svc tries
 	: "${GH_SRCDIR:?}" "${GH_BUILDDIR:?}" "${GH_STATE:?}"
 	: "${GH_HTTPS_PORT:=8443}" "${GH_HTTP_PORT:=8080}"
 	export GH_HTTPS_PORT GH_HTTP_PORT
@@ -307,7 +316,17 @@ gh_stack_start() {
 	gh_pg_start
 	gh_db_setup
 	for svc in $GH_SERVICES; do gh_pool_start "$svc"; done
-	gh_nginx_start
+	# A free port can be taken between the look and the bind (tests run
+	# side by side): with ports picked for us, pick again and retry.
+	tries=0
+	until gh_nginx_start; do
+		tries=$((tries + 1))
+		if [ "${GH_PORTS_AUTO:-0}" != 1 ] || [ "$tries" -ge 5 ]; then
+			cat "$GH_STATE/logs/nginx-start.log" >&2
+			gh_die "nginx did not start; see $GH_STATE/logs/nginx-error.log"
+		fi
+		gh_pick_ports
+	done
 	gh_wait_ready
 }
 
