@@ -324,7 +324,8 @@ gh_app_main(const struct gh_app *app, int argc, char **argv)
 	FCGX_Request	 fcgx;
 	struct gh_req	 req;
 	const char	*sock = NULL;
-	int		 ch, fd = 0;
+	sigset_t	 stopset;
+	int		 ch, fd = 0, rc;
 
 	while ((ch = getopt(argc, argv, "s:h")) != -1) {
 		switch (ch) {
@@ -352,9 +353,23 @@ gh_app_main(const struct gh_app *app, int argc, char **argv)
 	}
 	FCGX_InitRequest(&fcgx, fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	gh_req_init(&req, app);
+	/*
+	 * Stop signals are blocked while a request runs (libfcgi's reads and
+	 * writes do not retry after EINTR, so one would break the answer) and
+	 * let through only while waiting in accept(), which they end.
+	 */
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGHUP);
 	gh_log_infox("start", "worker ready");
-	while (!stopping) {
-		if (FCGX_Accept_r(&fcgx) < 0) {
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
+		if (stopping)
+			break;
+		rc = FCGX_Accept_r(&fcgx);
+		sigprocmask(SIG_BLOCK, &stopset, NULL);
+		if (rc < 0) {
 			if (stopping || errno == EINTR)
 				continue;
 			gh_log_errx("accept", "FCGX_Accept_r failed: %s",

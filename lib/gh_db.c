@@ -250,16 +250,33 @@ gh_db_query(struct gh_req *req, const char *sql, int nparams,
 	return res;
 }
 
+/* Idempotent: a helper may begin what its caller already began. */
 int
 gh_db_begin(struct gh_req *req)
 {
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
+	    PQtransactionStatus(conn) == PQTRANS_INTRANS)
+		return 0;
 	return gh_db_query(req, "BEGIN", 0, NULL) == NULL ? -1 : 0;
 }
 
+/*
+ * COMMIT of a transaction that failed comes back "ROLLBACK" with a good
+ * status: that is a failure, and the client must not hear otherwise.
+ */
 int
 gh_db_commit(struct gh_req *req)
 {
-	return gh_db_query(req, "COMMIT", 0, NULL) == NULL ? -1 : 0;
+	PGresult	*res;
+
+	if ((res = gh_db_query(req, "COMMIT", 0, NULL)) == NULL)
+		return -1;
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		gh_log_errx("db", "request %s: COMMIT rolled back",
+		    req->request_id ? req->request_id : "-");
+		return gh_problem(req, 500, "internal error");
+	}
+	return 0;
 }
 
 void

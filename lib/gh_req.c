@@ -167,6 +167,17 @@ body_in(struct gh_req *req, char *buf, size_t len)
 }
 
 /*
+ * The next piece of the body, for handlers that stream it (uploads) rather
+ * than hold it whole; 0 at its end (or when the connection failed: compare
+ * the total with Content-Length).
+ */
+size_t
+gh_body_chunk(struct gh_req *req, char *buf, size_t len)
+{
+	return body_in(req, buf, len);
+}
+
+/*
  * Reads the whole body, at most max bytes, into the request's arena.  A
  * larger body is refused from its Content-Length before a byte is read,
  * and a body that stops short of its length (client gone) is refused too.
@@ -354,6 +365,16 @@ gh_reply_json(struct gh_req *req, int status, json_t *body)
 	return rc;
 }
 
+static json_t *
+utf8_or(const char *s, const char *fallback)
+{
+	json_t	*j;
+
+	if ((j = json_string(s)) == NULL)
+		j = json_string(fallback);
+	return j;
+}
+
 /*
  * An RFC 9457 problem.  extra (may be NULL, always consumed) adds members
  * such as "errors".  Returns -1 so helpers can `return gh_problem_json()`.
@@ -372,12 +393,13 @@ gh_problem_json(struct gh_req *req, int status, const char *detail,
 		return -1;
 	}
 	req->problem = detail;
-	p = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s?}",
+	/* A path or detail that is not UTF-8 must not cost the answer. */
+	p = json_pack("{s:s, s:s, s:i, s:o, s:o, s:s?}",
 	    "type", "about:blank",
 	    "title", gh_status_text(status),
 	    "status", status,
-	    "detail", detail,
-	    "instance", req->path != NULL ? req->path : "",
+	    "detail", utf8_or(detail, "(not UTF-8)"),
+	    "instance", utf8_or(req->path != NULL ? req->path : "", ""),
 	    "request_id", req->request_id);
 	if (p != NULL && extra != NULL)
 		json_object_update(p, extra);

@@ -65,6 +65,7 @@ const char	*gh_query(struct gh_req *, const char *);
 const char	*gh_header_in(const struct gh_req *, const char *);
 const char	*gh_cookie(struct gh_req *, const char *);
 int		 gh_body_read(struct gh_req *, size_t max, char **, size_t *);
+size_t		 gh_body_chunk(struct gh_req *, char *, size_t);
 int		 gh_pct_decode(char *, size_t *);
 
 /* gh_req.c: answering */

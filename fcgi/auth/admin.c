@@ -69,7 +69,7 @@ auth_admin_users(struct gh_req *req)
 	json_t		*arr;
 	int		 i, n;
 
-	if (gh_auth_require(req, "admin") != 0)
+	if (auth_session(req, "admin") == NULL)
 		return;
 	if ((lim = gh_query(req, "limit")) != NULL) {
 		limit = gh_strtonum(lim, 1, 100, &errstr);
@@ -126,7 +126,7 @@ auth_admin_user_update(struct gh_req *req)
 	PGresult	*res;
 	int		 disable;
 
-	if (gh_auth_require(req, "admin") != 0 ||
+	if (auth_session(req, "admin") == NULL ||
 	    gh_body_json(req, admin_fields, &v) != 0)
 		return;
 	if (!is_uuid(id)) {
@@ -139,10 +139,9 @@ auth_admin_user_update(struct gh_req *req)
 	}
 	disable = gh_vbool(&v, A_DISABLED, 0);
 	/* An admin who demotes or disables themself may lock everyone out. */
-	if (strcasecmp(id, gh_auth_user(req)->sub) == 0 && (disable ||
-	    (gh_vhas(&v, A_ROLE) && strcmp(gh_vstr(&v, A_ROLE), "admin") != 0))) {
-		gh_problem(req, 409, "an admin cannot demote or disable "
-		    "themself; ask another admin");
+	if (strcasecmp(id, gh_auth_user(req)->sub) == 0) {
+		gh_problem(req, 409, "an admin cannot change their own role "
+		    "or state; ask another admin");
 		return;
 	}
 	p[0] = id;

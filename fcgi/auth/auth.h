@@ -36,6 +36,7 @@ int		 auth_throttle(struct gh_req *, const char *key,
 
 /* users.c */
 void		 auth_register(struct gh_req *);
+PGresult	*auth_session(struct gh_req *, const char *role);
 void		 auth_me(struct gh_req *);
 void		 auth_availability(struct gh_req *);
 void		 auth_me_update(struct gh_req *);

@@ -86,7 +86,7 @@ load_file(const char *path, size_t *cap)
 {
 	FILE	*f;
 	char	 line[256], **p, *s;
-	size_t	 n, i;
+	size_t	 n, i, newcap;
 
 	if ((f = fopen(path, "r")) == NULL)
 		return;
@@ -96,10 +96,11 @@ load_file(const char *path, size_t *cap)
 		if (n < PW_MIN || line[0] == '#')
 			continue;
 		if (ncommon == *cap) {
-			*cap = *cap == 0 ? 1024 : *cap * 2;
-			if ((p = realloc(common, *cap * sizeof(*p))) == NULL)
+			newcap = *cap == 0 ? 1024 : *cap * 2;
+			if ((p = realloc(common, newcap * sizeof(*p))) == NULL)
 				break;
 			common = p;
+			*cap = newcap;
 		}
 		if ((s = strdup(line)) == NULL)
 			break;
@@ -127,8 +128,13 @@ load_common(void)
 	    "/usr/share/dict/cracklib-small"), &cap);
 	if (ncommon > 0)
 		qsort(common, ncommon, sizeof(*common), cmp);
-	gh_log_infox("passwords", "%zu common passwords and words loaded",
-	    ncommon);
+	if (ncommon == 0)
+		gh_log_warnx("passwords", "no list of common passwords found "
+		    "(GH_COMMON_PASSWORDS, GH_PASSWORD_DICT): none is refused "
+		    "as common");
+	else
+		gh_log_infox("passwords", "%zu common passwords and words "
+		    "loaded", ncommon);
 }
 
 static int

@@ -13,22 +13,35 @@
 #define REFRESH_COOKIE	"gh_refresh"
 #define REFRESH_BYTES	32
 
+/* Keys are lowered here, in SQL, so that every case of a name is one key. */
 static const char SQL_THROTTLE_GET[] =
-    "SELECT ceil(extract(epoch FROM locked_until - now()))::int "
-    "FROM login_throttle WHERE key = $1 AND locked_until > now()";
+    "SELECT max(ceil(extract(epoch FROM locked_until - now())))::int "
+    "FROM login_throttle WHERE key IN (lower($1), lower($2)) "
+    "AND locked_until > now() HAVING count(*) > 0";
+
+/*
+ * One sign-in at a time per identifier: parallel guesses would all pass
+ * the check above before any of them is counted.
+ */
+static const char SQL_THROTTLE_LOCK[] =
+    "SELECT pg_try_advisory_xact_lock(hashtext(lower($1)))";
 
 /* The delay doubles with each failure past the free ones, up to a cap. */
 static const char SQL_THROTTLE_FAIL[] =
     "INSERT INTO login_throttle AS t (key, failures, locked_until) "
-    "VALUES ($1, 1, CASE WHEN 1 > $2::int THEN now() + interval '1 second' END) "
-    "ON CONFLICT (key) DO UPDATE SET failures = t.failures + 1, "
+    "VALUES (lower($1), 1, CASE WHEN 1 > $2::int THEN now() + "
+    " interval '1 second' END) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    " failures = CASE WHEN t.updated_at < now() - interval '1 day' THEN 1 "
+    "  ELSE t.failures + 1 END, "
     " updated_at = now(), "
-    " locked_until = CASE WHEN t.failures + 1 > $2::int THEN now() + "
+    " locked_until = CASE WHEN t.updated_at >= now() - interval '1 day' "
+    "  AND t.failures + 1 > $2::int THEN now() + "
     "  make_interval(secs => least($3::int, "
     "   power(2, least(t.failures + 1 - $2::int - 1, 30))::int)) END";
 
 static const char SQL_THROTTLE_CLEAR[] =
-    "DELETE FROM login_throttle WHERE key = $1";
+    "DELETE FROM login_throttle WHERE key IN (lower($1), lower($2))";
 
 static const char SQL_LOGIN_USER[] =
     "SELECT u.password_hash, u.disabled, " USER_COLS " FROM users u "
@@ -60,9 +73,14 @@ static const char SQL_REFRESH_FIND[] =
     "JOIN users u ON u.id = s.user_id "
     "WHERE rt.token_hash = decode($1, 'hex') FOR UPDATE OF rt, s";
 
+/*
+ * One live token per session: a token used again within the grace window
+ * retires the one handed out a moment ago, so no second branch survives
+ * to escape reuse detection.
+ */
 static const char SQL_TOKEN_RETIRE[] =
     "UPDATE refresh_tokens SET retired_at = now() "
-    "WHERE token_hash = decode($1, 'hex') AND retired_at IS NULL";
+    "WHERE session_id = $1 AND retired_at IS NULL";
 
 static const char SQL_SESSION_TOUCH[] =
     "UPDATE sessions SET last_used_at = now() WHERE id = $1";
@@ -142,6 +160,14 @@ issue_tokens(struct gh_req *req, int status, const char *session_id,
 	    "user", auth_user_json(ures, 0, ucol)));
 }
 
+/* The account's own key: typing its e-mail instead of its name is no way round. */
+static const char *
+account_key(struct gh_req *req, const char *user_id)
+{
+	return user_id == NULL ? NULL : gh_printf(&req->arena, "user:%s",
+	    user_id);
+}
+
 static int
 login_failed(struct gh_req *req, const char *key, const char *user_id)
 {
@@ -151,8 +177,12 @@ login_failed(struct gh_req *req, const char *key, const char *user_id)
 	p[1] = num(req, auth_cfg.login_free);
 	p[2] = num(req, auth_cfg.login_delay_max);
 	if (gh_db_begin(req) != 0 ||
-	    gh_db_query(req, SQL_THROTTLE_FAIL, 3, p) == NULL ||
-	    auth_audit(req, "login_failed", user_id, NULL) != 0 ||
+	    gh_db_query(req, SQL_THROTTLE_FAIL, 3, p) == NULL)
+		return -1;
+	p[0] = account_key(req, user_id);
+	if (p[0] != NULL && gh_db_query(req, SQL_THROTTLE_FAIL, 3, p) == NULL)
+		return -1;
+	if (auth_audit(req, "login_failed", user_id, NULL) != 0 ||
 	    gh_db_commit(req) != 0)
 		return -1;
 	return gh_problem(req, 401, "the login or the password is wrong");
@@ -177,7 +207,7 @@ auth_login(struct gh_req *req)
 	struct gh_values v;
 	PGresult	*res, *ures;
 	const char	*p[4], *pw, *hash, *uid = NULL;
-	char		 newhash[256], *key, *k;
+	char		 newhash[256], *key;
 	size_t		 pwlen;
 	int		 rc, on, ok;
 
@@ -188,13 +218,31 @@ auth_login(struct gh_req *req)
 		gh_problem(req, 500, "out of memory");
 		return;
 	}
-	for (k = key; *k != '\0'; k++)
-		if (*k >= 'A' && *k <= 'Z')
-			*k = (char)(*k - 'A' + 'a');
 	pw = gh_vstr(&v, L_PASSWORD);
 	pwlen = strlen(pw);
+	/*
+	 * The whole sign-in is one transaction holding a lock on the
+	 * identifier, so that guesses sent in parallel are counted one by
+	 * one instead of all passing the check before any is counted.
+	 */
 	p[0] = key;
-	if ((res = gh_db_query(req, SQL_THROTTLE_GET, 1, p)) == NULL)
+	if (gh_db_begin(req) != 0 ||
+	    (res = gh_db_query(req, SQL_THROTTLE_LOCK, 1, p)) == NULL)
+		return;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		gh_header(req, "Retry-After", "1");
+		gh_problem(req, 429, "another sign-in with this name is under "
+		    "way; try again in a second");
+		return;
+	}
+	p[0] = gh_vstr(&v, L_LOGIN);
+	if ((ures = gh_db_query(req, SQL_LOGIN_USER, 1, p)) == NULL)
+		return;
+	if (PQntuples(ures) > 0)
+		uid = PQgetvalue(ures, 0, 2);
+	p[0] = key;
+	p[1] = account_key(req, uid);
+	if ((res = gh_db_query(req, SQL_THROTTLE_GET, 2, p)) == NULL)
 		return;
 	if (PQntuples(res) > 0) {
 		gh_header(req, "Retry-After", PQgetvalue(res, 0, 0));
@@ -202,17 +250,12 @@ auth_login(struct gh_req *req)
 		    "%s seconds", PQgetvalue(res, 0, 0));
 		return;
 	}
-	/* No transaction yet: none is held open while a hash is checked. */
-	p[0] = gh_vstr(&v, L_LOGIN);
-	if ((ures = gh_db_query(req, SQL_LOGIN_USER, 1, p)) == NULL)
-		return;
-	if (PQntuples(ures) == 0) {
+	if (uid == NULL) {
 		gh_password_dummy_verify(&auth_cfg.argon2, pw, pwlen);
 		login_failed(req, key, NULL);
 		return;
 	}
 	hash = PQgetvalue(ures, 0, 0);
-	uid = PQgetvalue(ures, 0, 2);
 	if ((rc = gh_password_verify(hash, pw, pwlen)) != 0) {
 		if (rc < 0)
 			gh_log_errx("login", "user %s: unreadable hash", uid);
@@ -223,8 +266,6 @@ auth_login(struct gh_req *req)
 		gh_problem(req, 403, "this account is disabled");
 		return;
 	}
-	if (gh_db_begin(req) != 0)
-		return;
 	/* Asked only after the right password: it reveals nothing else. */
 	if ((on = auth_totp_check(req, uid, gh_vstr(&v, L_TOTP),
 	    gh_vstr(&v, L_RECOVERY), &ok)) < 0)
@@ -253,8 +294,8 @@ auth_login(struct gh_req *req)
 	p[1] = num(req, auth_cfg.refresh_ttl);
 	p[2] = req->remote_addr;
 	p[3] = gh_header_in(req, "User-Agent");
-	if (gh_db_query(req, SQL_THROTTLE_CLEAR, 1,
-	    (const char *[]){ key }) == NULL ||
+	if (gh_db_query(req, SQL_THROTTLE_CLEAR, 2,
+	    (const char *[]){ key, account_key(req, uid) }) == NULL ||
 	    (res = gh_db_query(req, SQL_SESSION_NEW, 4, p)) == NULL ||
 	    auth_audit(req, "login", uid, NULL) != 0)
 		return;
@@ -326,8 +367,7 @@ auth_refresh(struct gh_req *req)
 		    "the session is ended");
 		return;
 	}
-	p[0] = hex;
-	if (gh_db_query(req, SQL_TOKEN_RETIRE, 1, p) == NULL ||
+	if (gh_db_query(req, SQL_TOKEN_RETIRE, 1, &sid) == NULL ||
 	    gh_db_query(req, SQL_SESSION_TOUCH, 1, &sid) == NULL)
 		return;
 	issue_tokens(req, 200, sid, res, 4);
@@ -338,7 +378,7 @@ auth_logout(struct gh_req *req)
 {
 	const struct gh_claims *c;
 
-	if (gh_auth_require(req, NULL) != 0)
+	if (auth_session(req, NULL) == NULL)
 		return;
 	c = gh_auth_user(req);
 	if (c->sid[0] != '\0' && gh_db_query(req, SQL_SESSION_REVOKE, 3,
@@ -353,7 +393,7 @@ auth_logout_all(struct gh_req *req)
 {
 	const struct gh_claims *c;
 
-	if (gh_auth_require(req, NULL) != 0)
+	if (auth_session(req, NULL) == NULL)
 		return;
 	c = gh_auth_user(req);
 	if (gh_db_begin(req) != 0 ||
@@ -389,7 +429,7 @@ auth_sessions_list(struct gh_req *req)
 	json_t		*arr;
 	int		 i;
 
-	if (gh_auth_require(req, NULL) != 0)
+	if (auth_session(req, NULL) == NULL)
 		return;
 	c = gh_auth_user(req);
 	if ((res = gh_db_query(req, SQL_SESSIONS_LIST, 1,
@@ -438,7 +478,7 @@ auth_session_end(struct gh_req *req)
 	const char	*id = gh_param(req, "id");
 	PGresult	*res;
 
-	if (gh_auth_require(req, NULL) != 0)
+	if (auth_session(req, NULL) == NULL)
 		return;
 	c = gh_auth_user(req);
 	if (valid_uuid(id) != NULL) {

@@ -202,7 +202,7 @@ auth_totp_enroll(struct gh_req *req)
 	PGresult	*res, *ures;
 	const char	*secret, *uri, *issuer;
 
-	if (gh_auth_require(req, NULL) != 0)
+	if (auth_session(req, NULL) == NULL)
 		return;
 	c = gh_auth_user(req);
 	if (gh_random(key, sizeof(key)) != 0) {
@@ -235,11 +235,34 @@ auth_totp_enroll(struct gh_req *req)
 	    "otpauth_uri", uri));
 }
 
-enum { T_CODE };
+enum { T_CODE, T_PASSWORD };
 static const struct gh_field code_fields[] = {
 	{ "code",	GH_STRING, .minlen = 6, .maxlen = 6 },
+	{ "password",	GH_STRING, .maxlen = 1024 },
 	{ NULL }
 };
+
+static const char SQL_PW[] =
+    "SELECT password_hash FROM users WHERE id = $1";
+
+/*
+ * Whoever turns a second factor on or off must know the password: a
+ * stolen access token alone must not lock the owner out.
+ */
+static int
+password_right(struct gh_req *req, const char *uid, const char *pw)
+{
+	PGresult	*res;
+
+	if ((res = gh_db_query(req, SQL_PW, 1, &uid)) == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && gh_password_verify(PQgetvalue(res, 0, 0),
+	    pw, strlen(pw)) == 0)
+		return 0;
+	return gh_problem_json(req, 403, "password: is wrong",
+	    json_pack("{s:[{s:s, s:s}]}", "errors", "field", "password",
+	    "detail", "is wrong"));
+}
 
 /* Confirm: the first good code turns the factor on and makes codes. */
 void
@@ -254,11 +277,12 @@ auth_totp_confirm(struct gh_req *req)
 	const char	*code;
 	int		 i;
 
-	if (gh_auth_require(req, NULL) != 0 ||
+	if (auth_session(req, NULL) == NULL ||
 	    gh_body_json(req, code_fields, &v) != 0)
 		return;
 	c = gh_auth_user(req);
-	if (gh_db_begin(req) != 0 ||
+	if (password_right(req, c->sub, gh_vstr(&v, T_PASSWORD)) != 0 ||
+	    gh_db_begin(req) != 0 ||
 	    (res = gh_db_query(req, SQL_TOTP_GET, 1,
 	    (const char *[]){ c->sub })) == NULL)
 		return;
@@ -317,33 +341,21 @@ static const struct gh_field disable_fields[] = {
 	{ NULL }
 };
 
-static const char SQL_PW[] =
-    "SELECT password_hash FROM users WHERE id = $1";
-
 /* Turning it off needs both the password and a current code. */
 void
 auth_totp_disable(struct gh_req *req)
 {
 	const struct gh_claims *c;
 	struct gh_values v;
-	PGresult	*res;
 	int		 on, ok;
 	const char	*pw;
 
-	if (gh_auth_require(req, NULL) != 0 ||
+	if (auth_session(req, NULL) == NULL ||
 	    gh_body_json(req, disable_fields, &v) != 0)
 		return;
 	c = gh_auth_user(req);
 	pw = gh_vstr(&v, X_PASSWORD);
-	if ((res = gh_db_query(req, SQL_PW, 1, (const char *[]){ c->sub }))
-	    == NULL)
-		return;
-	if (PQntuples(res) == 0 || gh_password_verify(PQgetvalue(res, 0, 0),
-	    pw, strlen(pw)) != 0) {
-		gh_problem(req, 403, "password: is wrong");
-		return;
-	}
-	if (gh_db_begin(req) != 0 ||
+	if (password_right(req, c->sub, pw) != 0 || gh_db_begin(req) != 0 ||
 	    (on = auth_totp_check(req, c->sub, gh_vstr(&v, X_CODE), NULL,
 	    &ok)) < 0)
 		return;

@@ -151,28 +151,48 @@ auth_availability(struct gh_req *req)
 	    "available", PQntuples(res) == 0));
 }
 
-void
-auth_me(struct gh_req *req)
+/*
+ * A valid token is not enough to act on an account: its session must
+ * still be open and the account enabled, and a role is read from the
+ * database, not from the token (a demoted admin's token says "admin" for
+ * up to GH_ACCESS_TTL).  Returns the user's row (USER_COLS), or NULL
+ * after answering 401 or 403.
+ */
+PGresult *
+auth_session(struct gh_req *req, const char *role)
 {
 	const struct gh_claims *c;
-	PGresult	*res;
+	PGresult	*res = NULL;
 	const char	*p[2];
 
 	if (gh_auth_require(req, NULL) != 0)
-		return;
+		return NULL;
 	c = gh_auth_user(req);
 	p[0] = c->sub;
 	p[1] = c->sid;
-	res = NULL;
 	if (c->sid[0] != '\0' && (res = gh_db_query(req, SQL_ME, 2, p)) == NULL)
-		return;
+		return NULL;
 	if (res == NULL || PQntuples(res) == 0) {
 		gh_header(req, "WWW-Authenticate", "Bearer realm=\"gatehouse\", "
 		    "error=\"invalid_token\", error_description=\"the session "
 		    "has ended\"");
 		gh_problem(req, 401, "the session has ended; sign in again");
-		return;
+		return NULL;
 	}
+	if (role != NULL && strcmp(PQgetvalue(res, 0, 3), role) != 0) {
+		gh_problem(req, 403, "this needs the %s role", role);
+		return NULL;
+	}
+	return res;
+}
+
+void
+auth_me(struct gh_req *req)
+{
+	PGresult	*res;
+
+	if ((res = auth_session(req, NULL)) == NULL)
+		return;
 	gh_reply_json(req, 200, json_pack("{s:o}", "user",
 	    auth_user_json(res, 0, 0)));
 }
@@ -236,7 +256,7 @@ auth_me_update(struct gh_req *req)
 	PGresult	*res;
 	const char	*p[3];
 
-	if (gh_auth_require(req, NULL) != 0 ||
+	if (auth_session(req, NULL) == NULL ||
 	    gh_body_json(req, update_fields, &v) != 0)
 		return;
 	if (!gh_vhas(&v, U_USERNAME) && !gh_vhas(&v, U_EMAIL)) {
@@ -282,7 +302,7 @@ auth_me_password(struct gh_req *req)
 	const char	*p[2];
 	char		 hash[256];
 
-	if (gh_auth_require(req, NULL) != 0 ||
+	if (auth_session(req, NULL) == NULL ||
 	    gh_body_json(req, password_fields, &v) != 0)
 		return;
 	c = gh_auth_user(req);
@@ -322,7 +342,7 @@ auth_me_delete(struct gh_req *req)
 	struct gh_values v;
 	PGresult	*res;
 
-	if (gh_auth_require(req, NULL) != 0 ||
+	if (auth_session(req, NULL) == NULL ||
 	    gh_body_json(req, delete_fields, &v) != 0)
 		return;
 	c = gh_auth_user(req);
@@ -334,7 +354,9 @@ auth_me_delete(struct gh_req *req)
 	    auth_audit(req, "account_deleted", c->sub, NULL) != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
-	gh_header(req, "Set-Cookie", "gh_refresh=; Path=/api/v1/auth; "
-	    "Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+	gh_header(req, "Set-Cookie", auth_cfg.cookie_secure ?
+	    "gh_refresh=; Path=/api/v1/auth; Max-Age=0; HttpOnly; Secure; "
+	    "SameSite=Strict" : "gh_refresh=; Path=/api/v1/auth; Max-Age=0; "
+	    "HttpOnly; SameSite=Strict");
 	gh_reply(req, 204, NULL, NULL, 0);
 }

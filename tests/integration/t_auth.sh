@@ -493,6 +493,61 @@ t_68_admin() {
 	expect_problem 409
 	[ "$(psql_auth "SELECT count(*) FROM audit_log WHERE event = 'role_change'")" -ge 2 ] ||
 	    fail "role changes not audited"
+	# Wendy, admin now, is demoted: her token still says admin, and must
+	# not be enough.
+	login wendy
+	local wendy_admin_at=$AT
+	req PATCH "/api/v1/auth/admin/users/$wendy_id" -H "Authorization: Bearer $admin_at" \
+	    -H 'Content-Type: application/json' --data-raw '{"role":"user"}'
+	expect_status 200
+	req GET /api/v1/auth/admin/users -H "Authorization: Bearer $wendy_admin_at"
+	expect_problem 403
+	req PATCH "/api/v1/auth/admin/users/$wendy_id" -H "Authorization: Bearer $wendy_admin_at" \
+	    -H 'Content-Type: application/json' --data-raw '{"role":"admin"}'
+	expect_problem 403
+}
+
+t_61b_parallel_guesses_are_counted_one_by_one() {
+	local i n401 pids=
+	signup zelda
+	for i in $(seq 12); do
+		curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		    --data-raw "{\"login\":\"zelda\",\"password\":\"wrong-guess-$i-xx\"}" \
+		    "$(gh_url /api/v1/auth/login)" >>"$T_OUT/guesses" &
+		pids="$pids $!"
+	done
+	# Only these: the pools are this shell's jobs too.
+	wait $pids
+	n401=$(grep -c '^401$' "$T_OUT/guesses")
+	# Five free, the sixth locks: never more than six real checks.
+	[ "$n401" -le 6 ] || fail "$n401 of 12 parallel guesses were checked"
+	[ "$(grep -c '^429$' "$T_OUT/guesses")" -ge 6 ] || fail "too few refused"
+	# The account is counted under its own key too: typing the e-mail
+	# instead of the name is no way round it.
+	local typed account
+	typed=$(psql_auth "SELECT failures FROM login_throttle WHERE key = 'login:zelda'")
+	account=$(psql_auth "SELECT failures FROM login_throttle WHERE key = 'user:$UID_'")
+	[ -n "$account" ] && [ "$account" = "$typed" ] && [ "$account" = "$n401" ] ||
+	    fail "counts: typed '$typed', account '$account', checked $n401"
+}
+
+t_57b_grace_reuse_leaves_one_live_token() {
+	local rt rt2 rt3
+	signup gina
+	login gina
+	rt=$RT
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt\"}"
+	rt2=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt\"}"
+	expect_status 200
+	rt3=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	sleep "${GH_TEST_GRACE_WAIT:-2.5}"
+	# rt2 was retired by the second use of rt: it is reuse now, and the
+	# whole family goes, rt3 with it.
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt2\"}"
+	expect_problem 401
+	json_post /api/v1/auth/refresh "{\"refresh_token\":\"$rt3\"}"
+	expect_problem 401
 }
 
 # A new key: tokens signed before still work, new ones carry the new kid.
@@ -550,11 +605,15 @@ t_63b_totp_second_factor() {
 	# Not on until confirmed: sign-in still needs no code.
 	login yusuf
 	expect_status 200
-	json_post /api/v1/auth/me/totp/confirm '{"code":"000000"}' -H "Authorization: Bearer $AT"
+	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"000000\",\"password\":\"$PW\"}" -H "Authorization: Bearer $AT"
 	[ "$(totp_code "$key")" = 000000 ] || expect_problem 422
-	json_post /api/v1/auth/me/totp/confirm '{"code":"12345"}' -H "Authorization: Bearer $AT"
+	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"12345\",\"password\":\"$PW\"}" -H "Authorization: Bearer $AT"
 	expect_problem 422
-	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"$(totp_code "$key" -1)\"}" \
+	# A stolen access token alone cannot turn the factor on.
+	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"$(totp_code "$key" -1)\",\"password\":\"wrong-password-1\"}" \
+	    -H "Authorization: Bearer $AT"
+	expect_problem 403
+	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"$(totp_code "$key" -1)\",\"password\":\"$PW\"}" \
 	    -H "Authorization: Bearer $AT"
 	expect_status 200
 	expect_json '.recovery_codes | length' 10

@@ -84,7 +84,8 @@ START_TEST(near_misses_are_404)
 		"/api/v1/things/", "/api/v1/things//parts/y",
 		"/api/v1/thing", "/api/v1/things/x/parts", "/api/v1/things/x/y",
 		"api/v1/things", "", "/api/v1/things/%00", "/api/v1/things/%zz",
-		"/API/v1/things", "/api/v1/things/x/parts/y/z"
+		"/API/v1/things", "/api/v1/things/x/parts/y/z",
+		"/api/v1/\xff\xfe"	/* not UTF-8: still a 404, not a 500 */
 	};
 	struct unit_req u;
 	size_t	 i;
