@@ -9,6 +9,10 @@
 
 struct gh_req;
 
+/* A timestamp column as RFC 3339 UTC text, the way every answer writes times. */
+#define GH_SQL_TS(col)	"to_char(" col " AT TIME ZONE 'UTC', " \
+			"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 /* gh_db.c */
 int		 gh_db_setup(const char *application_name);
 void		 gh_db_close(void);

@@ -22,6 +22,25 @@ gh_utf8_len(const char *s)
 	return n;
 }
 
+/* 8-4-4-4-12 hexadecimal digits: anything else is no id of ours. */
+int
+gh_is_uuid(const char *s)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	}
+	return i == 36;
+}
+
 static int
 field_error(json_t *errors, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

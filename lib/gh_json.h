@@ -48,6 +48,7 @@ int		 gh_json_validate(json_t *, const struct gh_field *,
 int		 gh_body_json(struct gh_req *, const struct gh_field *,
 		    struct gh_values *);
 size_t		 gh_utf8_len(const char *);
+int		 gh_is_uuid(const char *);
 int		 gh_vhas(const struct gh_values *, size_t);
 const char	*gh_vstr(const struct gh_values *, size_t);
 long long	 gh_vint(const struct gh_values *, size_t, long long);

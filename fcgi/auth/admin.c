@@ -46,20 +46,6 @@ admin_user_json(PGresult *res, int row)
 	return u;
 }
 
-static int
-is_uuid(const char *s)
-{
-	size_t	 i;
-
-	if (s == NULL || strlen(s) != 36)
-		return 0;
-	for (i = 0; i < 36; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' :
-		    strchr("0123456789abcdefABCDEF", s[i]) == NULL || s[i] == '\0')
-			return 0;
-	return 1;
-}
-
 void
 auth_admin_users(struct gh_req *req)
 {
@@ -84,7 +70,7 @@ auth_admin_users(struct gh_req *req)
 		return;
 	}
 	after = gh_query(req, "starting_after");
-	if (after != NULL && !is_uuid(after)) {
+	if (after != NULL && !gh_is_uuid(after)) {
 		gh_problem(req, 422, "starting_after: must be a user id");
 		return;
 	}
@@ -129,7 +115,7 @@ auth_admin_user_update(struct gh_req *req)
 	if (auth_session(req, "admin") == NULL ||
 	    gh_body_json(req, admin_fields, &v) != 0)
 		return;
-	if (!is_uuid(id)) {
+	if (!gh_is_uuid(id)) {
 		gh_problem(req, 404, "no such user");
 		return;
 	}

@@ -16,8 +16,7 @@ struct auth_settings {
 extern struct auth_settings auth_cfg;
 
 /* RFC 3339 UTC, as every answer writes times. */
-#define TS(col)	"to_char(" col " AT TIME ZONE 'UTC', " \
-		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define TS(col)	GH_SQL_TS(col)
 /* The public columns of a user, in the order auth_user_json reads them. */
 #define USER_COLS	"u.id, u.username, u.email, u.role, " TS("u.created_at")
 #define USER_NCOLS	5

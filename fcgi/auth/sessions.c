@@ -452,24 +452,6 @@ auth_sessions_list(struct gh_req *req)
 	gh_reply_json(req, 200, json_pack("{s:o}", "sessions", arr));
 }
 
-static const char *
-valid_uuid(const char *s)
-{
-	size_t	 i;
-
-	if (strlen(s) != 36)
-		return "must be a UUID";
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return "must be a UUID";
-		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
-			return "must be a UUID";
-	}
-	return NULL;
-}
-
 /* Ends one of my sessions; someone else's is "not found", like a bad id. */
 void
 auth_session_end(struct gh_req *req)
@@ -481,7 +463,7 @@ auth_session_end(struct gh_req *req)
 	if (auth_session(req, NULL) == NULL)
 		return;
 	c = gh_auth_user(req);
-	if (valid_uuid(id) != NULL) {
+	if (!gh_is_uuid(id)) {
 		gh_problem(req, 404, "no such session");
 		return;
 	}

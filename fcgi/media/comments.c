@@ -140,7 +140,7 @@ media_comments_by_user(struct gh_req *req)
 	user = gh_query(req, "user");
 	if (user == NULL || strcmp(user, "me") == 0)
 		user = gh_auth_user(req)->sub;
-	if (!media_valid_uuid(user)) {
+	if (!gh_is_uuid(user)) {
 		media_field_problem(req, 400, "user", "must be me or a user "
 		    "id");
 		return;
@@ -168,7 +168,7 @@ own_comment(struct gh_req *req, const char **cid)
 	*cid = gh_param(req, "cid");
 	if ((p[1] = visible_item(req)) == NULL)
 		return -1;
-	if (!media_valid_uuid(*cid))
+	if (!gh_is_uuid(*cid))
 		return gh_problem(req, 404, "no such comment");
 	p[0] = *cid;
 	if ((res = gh_db_query(req, SQL_GET, 2, p)) == NULL)

@@ -133,7 +133,7 @@ media_find(struct gh_req *req, const char *id, enum media_access need)
 	PGresult	*res;
 	int		 mine;
 
-	if (id == NULL || !media_valid_uuid(id)) {
+	if (id == NULL || !gh_is_uuid(id)) {
 		gh_problem(req, 404, "no such media item");
 		return NULL;
 	}
@@ -211,7 +211,7 @@ media_page_params(struct gh_req *req, struct media_page *pg)
 			    "a whole number from 1 to 100");
 	}
 	pg->after = gh_query(req, "starting_after");
-	if (pg->after != NULL && !media_valid_uuid(pg->after))
+	if (pg->after != NULL && !gh_is_uuid(pg->after))
 		return media_field_problem(req, 400, "starting_after", "must "
 		    "be the last id of the previous page");
 	/* One more than asked for tells whether there is a next page. */
@@ -249,7 +249,7 @@ media_list(struct gh_req *req)
 	type = gh_query(req, "type");
 	if (owner != NULL && strcmp(owner, "me") == 0)
 		owner = gh_auth_user(req)->sub;
-	if (owner != NULL && !media_valid_uuid(owner)) {
+	if (owner != NULL && !gh_is_uuid(owner)) {
 		media_field_problem(req, 400, "owner", "must be me or a user id");
 		return;
 	}

@@ -43,7 +43,7 @@ link_check(struct gh_req *req, const char *id, const char *exps,
 	if (exps != NULL)
 		exp = gh_strtonum(exps, 1, (long long)1 << 40, &errstr);
 	if (exps == NULL || sig == NULL || errstr != NULL ||
-	    !media_valid_uuid(id) ||
+	    !gh_is_uuid(id) ||
 	    (want = link_sig(&req->arena, id, exp)) == NULL ||
 	    strlen(sig) != strlen(want) ||
 	    !gh_ct_equal(sig, want, strlen(want)))

@@ -20,8 +20,7 @@ struct media_settings {
 extern struct media_settings media_cfg;
 
 /* RFC 3339 UTC, as every answer writes times. */
-#define TS(col)	"to_char(" col " AT TIME ZONE 'UTC', " \
-		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define TS(col)	GH_SQL_TS(col)
 /* The columns of an item, in the order media_json reads them. */
 #define MEDIA_COLS	"m.id, m.owner, m.title, m.description, " \
 		"m.visibility, m.mime_type, m.size, m.sha256, m.filename, " \
@@ -53,7 +52,6 @@ int		 media_dimensions(const char *mime,
 		    ssize_t (*rd)(void *, void *, size_t, uint64_t), void *,
 		    uint32_t *w, uint32_t *h);
 const char	*media_valid_text(const char *, size_t maxlen, int multiline);
-int		 media_valid_uuid(const char *);
 int		 media_risky(const char *mime);
 char		*media_disposition(struct gh_arena *, const char *mime,
 		    const char *filename, int attachment);

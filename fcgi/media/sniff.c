@@ -296,24 +296,6 @@ media_valid_text(const char *s, size_t maxlen, int multiline)
 	return NULL;
 }
 
-int
-media_valid_uuid(const char *s)
-{
-	size_t	 i;
-
-	if (strlen(s) != 36)
-		return 0;
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (strchr("0123456789abcdefABCDEF", s[i]) == NULL ||
-		    s[i] == '\0')
-			return 0;
-	}
-	return 1;
-}
-
 /* What a browser could run or misread: sent only as an attachment. */
 int
 media_risky(const char *mime)

@@ -625,7 +625,7 @@ media_upload(struct gh_req *req)
 
 	if (gh_auth_require(req, NULL) != 0)
 		return;
-	if (!media_valid_uuid(gh_auth_user(req)->sub)) {
+	if (!gh_is_uuid(gh_auth_user(req)->sub)) {
 		gh_problem(req, 403, "the token's subject is not a user id");
 		return;
 	}

@@ -13,8 +13,7 @@ struct payment_settings {
 extern struct payment_settings pay_cfg;
 
 /* RFC 3339 UTC, as every answer writes times. */
-#define TS(col)	"to_char(" col " AT TIME ZONE 'UTC', " \
-		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define TS(col)	GH_SQL_TS(col)
 /* The public columns of a payment, in the order pay_json reads them. */
 #define PAY_COLS	"p.reference, p.user_id, p.amount, p.currency, " \
 		"p.description, p.metadata, p.status, p.refunded_amount, " \

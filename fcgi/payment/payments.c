@@ -480,23 +480,6 @@ valid_time(const char *s)
 	    s[3] == ':' && digits(s + 4, 2, 0, 59) && s[6] == '\0';
 }
 
-static int
-valid_uuid(const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') ||
-		    (s[i] >= 'A' && s[i] <= 'F')))
-			return 0;
-	}
-	return i == 36;
-}
-
 /*
  * A query parameter, NULL when absent.  A present but badly encoded or
  * empty one is answered 400 and *bad set.
@@ -556,7 +539,7 @@ list_params(struct gh_req *req, const char *q[Q__MAX], long long *limit)
 		why = "must be an RFC 3339 time", i = Q_GTE;
 	if (why == NULL && q[Q_LT] != NULL && !valid_time(q[Q_LT]))
 		why = "must be an RFC 3339 time", i = Q_LT;
-	if (why == NULL && q[Q_USER] != NULL && !valid_uuid(q[Q_USER]))
+	if (why == NULL && q[Q_USER] != NULL && !gh_is_uuid(q[Q_USER]))
 		why = "must be a user id (a UUID)", i = Q_USER;
 	if (why != NULL)
 		return field_problem(req, 400, qnames[i], why);

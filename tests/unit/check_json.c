@@ -205,6 +205,20 @@ START_TEST(short_body_is_400)
 }
 END_TEST
 
+START_TEST(uuids)
+{
+	ck_assert(gh_is_uuid("6f1c1c5e-2d7b-4f7e-9a39-3f1b1d2c9e10"));
+	ck_assert(gh_is_uuid("6F1C1C5E-2D7B-4F7E-9A39-3F1B1D2C9E10"));
+	ck_assert(!gh_is_uuid(NULL));
+	ck_assert(!gh_is_uuid(""));
+	ck_assert(!gh_is_uuid("6f1c1c5e-2d7b-4f7e-9a39-3f1b1d2c9e1"));
+	ck_assert(!gh_is_uuid("6f1c1c5e-2d7b-4f7e-9a39-3f1b1d2c9e100"));
+	ck_assert(!gh_is_uuid("6f1c1c5e2d7b-4f7e-9a39-3f1b1d2c9e10-"));
+	ck_assert(!gh_is_uuid("6f1c1c5e-2d7b-4f7e-9a39-3f1b1d2c9e1g"));
+	ck_assert(!gh_is_uuid("' OR 1=1 --"));
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -220,6 +234,7 @@ suite(void)
 	tcase_add_test(tc, body_errors_are_problems);
 	tcase_add_test(tc, oversized_body_is_413_before_reading);
 	tcase_add_test(tc, short_body_is_400);
+	tcase_add_test(tc, uuids);
 	suite_add_tcase(s, tc);
 	return s;
 }
