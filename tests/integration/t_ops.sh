@@ -47,8 +47,21 @@ t_90_backup_destroy_restore_read_back() {
 	local alice_id=$UID_
 	signup ops_bob
 	expect_status 201
-	# The media service stores no files through the API yet: put files
-	# where it keeps them, as it would.
+	# A payment and an uploaded picture, through the API.
+	local ref mid sha stored alice_at
+	media_setup || return
+	login ops_alice
+	alice_at=$AT
+	pay_create "$alice_at" ops-order-1 '{"amount":4200,"currency":"EUR","description":"ops"}'
+	expect_status 201
+	ref=$REF
+	upload "$(mkfile png)" image/png "title=ops-picture" "$alice_at"
+	expect_status 201
+	mid=$MID
+	sha=$(sha_of "$T_MEDIA_DIR/png")
+	stored=$(stored_path "$sha")
+	[ -n "$stored" ] || fail "the upload is not on disk"
+	# And files put where the media service keeps them, as it would.
 	mkdir -p "$GH_STATE/media/ab"
 	printf 'picture bytes\n' >"$GH_STATE/media/ab/cdef.jpg"
 	head -c 100000 /dev/urandom >"$GH_STATE/media/ab/big.bin"
@@ -73,6 +86,8 @@ t_90_backup_destroy_restore_read_back() {
 	tpsql postgres "DROP DATABASE gatehouse_payments WITH (FORCE)" >/dev/null ||
 	    fail "cannot drop gatehouse_payments"
 	rm -rf "$GH_STATE/media/ab"
+	rm -f "$stored"
+	tpsql gatehouse_media "DELETE FROM media" >/dev/null || fail "cannot delete media rows"
 	printf 'junk\n' >"$GH_STATE/media/junk.txt"
 	login ops_alice
 	expect_status 401
@@ -86,6 +101,16 @@ t_90_backup_destroy_restore_read_back() {
 	me "$AT"
 	expect_status 200
 	expect_json .user.username ops_alice
+	# The payment and the picture are back, the file byte for byte.
+	login_until ops_alice 200
+	req GET "/api/v1/payments/$ref" -H "Authorization: Bearer $AT"
+	expect_status 200
+	expect_json .amount 4200
+	req GET "/api/v1/media/$mid" -H "Authorization: Bearer $AT"
+	expect_status 200
+	download "/api/v1/media/$mid/file" "$AT"
+	expect_status 200
+	[ "$(sha_of "$T_OUT/dl")" = "$sha" ] || fail "the picture came back different"
 	login_until ops_bob 200
 	expect_status 200
 	# The app role can still write: a new account after the restore.
