@@ -44,6 +44,8 @@ void		 auth_me_delete(struct gh_req *);
 json_t		*auth_user_json(PGresult *, int row, int col);
 
 /* sessions.c */
+int		 auth_account_may_try(struct gh_req *, const char *user_id);
+void		 auth_account_failed(struct gh_req *, const char *user_id);
 void		 auth_login(struct gh_req *);
 void		 auth_refresh(struct gh_req *);
 void		 auth_logout(struct gh_req *);

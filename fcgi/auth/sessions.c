@@ -168,6 +168,34 @@ account_key(struct gh_req *req, const char *user_id)
 	    user_id);
 }
 
+/*
+ * Password (and code) checks on signed-in actions share the account's
+ * count with sign-in: a stolen access token is no unthrottled oracle.
+ * 0 when the account may try; else it has answered 429.
+ */
+int
+auth_account_may_try(struct gh_req *req, const char *user_id)
+{
+	PGresult	*res;
+
+	if ((res = gh_db_query(req, SQL_THROTTLE_GET, 2, (const char *[]){
+	    account_key(req, user_id), NULL })) == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		return 0;
+	gh_header(req, "Retry-After", PQgetvalue(res, 0, 0));
+	return gh_problem(req, 429, "too many wrong passwords; try again in "
+	    "%s seconds", PQgetvalue(res, 0, 0));
+}
+
+void
+auth_account_failed(struct gh_req *req, const char *user_id)
+{
+	gh_db_query(req, SQL_THROTTLE_FAIL, 3, (const char *[]){
+	    account_key(req, user_id), num(req, auth_cfg.login_free),
+	    num(req, auth_cfg.login_delay_max) });
+}
+
 static int
 login_failed(struct gh_req *req, const char *key, const char *user_id)
 {

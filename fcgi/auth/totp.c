@@ -254,11 +254,13 @@ password_right(struct gh_req *req, const char *uid, const char *pw)
 {
 	PGresult	*res;
 
-	if ((res = gh_db_query(req, SQL_PW, 1, &uid)) == NULL)
+	if (auth_account_may_try(req, uid) != 0 ||
+	    (res = gh_db_query(req, SQL_PW, 1, &uid)) == NULL)
 		return -1;
 	if (PQntuples(res) == 1 && gh_password_verify(PQgetvalue(res, 0, 0),
 	    pw, strlen(pw)) == 0)
 		return 0;
+	auth_account_failed(req, uid);
 	return gh_problem_json(req, 403, "password: is wrong",
 	    json_pack("{s:[{s:s, s:s}]}", "errors", "field", "password",
 	    "detail", "is wrong"));

@@ -228,13 +228,15 @@ check_current_password(struct gh_req *req, const char *uid, const char *pw)
 	PGresult	*res;
 	int		 rc;
 
-	if ((res = gh_db_query(req, SQL_USER_PW, 1, &uid)) == NULL)
+	if (auth_account_may_try(req, uid) != 0 ||
+	    (res = gh_db_query(req, SQL_USER_PW, 1, &uid)) == NULL)
 		return -1;
 	if (PQntuples(res) == 0)
 		return gh_problem(req, 401, "the account is gone or disabled");
 	rc = gh_password_verify(PQgetvalue(res, 0, 0), pw, strlen(pw));
 	if (rc == 0)
 		return 0;
+	auth_account_failed(req, uid);
 	return gh_problem_json(req, 403, "current_password: is wrong",
 	    json_pack("{s:[{s:s, s:s}]}", "errors", "field",
 	    "current_password", "detail", "is wrong"));

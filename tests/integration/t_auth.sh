@@ -647,3 +647,22 @@ t_63b_totp_second_factor() {
 	login yusuf
 	expect_status 200
 }
+
+# Wrong passwords on signed-in actions count like sign-in failures.
+t_65b_password_checks_are_throttled() {
+	local i
+	signup pavel
+	login pavel
+	for i in 1 2 3 4 5 6; do
+		req POST /api/v1/auth/me/password -H "Authorization: Bearer $AT" \
+		    -H 'Content-Type: application/json' \
+		    --data-raw "{\"current_password\":\"wrong-password-$i\",\"new_password\":\"brand-new-secret-77\"}"
+		expect_problem 403
+	done
+	req DELETE /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' --data-raw "{\"password\":\"$PW\"}"
+	expect_problem 429
+	expect_header retry-after
+	login pavel
+	expect_problem 429
+}
