@@ -181,23 +181,32 @@ gh_sha256(const void *in, size_t len, unsigned char out[32])
 	return 0;
 }
 
+/* Lowercase hexadecimal of n bytes into out, which holds 2n + 1. */
+void
+gh_hex(char *out, const void *in, size_t n)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const unsigned char	*b = in;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[i * 2] = digits[b[i] >> 4];
+		out[i * 2 + 1] = digits[b[i] & 0x0f];
+	}
+	out[n * 2] = '\0';
+}
+
 char *
 gh_sha256_hex(struct gh_arena *a, const void *in, size_t len)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 md[32];
 	char			*s;
-	size_t			 i;
 
 	if (gh_sha256(in, len, md) != 0)
 		return NULL;
 	if ((s = gh_alloc(a, sizeof(md) * 2 + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < sizeof(md); i++) {
-		s[i * 2] = hex[md[i] >> 4];
-		s[i * 2 + 1] = hex[md[i] & 0x0f];
-	}
-	s[sizeof(md) * 2] = '\0';
+	gh_hex(s, md, sizeof(md));
 	return s;
 }
 
@@ -384,7 +393,6 @@ gh_password_dummy_verify(const struct gh_argon2 *p, const char *pw,
 	static struct gh_argon2	 made;
 	unsigned char		 secret[16];
 	char			 hex[sizeof(secret) * 2 + 1];
-	size_t			 i;
 
 	if (dummy[0] == '\0' || made.t_cost != p->t_cost ||
 	    made.m_cost_kib != p->m_cost_kib ||
@@ -392,8 +400,7 @@ gh_password_dummy_verify(const struct gh_argon2 *p, const char *pw,
 		dummy[0] = '\0';
 		if (gh_random(secret, sizeof(secret)) != 0)
 			return;
-		for (i = 0; i < sizeof(secret); i++)
-			snprintf(hex + i * 2, 3, "%02x", secret[i]);
+		gh_hex(hex, secret, sizeof(secret));
 		if (gh_password_hash(p, hex, strlen(hex), dummy,
 		    sizeof(dummy)) != 0) {
 			dummy[0] = '\0';

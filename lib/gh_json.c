@@ -46,17 +46,25 @@ field_error(json_t *errors, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-field_error(json_t *errors, const char *name, const char *fmt, ...)
+field_verror(json_t *errors, const char *name, const char *fmt, va_list ap)
 {
 	char	 detail[256], pointer[160];
-	va_list	 ap;
 
-	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	snprintf(pointer, sizeof(pointer), "#/%s", name);
 	json_array_append_new(errors, json_pack("{s:s, s:s, s:s}",
 	    "field", name, "pointer", pointer, "detail", detail));
+	return 1;
+}
+
+static int
+field_error(json_t *errors, const char *name, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	field_verror(errors, name, fmt, ap);
+	va_end(ap);
 	return 1;
 }
 
@@ -294,6 +302,27 @@ gh_body_json(struct gh_req *req, const struct gh_field *fields,
 		return 0;
 	}
 	return gh_problem_json(req, 422, errors_detail(req, errors),
+	    json_pack("{s:o}", "errors", errors));
+}
+
+/*
+ * A problem about one field that the handler found past the declared
+ * checks (a taken name, a wrong password, a bad query parameter): the
+ * same "field: why" detail and errors[] entry as a 422 from gh_body_json.
+ */
+int
+gh_problem_field(struct gh_req *req, int status, const char *field,
+    const char *fmt, ...)
+{
+	json_t	*errors;
+	va_list	 ap;
+
+	if ((errors = json_array()) == NULL)
+		return gh_problem(req, 500, "out of memory");
+	va_start(ap, fmt);
+	field_verror(errors, field, fmt, ap);
+	va_end(ap);
+	return gh_problem_json(req, status, errors_detail(req, errors),
 	    json_pack("{s:o}", "errors", errors));
 }
 

@@ -47,6 +47,9 @@ int		 gh_json_validate(json_t *, const struct gh_field *,
 		    struct gh_values *, json_t *errors);
 int		 gh_body_json(struct gh_req *, const struct gh_field *,
 		    struct gh_values *);
+int		 gh_problem_field(struct gh_req *, int status,
+		    const char *field, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
 size_t		 gh_utf8_len(const char *);
 int		 gh_is_uuid(const char *);
 int		 gh_vhas(const struct gh_values *, size_t);

@@ -177,6 +177,15 @@ gh_body_chunk(struct gh_req *req, char *buf, size_t len)
 	return body_in(req, buf, len);
 }
 
+/* Whether the request came with a body; an optional one is parsed only then. */
+int
+gh_has_body(const struct gh_req *req)
+{
+	const char	*cl = gh_env(req, "CONTENT_LENGTH");
+
+	return cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0;
+}
+
 /*
  * Reads the whole body, at most max bytes, into the request's arena.  A
  * larger body is refused from its Content-Length before a byte is read,

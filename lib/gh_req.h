@@ -64,6 +64,7 @@ const char	*gh_param(const struct gh_req *, const char *);
 const char	*gh_query(struct gh_req *, const char *);
 const char	*gh_header_in(const struct gh_req *, const char *);
 const char	*gh_cookie(struct gh_req *, const char *);
+int		 gh_has_body(const struct gh_req *);
 int		 gh_body_read(struct gh_req *, size_t max, char **, size_t *);
 size_t		 gh_body_chunk(struct gh_req *, char *, size_t);
 int		 gh_pct_decode(char *, size_t *);

@@ -349,11 +349,10 @@ auth_refresh(struct gh_req *req)
 {
 	struct gh_values v;
 	PGresult	*res;
-	const char	*token = NULL, *cl, *p[2], *sid;
+	const char	*token = NULL, *p[2], *sid;
 	char		*hex;
 
-	cl = gh_env(req, "CONTENT_LENGTH");
-	if (cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0) {
+	if (gh_has_body(req)) {
 		if (gh_body_json(req, refresh_fields, &v) != 0)
 			return;
 		token = gh_vstr(&v, F_REFRESH);

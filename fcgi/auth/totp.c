@@ -72,12 +72,9 @@ static char *
 bin_to_hex(struct gh_arena *a, const unsigned char *in, size_t n)
 {
 	char	*s;
-	size_t	 i;
 
-	if ((s = gh_alloc(a, n * 2 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		snprintf(s + i * 2, 3, "%02x", in[i]);
+	if ((s = gh_alloc(a, n * 2 + 1)) != NULL)
+		gh_hex(s, in, n);
 	return s;
 }
 
@@ -261,9 +258,7 @@ password_right(struct gh_req *req, const char *uid, const char *pw)
 	    pw, strlen(pw)) == 0)
 		return 0;
 	auth_account_failed(req, uid);
-	return gh_problem_json(req, 403, "password: is wrong",
-	    json_pack("{s:[{s:s, s:s}]}", "errors", "field", "password",
-	    "detail", "is wrong"));
+	return gh_problem_field(req, 403, "password", "is wrong");
 }
 
 /* Confirm: the first good code turns the factor on and makes codes. */
@@ -298,9 +293,7 @@ auth_totp_confirm(struct gh_req *req)
 	}
 	if (hex_to_bin(PQgetvalue(res, 0, 0), key, sizeof(key)) != 0 ||
 	    (step = totp_match(key, gh_vstr(&v, T_CODE), 0)) < 0) {
-		gh_problem_json(req, 422, "code: is not the current code",
-		    json_pack("{s:[{s:s, s:s}]}", "errors", "field", "code",
-		    "detail", "is not the current code"));
+		gh_problem_field(req, 422, "code", "is not the current code");
 		return;
 	}
 	if (gh_db_query(req, SQL_TOTP_CONFIRM, 2, (const char *[]){ c->sub,

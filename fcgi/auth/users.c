@@ -39,10 +39,7 @@ password_ok(struct gh_req *req, const char *pw, const char *user,
 
 	if ((why = auth_password_weak(pw, user, email)) == NULL)
 		return 0;
-	return gh_problem_json(req, 422, gh_printf(&req->arena, "%s: %s",
-	    field, why), json_pack("{s:[{s:s, s:s, s:s}]}", "errors",
-	    "field", field, "pointer", gh_printf(&req->arena, "#/%s", field),
-	    "detail", why));
+	return gh_problem_field(req, 422, field, "%s", why);
 }
 
 /* A unique violation named for the field it is about. */
@@ -58,9 +55,7 @@ reply_taken(struct gh_req *req, PGresult *res)
 		field = "email";
 	else
 		return gh_db_reply_error(req, res);
-	return gh_problem_json(req, 409, gh_printf(&req->arena,
-	    "%s: is already taken", field), json_pack("{s:[{s:s, s:s}]}",
-	    "errors", "field", field, "detail", "is already taken"));
+	return gh_problem_field(req, 409, field, "is already taken");
 }
 
 enum { R_USERNAME, R_EMAIL, R_PASSWORD };
@@ -237,9 +232,7 @@ check_current_password(struct gh_req *req, const char *uid, const char *pw)
 	if (rc == 0)
 		return 0;
 	auth_account_failed(req, uid);
-	return gh_problem_json(req, 403, "current_password: is wrong",
-	    json_pack("{s:[{s:s, s:s}]}", "errors", "field",
-	    "current_password", "detail", "is wrong"));
+	return gh_problem_field(req, 403, "current_password", "is wrong");
 }
 
 enum { U_USERNAME, U_EMAIL };

@@ -141,7 +141,7 @@ media_comments_by_user(struct gh_req *req)
 	if (user == NULL || strcmp(user, "me") == 0)
 		user = gh_auth_user(req)->sub;
 	if (!gh_is_uuid(user)) {
-		media_field_problem(req, 400, "user", "must be me or a user "
+		gh_problem_field(req, 400, "user", "must be me or a user "
 		    "id");
 		return;
 	}

@@ -158,15 +158,6 @@ media_find(struct gh_req *req, const char *id, enum media_access need)
 	return res;
 }
 
-int
-media_field_problem(struct gh_req *req, int status, const char *field,
-    const char *why)
-{
-	return gh_problem_json(req, status, gh_printf(&req->arena, "%s: %s",
-	    field, why), json_pack("{s:[{s:s, s:s}]}", "errors", "field",
-	    field, "detail", why));
-}
-
 const char *
 media_valid_visibility(const char *s)
 {
@@ -207,12 +198,12 @@ media_page_params(struct gh_req *req, struct media_page *pg)
 	if ((lim = gh_query(req, "limit")) != NULL) {
 		pg->limit = gh_strtonum(lim, 1, 100, &errstr);
 		if (errstr != NULL)
-			return media_field_problem(req, 400, "limit", "must be "
+			return gh_problem_field(req, 400, "limit", "must be "
 			    "a whole number from 1 to 100");
 	}
 	pg->after = gh_query(req, "starting_after");
 	if (pg->after != NULL && !gh_is_uuid(pg->after))
-		return media_field_problem(req, 400, "starting_after", "must "
+		return gh_problem_field(req, 400, "starting_after", "must "
 		    "be the last id of the previous page");
 	/* One more than asked for tells whether there is a next page. */
 	snprintf(pg->fetch, sizeof(pg->fetch), "%lld", pg->limit + 1);
@@ -250,11 +241,12 @@ media_list(struct gh_req *req)
 	if (owner != NULL && strcmp(owner, "me") == 0)
 		owner = gh_auth_user(req)->sub;
 	if (owner != NULL && !gh_is_uuid(owner)) {
-		media_field_problem(req, 400, "owner", "must be me or a user id");
+		gh_problem_field(req, 400, "owner", "must be me or a user id");
 		return;
 	}
 	if (type != NULL && valid_type_filter(type) != NULL) {
-		media_field_problem(req, 400, "type", valid_type_filter(type));
+		gh_problem_field(req, 400, "type", "%s",
+		    valid_type_filter(type));
 		return;
 	}
 	p[0] = gh_auth_user(req)->sub;

@@ -131,7 +131,7 @@ void
 media_link_create(struct gh_req *req)
 {
 	struct gh_values v;
-	const char	*cl, *id;
+	const char	*id;
 	long long	 ttl = LINK_TTL_DEFAULT, exp;
 	PGresult	*res;
 	char		*sig, at[32];
@@ -140,17 +140,14 @@ media_link_create(struct gh_req *req)
 
 	if (gh_auth_require(req, NULL) != 0)
 		return;
-	cl = gh_env(req, "CONTENT_LENGTH");
-	if (cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0) {
+	if (gh_has_body(req)) {
 		if (gh_body_json(req, link_fields, &v) != 0)
 			return;
 		ttl = gh_vint(&v, 0, LINK_TTL_DEFAULT);
 	}
 	if (ttl > media_cfg.link_ttl_max) {
-		gh_problem_json(req, 422, gh_printf(&req->arena, "expires_in: "
-		    "must be at most %lld", media_cfg.link_ttl_max),
-		    json_pack("{s:[{s:s, s:s}]}", "errors", "field",
-		    "expires_in", "detail", "is too long"));
+		gh_problem_field(req, 422, "expires_in", "must be at most %lld",
+		    media_cfg.link_ttl_max);
 		return;
 	}
 	if ((res = media_find(req, gh_param(req, "id"), MEDIA_OWN)) == NULL)

@@ -74,8 +74,6 @@ struct media_page {
 void		 media_upload(struct gh_req *);
 
 /* items.c */
-int		 media_field_problem(struct gh_req *, int status,
-		    const char *field, const char *why);
 const char	*media_valid_visibility(const char *);
 int		 media_page_params(struct gh_req *, struct media_page *);
 json_t		*media_page_json(PGresult *, const struct media_page *,

@@ -147,7 +147,7 @@ media_most_liked(struct gh_req *req)
 	if ((lim = gh_query(req, "limit")) != NULL) {
 		limit = gh_strtonum(lim, 1, 100, &errstr);
 		if (errstr != NULL) {
-			media_field_problem(req, 400, "limit", "must be a whole "
+			gh_problem_field(req, 400, "limit", "must be a whole "
 			    "number from 1 to 100");
 			return;
 		}

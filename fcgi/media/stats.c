@@ -71,7 +71,7 @@ media_stats(struct gh_req *req)
 	scope = gh_query(req, "scope");
 	if (scope != NULL && strcmp(scope, "me") != 0 &&
 	    strcmp(scope, "all") != 0) {
-		media_field_problem(req, 400, "scope", "must be me or all");
+		gh_problem_field(req, 400, "scope", "must be me or all");
 		return;
 	}
 	if (scope != NULL && strcmp(scope, "all") == 0 && !media_is_admin(req)) {
@@ -81,7 +81,7 @@ media_stats(struct gh_req *req)
 	if ((days_s = gh_query(req, "days")) != NULL) {
 		ndays = gh_strtonum(days_s, 1, 366, &errstr);
 		if (errstr != NULL) {
-			media_field_problem(req, 400, "days", "must be a whole "
+			gh_problem_field(req, 400, "days", "must be a whole "
 			    "number from 1 to 366");
 			return;
 		}

@@ -73,13 +73,11 @@ random_hex(struct gh_arena *a, size_t nbytes)
 {
 	unsigned char	 b[32];
 	char		*s;
-	size_t		 i;
 
 	if (nbytes > sizeof(b) || gh_random(b, nbytes) != 0 ||
 	    (s = gh_alloc(a, nbytes * 2 + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < nbytes; i++)
-		snprintf(s + i * 2, 3, "%02x", b[i]);
+	gh_hex(s, b, nbytes);
 	return s;
 }
 

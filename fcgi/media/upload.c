@@ -92,7 +92,7 @@ filename_validate(struct gh_req *req, struct upload_meta *m)
 	}
 	if ((why = media_valid_text(m->filename, MEDIA_FILENAME_MAX, 0)) !=
 	    NULL)
-		return media_field_problem(req, 422, "filename", why);
+		return gh_problem_field(req, 422, "filename", "%s", why);
 	m->filename = base_name(m->filename);
 	return 0;
 }
@@ -110,11 +110,11 @@ meta_validate(struct gh_req *req, struct upload_meta *m)
 	if (m->visibility == NULL)
 		m->visibility = "private";
 	if ((why = media_valid_text(m->title, MEDIA_TITLE_MAX, 0)) != NULL)
-		return media_field_problem(req, 422, "title", why);
+		return gh_problem_field(req, 422, "title", "%s", why);
 	if ((why = media_valid_text(m->description, MEDIA_DESC_MAX, 1)) != NULL)
-		return media_field_problem(req, 422, "description", why);
+		return gh_problem_field(req, 422, "description", "%s", why);
 	if ((why = media_valid_visibility(m->visibility)) != NULL)
-		return media_field_problem(req, 422, "visibility", why);
+		return gh_problem_field(req, 422, "visibility", "%s", why);
 	return 0;
 }
 
@@ -258,7 +258,6 @@ static int
 file_finish(struct gh_req *req, struct upload *u)
 {
 	unsigned char	 sha[32];
-	size_t		 i;
 
 	if (u->size == 0)
 		return gh_problem(req, 400, "the file is empty");
@@ -266,8 +265,7 @@ file_finish(struct gh_req *req, struct upload *u)
 		return -1;
 	if (EVP_DigestFinal_ex(u->md, sha, NULL) != 1)
 		return gh_problem(req, 500, "internal error");
-	for (i = 0; i < 32; i++)
-		snprintf(u->sha + i * 2, 3, "%02x", sha[i]);
+	gh_hex(u->sha, sha, sizeof(sha));
 	/* nginx's workers read it through the root's group; nobody writes. */
 	if (fchmod(u->fd, 0644) != 0 || fsync(u->fd) != 0)
 		return disk_error(req, "fsync");
@@ -482,16 +480,16 @@ form_field(struct gh_req *req, struct form *f, struct upload *u,
 	else if (strcmp(name, "visibility") == 0)
 		dst = &u->m.visibility;
 	else
-		return media_field_problem(req, 422, name, "is not a field "
+		return gh_problem_field(req, 422, name, "is not a field "
 		    "of an upload (file, title, description, visibility)");
 	if (*dst != NULL)
-		return media_field_problem(req, 422, name, "is given twice");
+		return gh_problem_field(req, 422, name, "is given twice");
 	if ((v = gh_alloc(&req->arena, FORM_FIELD_MAX + 1)) == NULL)
 		return gh_problem(req, 500, "out of memory");
 	if (form_content(req, f, u, 0, v, &len) != 0)
 		return -1;
 	if (memchr(v, '\0', len) != NULL)
-		return media_field_problem(req, 422, name, "must not contain "
+		return gh_problem_field(req, 422, name, "must not contain "
 		    "NUL");
 	v[len] = '\0';
 	*dst = v;
@@ -549,7 +547,7 @@ receive_form(struct gh_req *req, struct upload *u, const char *boundary)
 			return -1;
 	}
 	if (files == 0)
-		return media_field_problem(req, 422, "file", "is required");
+		return gh_problem_field(req, 422, "file", "is required");
 	return 0;
 }
 

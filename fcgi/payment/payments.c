@@ -200,16 +200,6 @@ idempotency_key(struct gh_req *req)
 	return k;
 }
 
-static int
-field_problem(struct gh_req *req, int status, const char *field,
-    const char *why)
-{
-	return gh_problem_json(req, status, gh_printf(&req->arena, "%s: %s",
-	    field, why), json_pack("{s:[{s:s, s:s, s:s}]}", "errors",
-	    "field", field, "pointer", gh_printf(&req->arena, "#/%s", field),
-	    "detail", why));
-}
-
 /* The body's hash, independent of member order and whitespace. */
 static char *
 request_hash(struct gh_req *req, json_t *body)
@@ -363,7 +353,7 @@ pay_create(struct gh_req *req)
 	    (const char *[]){ gh_vstr(&v, C_CURRENCY) })) == NULL)
 		return;
 	if (PQntuples(res) == 0) {
-		field_problem(req, 422, "currency",
+		gh_problem_field(req, 422, "currency", "%s",
 		    "is not a currency this service accepts");
 		return;
 	}
@@ -542,7 +532,7 @@ list_params(struct gh_req *req, const char *q[Q__MAX], long long *limit)
 	if (why == NULL && q[Q_USER] != NULL && !gh_is_uuid(q[Q_USER]))
 		why = "must be a user id (a UUID)", i = Q_USER;
 	if (why != NULL)
-		return field_problem(req, 400, qnames[i], why);
+		return gh_problem_field(req, 400, qnames[i], "%s", why);
 	return 0;
 }
 
@@ -577,7 +567,7 @@ pay_list(struct gh_req *req)
 		if ((res = gh_db_query(req, SQL_CURSOR, 2, p)) == NULL)
 			return;
 		if (PQntuples(res) == 0) {
-			field_problem(req, 400, "starting_after",
+			gh_problem_field(req, 400, "starting_after", "%s",
 			    "no such payment in this list");
 			return;
 		}

@@ -173,14 +173,6 @@ transition(struct gh_req *req, const char *ref, const char *owner,
 	gh_reply_json(req, 200, pay_json(res, 0, 0));
 }
 
-static int
-has_body(struct gh_req *req)
-{
-	const char	*cl = gh_env(req, "CONTENT_LENGTH");
-
-	return cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0;
-}
-
 enum { X_REASON };
 static const struct gh_field cancel_fields[] = {
 	{ "reason",	GH_STRING | GH_OPTIONAL | GH_NULLABLE, .maxlen = 500 },
@@ -197,7 +189,7 @@ pay_cancel(struct gh_req *req)
 	memset(&v, 0, sizeof(v));
 	if (gh_auth_require(req, NULL) != 0 ||
 	    (ref = pay_reference(req)) == NULL ||
-	    (has_body(req) && gh_body_json(req, cancel_fields, &v) != 0))
+	    (gh_has_body(req) && gh_body_json(req, cancel_fields, &v) != 0))
 		return;
 	transition(req, ref, pay_is_admin(req) ? NULL :
 	    gh_auth_user(req)->sub, "canceled", gh_vstr(&v, X_REASON));
@@ -232,24 +224,6 @@ pay_transition(struct gh_req *req)
 	    gh_vstr(&v, T_REASON));
 }
 
-static int
-amount_problem(struct gh_req *req, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-amount_problem(struct gh_req *req, int status, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*why;
-
-	va_start(ap, fmt);
-	why = gh_vprintf(&req->arena, fmt, ap);
-	va_end(ap);
-	return gh_problem_json(req, status, gh_printf(&req->arena,
-	    "amount: %s", why), json_pack("{s:[{s:s, s:s, s:s}]}", "errors",
-	    "field", "amount", "pointer", "#/amount", "detail", why));
-}
-
 enum { F_AMOUNT, F_REASON };
 static const struct gh_field refund_fields[] = {
 	{ "amount",	GH_INT | GH_OPTIONAL, .min = 1, .max = PAY_AMOUNT_MAX },
@@ -273,7 +247,7 @@ pay_refund(struct gh_req *req)
 	memset(&v, 0, sizeof(v));
 	if (gh_auth_require(req, "admin") != 0 ||
 	    (ref = pay_reference(req)) == NULL ||
-	    (has_body(req) && gh_body_json(req, refund_fields, &v) != 0))
+	    (gh_has_body(req) && gh_body_json(req, refund_fields, &v) != 0))
 		return;
 	if (gh_db_begin(req) != 0 ||
 	    (res = gh_db_query(req, SQL_LOCK, 1, &ref)) == NULL)
@@ -297,8 +271,8 @@ pay_refund(struct gh_req *req)
 	}
 	want = gh_vint(&v, F_AMOUNT, amount - refunded);
 	if (want > amount - refunded) {
-		amount_problem(req, 409, "is %lld; only %lld of %lld is left "
-		    "to refund", want, amount - refunded, amount);
+		gh_problem_field(req, 409, "amount", "is %lld; only %lld of "
+		    "%lld is left to refund", want, amount - refunded, amount);
 		return;
 	}
 	p[0] = PQgetvalue(res, 0, 0);

@@ -8,15 +8,6 @@
 /* Small costs: the tests check behaviour, not strength. */
 static const struct gh_argon2 fast = { 1, 8192, 1 };
 
-static void
-hex(const unsigned char *p, size_t n, char *out)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		snprintf(out + i * 2, 3, "%02x", p[i]);
-}
-
 static int
 decodes(const char *s, size_t len)
 {
@@ -130,13 +121,17 @@ START_TEST(sha256_vectors)
 
 	gh_arena_init(&a);
 	ck_assert_int_eq(gh_sha256("abc", 3, md), 0);
-	hex(md, 32, h);
+	gh_hex(h, md, 32);
 	ck_assert_str_eq(h, "ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad");
 	ck_assert_str_eq(gh_sha256_hex(&a, "", 0),
 	    "e3b0c44298fc1c149afbf4c8996fb924"
 	    "27ae41e4649b934ca495991b7852b855");
 	ck_assert_str_ne(gh_sha256_hex(&a, "abd", 3), h);
+	gh_hex(h, "\x00\x0f\xa0\xff", 4);
+	ck_assert_str_eq(h, "000fa0ff");
+	gh_hex(h, "", 0);
+	ck_assert_str_eq(h, "");
 	gh_arena_free(&a);
 }
 END_TEST
@@ -151,23 +146,23 @@ START_TEST(hmac_sha256_rfc4231)
 	/* Test case 1. */
 	memset(key, 0x0b, 20);
 	ck_assert_int_eq(gh_hmac_sha256(key, 20, "Hi There", 8, md), 0);
-	hex(md, 32, h);
+	gh_hex(h, md, 32);
 	ck_assert_str_eq(h, "b0344c61d8db38535ca8afceaf0bf12b"
 	    "881dc200c9833da726e9376c2e32cff7");
 	/* Test case 2: a key shorter than the output. */
 	gh_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, md);
-	hex(md, 32, h);
+	gh_hex(h, md, 32);
 	ck_assert_str_eq(h, "5bdcc146bf60754e6a042426089575c7"
 	    "5a003f089d2739839dec58b964ec3843");
 	/* Test case 6: a key longer than the block is hashed first. */
 	memset(key, 0xaa, sizeof(key));
 	gh_hmac_sha256(key, sizeof(key), large, strlen(large), md);
-	hex(md, 32, h);
+	gh_hex(h, md, 32);
 	ck_assert_str_eq(h, "60e431591ee0b67f0d8a26aacbf5b77f"
 	    "8e0bc6213728c5140546040f0ee37f54");
 	/* Empty key and message are valid inputs, not errors. */
 	ck_assert_int_eq(gh_hmac_sha256(NULL, 0, NULL, 0, md), 0);
-	hex(md, 32, h);
+	gh_hex(h, md, 32);
 	ck_assert_str_eq(h, "b613679a0814d9ec772f95d778c35fc5"
 	    "ff1697c493715653c6c712144292c5ad");
 }

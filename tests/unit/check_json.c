@@ -219,6 +219,28 @@ START_TEST(uuids)
 }
 END_TEST
 
+START_TEST(one_field_problem)
+{
+	struct unit_req u;
+	json_t	*j, *e;
+
+	unit_begin(&u, &app, "POST", "/x", NULL, NULL);
+	gh_problem_field(&u.req, 409, "email", "is %s", "already taken");
+	ck_assert_int_eq(u.req.status, 409);
+	j = unit_json(&u);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "detail")),
+	    "email: is already taken");
+	e = json_array_get(json_object_get(j, "errors"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "email");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "pointer")),
+	    "#/email");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "detail")),
+	    "is already taken");
+	json_decref(j);
+	unit_end(&u);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -235,6 +257,7 @@ suite(void)
 	tcase_add_test(tc, oversized_body_is_413_before_reading);
 	tcase_add_test(tc, short_body_is_400);
 	tcase_add_test(tc, uuids);
+	tcase_add_test(tc, one_field_problem);
 	suite_add_tcase(s, tc);
 	return s;
 }

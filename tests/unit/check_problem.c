@@ -111,6 +111,22 @@ START_TEST(query_parameters)
 }
 END_TEST
 
+START_TEST(body_presence)
+{
+	struct unit_req u;
+
+	unit_begin(&u, &app, "POST", "/x", "{}", "application/json");
+	ck_assert(gh_has_body(&u.req));
+	unit_end(&u);
+	unit_begin(&u, &app, "POST", "/x", "", "application/json");
+	ck_assert(!gh_has_body(&u.req));	/* Content-Length: 0 */
+	unit_end(&u);
+	unit_begin(&u, &app, "POST", "/x", NULL, NULL);
+	ck_assert(!gh_has_body(&u.req));
+	unit_end(&u);
+}
+END_TEST
+
 START_TEST(sqlstate_to_http)
 {
 	ck_assert_int_eq(gh_db_status("23505"), 409);
@@ -149,6 +165,7 @@ suite(void)
 	tcase_add_test(tc, header_injection_refused);
 	tcase_add_test(tc, only_one_answer);
 	tcase_add_test(tc, query_parameters);
+	tcase_add_test(tc, body_presence);
 	tcase_add_test(tc, sqlstate_to_http);
 	tcase_add_test(tc, status_texts);
 	suite_add_tcase(s, tc);
