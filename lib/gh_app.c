@@ -12,6 +12,7 @@
 #include "gh_app.h"
 #include "gh_config.h"
 #include "gh_db.h"
+#include "gh_json.h"
 #include "gh_log.h"
 #include "gh_req.h"
 
@@ -290,7 +291,7 @@ app_setup(const struct gh_app *app)
 	snprintf(ping_body, sizeof(ping_body),
 	    "{\"status\":\"ok\",\"service\":\"%s\"}", app->name);
 	snprintf(appname, sizeof(appname), "gatehouse-%s", app->name);
-	if (gh_db_setup(strdup(appname)) != 0)
+	if (gh_json_setup() != 0 || gh_db_setup(strdup(appname)) != 0)
 		return -1;
 	if (app->init != NULL && app->init() != 0)
 		return -1;

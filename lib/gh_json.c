@@ -10,6 +10,16 @@
 
 #define GH_JSON_BODY_MAX	(64 * 1024)
 
+static long long	 json_max = GH_JSON_BODY_MAX;
+
+/* Read once at start, so that a bad GH_JSON_MAX stops the worker. */
+int
+gh_json_setup(void)
+{
+	return gh_config_size("GH_JSON_MAX", GH_JSON_BODY_MAX, 16 << 20,
+	    &json_max);
+}
+
 /* Code points in a string that jansson has already checked is UTF-8. */
 size_t
 gh_utf8_len(const char *s)
@@ -270,17 +280,13 @@ gh_body_json(struct gh_req *req, const struct gh_field *fields,
 	json_t		*root, *errors;
 	char		*body;
 	size_t		 len;
-	long long	 max;
 	int		 bad;
 
 	memset(vals, 0, sizeof(*vals));
 	if (!is_json_type(gh_env(req, "CONTENT_TYPE")))
 		return gh_problem(req, 415,
 		    "the body must be JSON (Content-Type: application/json)");
-	if (gh_config_size("GH_JSON_MAX", GH_JSON_BODY_MAX, 16 << 20,
-	    &max) != 0)
-		max = GH_JSON_BODY_MAX;
-	if (gh_body_read(req, (size_t)max, &body, &len) != 0)
+	if (gh_body_read(req, (size_t)json_max, &body, &len) != 0)
 		return -1;
 	/* Duplicate keys are refused: two parsers may pick different ones. */
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -43,6 +43,7 @@ struct gh_values {
 };
 
 /* gh_json.c */
+int		 gh_json_setup(void);
 int		 gh_json_validate(json_t *, const struct gh_field *,
 		    struct gh_values *, json_t *errors);
 int		 gh_body_json(struct gh_req *, const struct gh_field *,

@@ -10,6 +10,7 @@ struct auth_settings {
 	long long	 refresh_grace;		/* seconds a retired token still works */
 	long long	 login_free;		/* failures before the delay starts */
 	long long	 login_delay_max;	/* seconds */
+	long long	 availability_limit;	/* lookups a minute per address */
 	int		 cookie_secure;
 };
 

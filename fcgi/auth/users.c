@@ -112,7 +112,6 @@ void
 auth_availability(struct gh_req *req)
 {
 	const char	*username, *email, *value, *why, *key;
-	long long	 limit;
 	PGresult	*res;
 
 	username = gh_query(req, "username");
@@ -130,12 +129,9 @@ auth_availability(struct gh_req *req)
 		    "username" : "email", why);
 		return;
 	}
-	if (gh_config_int("GH_AVAILABILITY_LIMIT", 20, 1, 100000,
-	    &limit) != 0)
-		limit = 20;
 	key = gh_printf(&req->arena, "availability:%s",
 	    req->remote_addr != NULL ? req->remote_addr : "-");
-	if (auth_throttle(req, key, limit, 60) != 0)
+	if (auth_throttle(req, key, auth_cfg.availability_limit, 60) != 0)
 		return;
 	res = gh_db_query(req, username != NULL ? SQL_USERNAME_TAKEN :
 	    SQL_EMAIL_TAKEN, 1, &value);
