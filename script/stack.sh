@@ -235,6 +235,8 @@ gh_pool_env() {
 		printf 'GH_MEDIA_LINK_SECRET_FILE=%s\n' "$key"
 		printf 'GH_MEDIA_MAX=%s\n' "${GH_MEDIA_MAX:-100m}"
 		printf 'GH_MEDIA_QUOTA=%s\n' "${GH_MEDIA_QUOTA:-1g}"
+		printf 'GH_MEDIA_MAX_PIXELS=%s\n' "${GH_MEDIA_MAX_PIXELS:-100000000}"
+		printf 'GH_MEDIA_THUMB_PROGRAM=%s\n' "$GH_STATE/bin/gatehouse-media-thumb"
 	fi
 }
 
@@ -250,6 +252,8 @@ gh_pool_start() {
 	log="$GH_STATE/logs/$svc.log"
 	# A copy the worker user can reach, whatever the build tree's modes.
 	install -m 755 "$GH_BUILDDIR/fcgi/$svc/gatehouse-$svc" "$bin"
+	[ "$svc" != media ] || install -m 755 \
+	    "$GH_BUILDDIR/fcgi/media/gatehouse-media-thumb" "$GH_STATE/bin"
 	rm -f "$sock"
 	set -- -n -s "$sock" -M 0660
 	if gh_is_root; then

@@ -85,6 +85,20 @@ str_or_null(PGresult *res, int row, int col)
 	    json_string(PQgetvalue(res, row, col));
 }
 
+/* {"url", "width", "height"} of the item's thumbnail, or null. */
+static json_t *
+thumb_json(PGresult *res, int row, const char *id)
+{
+	char	 url[96];
+
+	if (PQgetisnull(res, row, MC_THUMB))
+		return json_null();
+	snprintf(url, sizeof(url), "/api/v1/media/%s/thumbnail", id);
+	return json_pack("{s:s, s:o, s:o}", "url", url,
+	    "width", int_or_null(res, row, MC_THUMB_W),
+	    "height", int_or_null(res, row, MC_THUMB_H));
+}
+
 json_t *
 media_json(PGresult *res, int row)
 {
@@ -93,7 +107,7 @@ media_json(PGresult *res, int row)
 
 	snprintf(url, sizeof(url), "/api/v1/media/%s/file", id);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, "
-	    "s:o, s:o, s:s, s:s, s:s}",
+	    "s:o, s:o, s:s, s:s, s:s, s:o, s:o}",
 	    "id", id,
 	    "owner", PQgetvalue(res, row, MC_OWNER),
 	    "title", PQgetvalue(res, row, MC_TITLE),
@@ -107,7 +121,9 @@ media_json(PGresult *res, int row)
 	    "height", int_or_null(res, row, MC_HEIGHT),
 	    "created_at", PQgetvalue(res, row, MC_CREATED),
 	    "updated_at", PQgetvalue(res, row, MC_UPDATED),
-	    "url", url);
+	    "url", url,
+	    "thumbnail", thumb_json(res, row, id),
+	    "tags", media_tag_names(PQgetvalue(res, row, MC_TAGS)));
 }
 
 /* ETag and Repr-Digest of the stored file. */
@@ -328,5 +344,7 @@ media_delete(struct gh_req *req)
 	    gh_db_commit(req) != 0)
 		return;
 	media_unlink(PQgetvalue(res, 0, MC_PATH));
+	if (!PQgetisnull(res, 0, MC_THUMB))
+		media_unlink(PQgetvalue(res, 0, MC_THUMB));
 	gh_reply(req, 204, NULL, NULL, 0);
 }

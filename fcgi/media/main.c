@@ -1,8 +1,13 @@
-/* gatehouse-media: uploads, their metadata, downloads and signed links. */
+/*
+ * gatehouse-media: uploads, their metadata, downloads and signed links,
+ * tags, likes, ratings and comments.  `gatehouse-media --sweep` removes
+ * orphan files instead of serving.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include "media.h"
+#include "thumb.h"
 
 struct media_settings media_cfg = { .dirfd = -1 };
 
@@ -14,10 +19,16 @@ static const struct gh_route routes[] = {
 	{ "GET",	"/api/v1/media/stats",		media_stats },
 	{ "GET",	"/api/v1/media/most-liked",	media_most_liked },
 	{ "GET",	"/api/v1/media/comments",	media_comments_by_user },
+	/* Literal segments before {id}: the first route that matches wins. */
+	{ "GET",	"/api/v1/media/tags",		media_tags_list },
+	{ "GET",	"/api/v1/media/tags/{tag}/items", media_tag_items },
+	{ "DELETE",	"/api/v1/media/tags/{tag}",	media_tag_delete },
+	{ "DELETE",	"/api/v1/media/users/{user_id}", media_purge_user },
 	{ "GET",	"/api/v1/media/{id}",		media_get },
 	{ "PATCH",	"/api/v1/media/{id}",		media_update },
 	{ "DELETE",	"/api/v1/media/{id}",		media_delete },
 	{ "GET",	"/api/v1/media/{id}/file",	media_download },
+	{ "GET",	"/api/v1/media/{id}/thumbnail",	media_thumbnail },
 	{ "POST",	"/api/v1/media/{id}/links",	media_link_create },
 	{ "POST",	"/api/v1/media/{id}/likes",	media_like },
 	{ "DELETE",	"/api/v1/media/{id}/likes",	media_unlike },
@@ -27,6 +38,9 @@ static const struct gh_route routes[] = {
 	{ "GET",	"/api/v1/media/{id}/rating",	media_ratings },
 	{ "POST",	"/api/v1/media/{id}/comments",	media_comment_add },
 	{ "GET",	"/api/v1/media/{id}/comments",	media_comments },
+	{ "GET",	"/api/v1/media/{id}/tags",	media_item_tags },
+	{ "PUT",	"/api/v1/media/{id}/tags/{tag}", media_tag_put },
+	{ "DELETE",	"/api/v1/media/{id}/tags/{tag}", media_tag_remove },
 	{ "PATCH",	"/api/v1/media/{id}/comments/{cid}",
 							media_comment_edit },
 	{ "DELETE",	"/api/v1/media/{id}/comments/{cid}",
@@ -75,6 +89,7 @@ media_init(void)
 		return -1;
 	}
 	if (media_store_setup() != 0 || link_key_setup() != 0 ||
+	    media_thumb_setup() != 0 ||
 	    gh_auth_setup(0) != 0)
 		return -1;
 	return 0;
@@ -85,5 +100,8 @@ static const struct gh_app app = { "media", routes, media_init };
 int
 main(int argc, char *argv[])
 {
+	/* Maintenance, run by hand or by a timer, not a worker. */
+	if (argc >= 2 && strcmp(argv[1], "--sweep") == 0)
+		return media_sweep_main(argc, argv);
 	return gh_app_main(&app, argc, argv);
 }

@@ -21,15 +21,26 @@ extern struct media_settings media_cfg;
 
 /* RFC 3339 UTC, as every answer writes times. */
 #define TS(col)	GH_SQL_TS(col)
-/* The columns of an item, in the order media_json reads them. */
+/*
+ * The columns of an item, in the order media_json reads them; the tags'
+ * names as a JSON array (an index scan per item, none for most).  A
+ * statement that selects more columns after these reads them from
+ * MC__COUNT on.
+ */
 #define MEDIA_COLS	"m.id, m.owner, m.title, m.description, " \
 		"m.visibility, m.mime_type, m.size, m.sha256, m.filename, " \
 		"m.width, m.height, " TS("m.created_at") ", " \
-		TS("m.updated_at") ", m.storage_path"
+		TS("m.updated_at") ", m.thumb_path, m.thumb_width, " \
+		"m.thumb_height, coalesce((SELECT json_agg(t.name ORDER BY " \
+		" lower(t.name), t.name) FROM media_item_tags l JOIN " \
+		" media_tags t ON t.id = l.tag_id WHERE l.media_id = m.id), " \
+		" '[]'), m.storage_path"
 enum {
 	MC_ID, MC_OWNER, MC_TITLE, MC_DESCRIPTION, MC_VISIBILITY, MC_TYPE,
 	MC_SIZE, MC_SHA256, MC_FILENAME, MC_WIDTH, MC_HEIGHT, MC_CREATED,
-	MC_UPDATED, MC_PATH
+	MC_UPDATED, MC_THUMB, MC_THUMB_W, MC_THUMB_H, MC_TAGS,
+	MC_PATH,
+	MC__COUNT
 };
 
 #define MEDIA_TITLE_MAX		200	/* code points */
@@ -62,6 +73,7 @@ int		 media_tmp_open(struct gh_arena *, char **name);
 int		 media_place(struct gh_arena *, const char *tmpname,
 		    char **path);
 void		 media_unlink(const char *path);
+int		 media_sweep_main(int, char **);
 
 /* A page of a list: newest (or oldest) first after a cursor id. */
 struct media_page {
@@ -111,6 +123,25 @@ void		 media_comments(struct gh_req *);
 void		 media_comments_by_user(struct gh_req *);
 void		 media_comment_edit(struct gh_req *);
 void		 media_comment_delete(struct gh_req *);
+
+/* thumb.c */
+void		 media_thumbnail(struct gh_req *);
+
+/* tags.c */
+#define MEDIA_TAG_MAX		50	/* code points of a tag's name */
+#define MEDIA_TAGS_PER_ITEM	20
+void		 media_tag_put(struct gh_req *);
+void		 media_tag_remove(struct gh_req *);
+void		 media_item_tags(struct gh_req *);
+void		 media_tags_list(struct gh_req *);
+void		 media_tag_items(struct gh_req *);
+void		 media_tag_delete(struct gh_req *);
+json_t		*media_tag_names(const char *);
+int		 media_tags_sweep(struct gh_req *, long long grace,
+		    int dry_run, long long *removed);
+
+/* purge.c */
+void		 media_purge_user(struct gh_req *);
 
 /* links.c */
 void		 media_download(struct gh_req *);

@@ -27,6 +27,13 @@ static const struct media_type types[] = {
 enum { T_JPEG, T_PNG, T_GIF, T_WEBP, T_MP4, T_M4A, T_WEBM, T_MP3, T_OGA,
     T_OGV, T_PDF };
 
+#define BE16(p)	((uint32_t)(p)[0] << 8 | (p)[1])
+#define BE32(p)	((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | \
+		(uint32_t)(p)[2] << 8 | (p)[3])
+#define LE16(p)	((uint32_t)(p)[1] << 8 | (p)[0])
+#define LE24(p)	((uint32_t)(p)[2] << 16 | (uint32_t)(p)[1] << 8 | (p)[0])
+#define LE32(p)	((uint32_t)(p)[3] << 24 | LE24(p))
+
 static int
 has(const unsigned char *b, size_t len, size_t off, const char *s)
 {
@@ -50,6 +57,16 @@ within(const unsigned char *b, size_t len, size_t lim, const char *needle,
 	return 0;
 }
 
+/* Whether the 4 bytes at b are one of the NULL-terminated brands. */
+static int
+brand_in(const unsigned char *b, const char *const *brands)
+{
+	for (; *brands != NULL; brands++)
+		if (memcmp(b, *brands, 4) == 0)
+			return 1;
+	return 0;
+}
+
 /* An MPEG audio frame header of layer III, with no reserved field. */
 static int
 mp3_frame(const unsigned char *b, size_t len)
@@ -62,24 +79,33 @@ mp3_frame(const unsigned char *b, size_t len)
 	    ((b[2] >> 2) & 3) != 3;
 }
 
-/* ISO base media: mp4 and m4a; HEIF, AVIF and QuickTime are not taken. */
+/* An ID3v2 tag's header: version 2 to 4, a syncsafe size. */
+static int
+id3_tag(const unsigned char *b, size_t len)
+{
+	return has(b, len, 0, "ID3") && len >= 10 && b[3] >= 2 && b[3] <= 4 &&
+	    b[4] != 0xff && ((b[6] | b[7] | b[8] | b[9]) & 0x80) == 0;
+}
+
+/*
+ * ISO base media: mp4 and m4a, by the major brand.  A brand not known to
+ * be one of them is refused: HEIF, AVIF, QuickTime and 3GPP share the box.
+ */
 static const struct media_type *
 sniff_ftyp(const unsigned char *b, size_t len)
 {
-	static const char *const refused[] = { "heic", "heix", "mif1",
-	    "msf1", "avif", "avis", "qt  ", "crx ", NULL };
-	size_t	 i;
+	static const char *const video[] = { "isom", "iso2", "iso3", "iso4",
+	    "iso5", "iso6", "mp41", "mp42", "avc1", "dash", "mmp4", "MSNV",
+	    "M4V ", "M4VH", "M4VP", NULL };
+	static const char *const audio[] = { "M4A ", "M4B ", NULL };
 
-	if (len < 12 || !has(b, len, 4, "ftyp") ||
-	    ((size_t)b[0] << 24 | (size_t)b[1] << 16 | (size_t)b[2] << 8 |
-	    b[3]) < 16)
+	if (len < 16 || !has(b, len, 4, "ftyp") || BE32(b) < 16)
 		return NULL;
-	for (i = 0; refused[i] != NULL; i++)
-		if (memcmp(b + 8, refused[i], 4) == 0)
-			return NULL;
-	if (has(b, len, 8, "M4A ") || has(b, len, 8, "M4B "))
+	if (brand_in(b + 8, audio))
 		return &types[T_M4A];
-	return &types[T_MP4];
+	if (brand_in(b + 8, video))
+		return &types[T_MP4];
+	return NULL;
 }
 
 /* The first Ogg page names the codec of the first stream. */
@@ -99,20 +125,23 @@ sniff_ogg(const unsigned char *b, size_t len)
 const struct media_type *
 media_sniff(const unsigned char *b, size_t len)
 {
-	if (len >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
+	/* SOI, then a marker (or a fill byte before one). */
+	if (len >= 4 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff &&
+	    b[3] >= 0xc0)
 		return &types[T_JPEG];
 	if (has(b, len, 0, "\x89PNG\r\n\x1a\n") && has(b, len, 12, "IHDR"))
 		return &types[T_PNG];
 	if (has(b, len, 0, "GIF87a") || has(b, len, 0, "GIF89a"))
 		return &types[T_GIF];
-	if (has(b, len, 0, "RIFF") && has(b, len, 8, "WEBPVP8"))
+	if (has(b, len, 0, "RIFF") && (has(b, len, 8, "WEBPVP8 ") ||
+	    has(b, len, 8, "WEBPVP8L") || has(b, len, 8, "WEBPVP8X")))
 		return &types[T_WEBP];
 	if (has(b, len, 4, "ftyp"))
 		return sniff_ftyp(b, len);
 	if (has(b, len, 0, "\x1a\x45\xdf\xa3"))
 		return within(b, len, 64, "\x42\x82\x84webm", 7) ?
 		    &types[T_WEBM] : NULL;
-	if (has(b, len, 0, "ID3") || mp3_frame(b, len))
+	if (id3_tag(b, len) || mp3_frame(b, len))
 		return &types[T_MP3];
 	if (has(b, len, 0, "OggS"))
 		return sniff_ogg(b, len);
@@ -171,11 +200,6 @@ media_ext_ok(const struct media_type *t, const char *filename)
 	return in_list(t->exts, dot + 1, strlen(dot + 1));
 }
 
-#define BE16(p)	((uint32_t)(p)[0] << 8 | (p)[1])
-#define BE32(p)	((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | \
-		(uint32_t)(p)[2] << 8 | (p)[3])
-#define LE16(p)	((uint32_t)(p)[1] << 8 | (p)[0])
-
 typedef ssize_t (*media_rd)(void *, void *, size_t, uint64_t);
 
 static int
@@ -184,7 +208,11 @@ full(media_rd rd, void *ctx, unsigned char *buf, size_t len, uint64_t off)
 	return rd(ctx, buf, len, off) == (ssize_t)len ? 0 : -1;
 }
 
-/* Walks the JPEG markers to the first start-of-frame. */
+/*
+ * Walks the JPEG markers to the first start-of-frame.  Every step moves
+ * forward and reads through rd only, so a lying length ends the walk at
+ * the end of the file or after a bounded number of steps.
+ */
 static int
 jpeg_dims(media_rd rd, void *ctx, uint32_t *w, uint32_t *h)
 {
@@ -200,14 +228,15 @@ jpeg_dims(media_rd rd, void *ctx, uint32_t *w, uint32_t *h)
 			continue;
 		}
 		if (b[1] == 0x01 || (b[1] >= 0xd0 && b[1] <= 0xd8)) {
-			off += 2;
+			off += 2;		/* no length: TEM, RSTn, SOI */
 			continue;
 		}
 		if (b[1] == 0xd9 || b[1] == 0xda || BE16(b + 2) < 2)
 			return -1;
+		/* SOF0-15 but DHT, JPG and DAC: length, precision, h, w. */
 		if (b[1] >= 0xc0 && b[1] <= 0xcf && b[1] != 0xc4 &&
 		    b[1] != 0xc8 && b[1] != 0xcc) {
-			if (full(rd, ctx, b, 9, off) != 0)
+			if (BE16(b + 2) < 8 || full(rd, ctx, b, 9, off) != 0)
 				return -1;
 			*h = BE16(b + 5);
 			*w = BE16(b + 7);
@@ -219,8 +248,46 @@ jpeg_dims(media_rd rd, void *ctx, uint32_t *w, uint32_t *h)
 }
 
 /*
- * Width and height of a PNG, GIF or JPEG, read from its headers through
- * rd (a pread); -1 for other types or a header that says nothing sane.
+ * The first chunk of a WebP names its kind: a lossy key frame (VP8, 14-bit
+ * sizes after the start code), a lossless image (VP8L, 14-bit sizes less
+ * one after the signature) or an extended one (VP8X, the canvas's 24-bit
+ * sizes less one).
+ */
+static int
+webp_dims(media_rd rd, void *ctx, uint32_t *w, uint32_t *h)
+{
+	unsigned char	 b[30];
+	uint32_t	 v;
+
+	if (full(rd, ctx, b, sizeof(b), 0) != 0 ||
+	    memcmp(b, "RIFF", 4) != 0 || memcmp(b + 8, "WEBPVP8", 7) != 0)
+		return -1;
+	switch (b[15]) {
+	case ' ':
+		if ((b[20] & 1) != 0 || memcmp(b + 23, "\x9d\x01\x2a", 3) != 0)
+			return -1;
+		*w = LE16(b + 26) & 0x3fff;
+		*h = LE16(b + 28) & 0x3fff;
+		return 0;
+	case 'L':
+		v = LE32(b + 21);
+		if (b[20] != 0x2f || (v >> 29) != 0)
+			return -1;
+		*w = (v & 0x3fff) + 1;
+		*h = ((v >> 14) & 0x3fff) + 1;
+		return 0;
+	case 'X':
+		*w = LE24(b + 24) + 1;
+		*h = LE24(b + 27) + 1;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Width and height of a PNG, GIF, JPEG or WebP, read from its headers
+ * through rd (a pread); -1 for other types or a header that says nothing
+ * sane.
  */
 int
 media_dimensions(const char *mime, media_rd rd, void *ctx, uint32_t *w,
@@ -231,19 +298,23 @@ media_dimensions(const char *mime, media_rd rd, void *ctx, uint32_t *w,
 
 	*w = *h = 0;
 	if (strcmp(mime, "image/png") == 0) {
-		if (full(rd, ctx, b, 24, 0) == 0 && memcmp(b + 12, "IHDR", 4) == 0) {
+		if (full(rd, ctx, b, 24, 0) == 0 &&
+		    memcmp(b + 12, "IHDR", 4) == 0) {
 			*w = BE32(b + 16);
 			*h = BE32(b + 20);
 			rc = 0;
 		}
 	} else if (strcmp(mime, "image/gif") == 0) {
-		if (full(rd, ctx, b, 10, 0) == 0) {
+		if (full(rd, ctx, b, 10, 0) == 0 &&
+		    memcmp(b, "GIF", 3) == 0) {
 			*w = LE16(b + 6);
 			*h = LE16(b + 8);
 			rc = 0;
 		}
 	} else if (strcmp(mime, "image/jpeg") == 0)
 		rc = jpeg_dims(rd, ctx, w, h);
+	else if (strcmp(mime, "image/webp") == 0)
+		rc = webp_dims(rd, ctx, w, h);
 	if (rc != 0 || *w == 0 || *h == 0 || *w > 0x7fffffff ||
 	    *h > 0x7fffffff) {
 		*w = *h = 0;
@@ -288,6 +359,8 @@ media_valid_text(const char *s, size_t maxlen, int multiline)
 			    c <= 0xdfff))) || (k == 3 && (c < 0x10000 ||
 			    c > 0x10ffff)))
 				return "must be UTF-8";
+			if (c < 0xa0)		/* C1: NEL, CSI and the like */
+				return "must not contain control characters";
 			p += k + 1;
 		}
 		if (++n > maxlen)
@@ -296,20 +369,26 @@ media_valid_text(const char *s, size_t maxlen, int multiline)
 	return NULL;
 }
 
-/* What a browser could run or misread: sent only as an attachment. */
+/*
+ * What a browser could run or misread: anything but the types we take
+ * (an SVG is an image that runs scripts), sent only as an attachment.
+ */
 int
 media_risky(const char *mime)
 {
-	return strncmp(mime, "image/", 6) != 0 &&
-	    strncmp(mime, "audio/", 6) != 0 &&
-	    strncmp(mime, "video/", 6) != 0 &&
-	    strcmp(mime, "application/pdf") != 0;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(mime, types[i].mime) == 0)
+			return 0;
+	return 1;
 }
 
 /*
  * Content-Disposition with an ASCII fallback name and the real one in
  * filename* (RFC 6266, RFC 5987): nothing of the name can end the header,
- * the parameter or name a folder.
+ * the parameter or name a folder.  Only the file name's last component is
+ * kept.
  */
 char *
 media_disposition(struct gh_arena *a, const char *mime, const char *filename,
@@ -320,7 +399,12 @@ media_disposition(struct gh_arena *a, const char *mime, const char *filename,
 	char		*ascii, *ext, *o;
 	size_t		 len, i;
 
-	if (filename == NULL || *filename == '\0')
+	/* The last component only: a name is never a path for the client. */
+	for (p = (const unsigned char *)filename; p != NULL && *p != '\0'; p++)
+		if (*p == '/' || *p == '\\')
+			filename = (const char *)p + 1;
+	if (filename == NULL || *filename == '\0' ||
+	    strcmp(filename, ".") == 0 || strcmp(filename, "..") == 0)
 		filename = "file";
 	len = strlen(filename);
 	if ((ascii = gh_alloc(a, len + 1)) == NULL ||

@@ -165,7 +165,7 @@ media_most_liked(struct gh_req *req)
 	for (i = 0; i < PQntuples(res); i++) {
 		item = media_json(res, i);
 		json_object_set_new(item, "like_count", json_integer(
-		    strtoll(PQgetvalue(res, i, MC_PATH + 1), NULL, 10)));
+		    strtoll(PQgetvalue(res, i, MC__COUNT), NULL, 10)));
 		json_array_append_new(data, item);
 	}
 	gh_reply_json(req, 200, json_pack("{s:o}", "data", data));

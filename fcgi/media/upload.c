@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "media.h"
+#include "thumb.h"
 
 #define FORM_HEAD_MAX	8192		/* a part's headers */
 #define FORM_FIELD_MAX	(MEDIA_DESC_MAX * 4)	/* bytes of a text field */
@@ -31,9 +32,10 @@ static const char SQL_LOCK_OWNER[] =
 
 static const char SQL_INSERT[] =
     "INSERT INTO media AS m (owner, title, description, visibility, "
-    " mime_type, size, sha256, storage_path, filename, width, height) "
+    " mime_type, size, sha256, storage_path, filename, width, height, "
+    " thumb_path, thumb_width, thumb_height) "
     "SELECT $1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8, $9, $10::integer, "
-    " $11::integer "
+    " $11::integer, $13, $14::integer, $15::integer "
     "WHERE $12::bigint = 0 OR (SELECT coalesce(sum(size), 0) FROM media "
     " WHERE owner = $1::uuid) + $6::bigint <= $12::bigint "
     "RETURNING " MEDIA_COLS;
@@ -59,6 +61,7 @@ struct upload {
 	char		 sha[65];
 	uint32_t	 w, h;
 	char		*path;
+	struct media_thumb thumb;
 };
 
 /* Room for a chunk of the body and what a multipart boundary straddles. */
@@ -560,13 +563,21 @@ receive_form(struct gh_req *req, struct upload *u, const char *boundary)
 static int
 upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 {
-	const char	*p[12], *sub = gh_auth_user(req)->sub;
+	const char	*p[15], *sub = gh_auth_user(req)->sub;
 	PGresult	*res;
-	char		 size[24], w[12], h[12], quota[24];
+	char		 size[24], w[12], h[12], quota[24], tw[12], th[12];
 
 	if (media_place(&req->arena, u->tmpname, &u->path) != 0)
 		return disk_error(req, "place");
 	u->tmpname = NULL;
+	if (u->thumb.tmpname != NULL) {
+		if (media_place(&req->arena, u->thumb.tmpname,
+		    &u->thumb.path) != 0)
+			return disk_error(req, "place");
+		u->thumb.tmpname = NULL;
+	}
+	snprintf(tw, sizeof(tw), "%u", u->thumb.w);
+	snprintf(th, sizeof(th), "%u", u->thumb.h);
 	snprintf(size, sizeof(size), "%lld", u->size);
 	snprintf(w, sizeof(w), "%u", u->w);
 	snprintf(h, sizeof(h), "%u", u->h);
@@ -583,9 +594,12 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 	p[9] = u->w != 0 ? w : NULL;
 	p[10] = u->h != 0 ? h : NULL;
 	p[11] = quota;
+	p[12] = u->thumb.path;
+	p[13] = u->thumb.path != NULL ? tw : NULL;
+	p[14] = u->thumb.path != NULL ? th : NULL;
 	if (gh_db_begin(req) != 0 ||
 	    gh_db_query(req, SQL_LOCK_OWNER, 1, &sub) == NULL ||
-	    (res = gh_db_query(req, SQL_INSERT, 12, p)) == NULL)
+	    (res = gh_db_query(req, SQL_INSERT, 15, p)) == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {
 		if ((res = gh_db_query(req, SQL_USED, 1, &sub)) != NULL)
@@ -662,7 +676,8 @@ media_upload(struct gh_req *req)
 		goto fail;
 	close(u->fd);
 	u->fd = -1;
-	if (upload_commit(req, u, &res) != 0)
+	if (media_thumb_make(req, u->tmpname, u->type->mime, u->w, u->h,
+	    &u->thumb) != 0 || upload_commit(req, u, &res) != 0)
 		goto fail;
 	media_content_headers(req, res);
 	gh_header(req, "Location", gh_printf(&req->arena, "/api/v1/media/%s",
@@ -674,6 +689,8 @@ fail:
 		close(u->fd);
 	media_unlink(u->tmpname);
 	media_unlink(u->path);
+	media_unlink(u->thumb.tmpname);
+	media_unlink(u->thumb.path);
 done:
 	EVP_MD_CTX_free(u->md);
 }

@@ -39,7 +39,12 @@ mkfile() {
 	gif)	printf 'GIF89a\x05\x00\x04\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x05\x00\x04\x00\x00\x02\x02\x44\x01\x00\x3b' ;;
 	# APP0 (JFIF) first, then a baseline SOF0 of 9 x 7.
 	jpg)	printf '\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xc0\x00\x11\x08\x00\x07\x00\x09\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01\xff\xd9' ;;
+	# Lossless (VP8L) 1 x 1; lossy (VP8) 7 x 5; extended (VP8X, with an
+	# alpha chunk) 300 x 2: each as libwebp wrote it, the last two
+	# without their metadata chunks.
 	webp)	printf 'RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00' ;;
+	webp-lossy) printf 'RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00\x30\x01\x00\x9d\x01\x2a\x07\x00\x05\x00\x01\x40\x26\x25\xa4\x00\x03\x70\x00\xfe\xfd\x36\x68\x00' ;;
+	webp-alpha) printf 'RIFF\x5e\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x10\x00\x00\x00\x2b\x01\x00\x01\x00\x00ALPH\x09\x00\x00\x00\x01\x07\x10\x11\x11\x88\x88\xfe\x07\x00VP8 \x2e\x00\x00\x00\xb0\x03\x00\x9d\x01\x2a\x2c\x01\x02\x00\x3e\x6d\x36\x98\x49\x24\x23\x22\xa1\x21\xa8\x00\x80\x0d\x89\x69\x00\x00\x0c\x74\xe1\xc3\x87\x0e\x1c\x38\x6e\x80\x00\xfe\xfb\x9c\xc0\x00\x00\x00' ;;
 	mp4)	printf '\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41\x00\x00\x00\x08free' ;;
 	m4a)	printf '\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00M4A isom\x00\x00\x00\x08free' ;;
 	webm)	printf '\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81\x08\x42\x82\x84webm\x42\x87\x81\x04\x42\x85\x81\x02' ;;
@@ -130,6 +135,14 @@ t_80_each_allowed_type_from_its_bytes() {
 	expect_json '"\(.width)x\(.height)"' 5x4
 	upload "$(mkfile jpg)" image/jpg
 	expect_json '"\(.width)x\(.height)"' 9x7
+	upload "$(mkfile webp)" image/webp
+	expect_json '"\(.width)x\(.height)"' 1x1
+	upload "$(mkfile webp-lossy)" image/webp
+	expect_status 201
+	expect_json '"\(.width)x\(.height)"' 7x5
+	upload "$(mkfile webp-alpha)" image/webp
+	expect_status 201
+	expect_json '"\(.width)x\(.height)"' 300x2
 	upload "$(mkfile pdf)" application/pdf
 	expect_json .width null
 }
@@ -169,19 +182,106 @@ t_82_too_big_is_413_and_nothing_on_disk() {
 	# at the limit, should a body come without a length).
 	upload "$f" image/png "" "$MIA" --http1.1 -H 'Transfer-Encoding: chunked'
 	expect_problem 413
-	# A client that stops mid-upload: nginx holds the body and never
-	# hands the worker a partial one.
-	head -c 1000 "$f" | curl -sk --http1.1 --max-time 1 -o /dev/null \
-	    -H "Authorization: Bearer $MIA" -H 'Content-Type: image/png' \
-	    -H 'Content-Length: 500000' --data-binary @- \
-	    "$(gh_url /api/v1/media)" 2>/dev/null
-	sleep 0.3
-	[ "$(stored_files)" = "$before" ] || fail "a too large or partial file was kept"
+	[ "$(stored_files)" = "$before" ] || fail "a too large file was kept"
 	[ "$(tmp_files)" = 0 ] || fail "a temporary file was left"
 	# Exactly the limit is taken.
 	head -c "$MEDIA_MAX" "$f" >"$f.ok"
 	upload "$f.ok" image/png
 	expect_status 201
+	req DELETE "/api/v1/media/$MID" -H "Authorization: Bearer $MIA"
+	expect_status 204
+}
+
+# Bodies nginx is holding for requests, in its client_body_temp_path
+# (nginx/nginx-local.conf.in): nginx unlinks such a file as soon as it has
+# opened it, so they are the files left in the folder plus the descriptors
+# its processes hold on names there.
+body_temp_files() {
+	local master pid n
+	n=$(find "$GH_STATE/tmp/client_body" -type f 2>/dev/null | wc -l)
+	master=$(gh_nginx_pid)
+	for pid in $master $(pgrep -P "$master"); do
+		n=$((n + $(find "/proc/$pid/fd" -lname "$GH_STATE/tmp/client_body/*" \
+		    2>/dev/null | wc -l)))
+	done
+	printf '%s\n' "$n"
+}
+
+# cut_upload NAME CURL-ARGS...: an upload of a 900 kB PDF that the client
+# gives up on after about 200 kB. Checks that nginx was holding part of it
+# while it came, that nothing of it is left anywhere once the client has
+# gone, and that the next upload is taken.
+cut_upload() {
+	local name=$1 before pid held=0 next
+	shift
+	before=$(stored_files)
+	[ "$(body_temp_files)" = 0 ] ||
+	    fail "$name: nginx holds $(body_temp_files) bodies before the upload"
+	curl -sk --limit-rate 150k --max-time 1.5 -o /dev/null \
+	    -H "Authorization: Bearer $MIA" "$@" "$(gh_url /api/v1/media)" \
+	    2>/dev/null &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$(body_temp_files)" -gt 0 ] && { held=1; break; }
+		sleep 0.05
+	done
+	wait "$pid"
+	[ "$held" = 1 ] || fail "$name: nginx never spooled the body to $GH_STATE/tmp/client_body"
+	for _ in $(seq 50); do
+		[ "$(body_temp_files)" = 0 ] && break
+		sleep 0.1
+	done
+	[ "$(body_temp_files)" = 0 ] ||
+	    fail "$name: nginx kept $(body_temp_files) bodies after the client left"
+	# A worker, had it been handed the body, would be done by now.
+	sleep 0.3
+	[ "$(stored_files)" = "$before" ] || fail "$name: a partial file was kept"
+	[ "$(tmp_files)" = 0 ] || fail "$name: a temporary file was left"
+	# nginx's last word on it: the client went away (400 over HTTP/1.1,
+	# 499 over HTTP/2), and no worker was asked.
+	tail -n 1 "$GH_STATE/logs/access.log" | jq -e '.request_method == "POST" and
+	    .uri == "/api/v1/media" and (.status == 400 or .status == 499) and
+	    .upstream_addr == ""' >/dev/null ||
+	    fail "$name: not logged as cut before any worker: $(tail -n 1 "$GH_STATE/logs/access.log")"
+	next="$T_MEDIA_DIR/next.png"
+	{ cat "$(mkfile png)"; printf 'after %s %s' "$name" "$(date +%s%N)"; } >"$next"
+	upload "$next" image/png "title=after%20$name"
+	expect_status 201
+	[ -n "$(stored_path "$(sha_of "$next")")" ] ||
+	    fail "$name: the next upload was not stored"
+	req DELETE "/api/v1/media/$MID" -H "Authorization: Bearer $MIA"
+	expect_status 204
+}
+
+# A client that stops mid-upload, raw or as a form, over HTTP/1.1 (with a
+# length or chunked) and HTTP/2: nginx holds the body until it is whole, so
+# no worker ever sees a part, and what nginx held goes with the client.
+t_82b_cut_uploads_leave_nothing() {
+	local f
+	media_setup || return
+	f="$T_MEDIA_DIR/cut.pdf"
+	{ printf '%%PDF-1.4\n'; head -c 900000 /dev/urandom; } >"$f"
+	cut_upload raw-http1.1 --http1.1 -H 'Content-Type: application/pdf' \
+	    --data-binary @"$f"
+	cut_upload chunked-http1.1 --http1.1 -H 'Content-Type: application/pdf' \
+	    -H 'Transfer-Encoding: chunked' --data-binary @"$f"
+	cut_upload raw-http2 --http2 -H 'Content-Type: application/pdf' \
+	    --data-binary @"$f"
+	cut_upload form-http1.1 --http1.1 -F title=cut \
+	    -F "file=@$f;type=application/pdf;filename=cut.pdf"
+	cut_upload form-http2 --http2 -F title=cut \
+	    -F "file=@$f;type=application/pdf;filename=cut.pdf"
+	# The whole file still goes in, both ways.
+	upload "$f" application/pdf "" "$MIA" --http2
+	expect_status 201
+	expect_json .size "$(stat -c %s "$f")"
+	req DELETE "/api/v1/media/$MID" -H "Authorization: Bearer $MIA"
+	expect_status 204
+	req POST /api/v1/media -H "Authorization: Bearer $MIA" --http1.1 \
+	    -F "file=@$f;type=application/pdf"
+	expect_status 201
+	expect_json .sha256 "$(sha_of "$f")"
+	MID=$(printf '%s' "$BODY" | jq -r .id)
 	req DELETE "/api/v1/media/$MID" -H "Authorization: Bearer $MIA"
 	expect_status 204
 }
@@ -417,7 +517,10 @@ t_88_hostile_names_stored_safely() {
 	expect_status 201
 	expect_json .title ../../../etc/passwd
 	expect_json .filename passwd.png
-	[ "$(stored_files)" = $((before + 1)) ] || fail "not one new stored file"
+	# The file, and its thumbnail when one was made.
+	[ "$(stored_files)" = $((before + 1 + $(printf '%s' "$BODY" |
+	    jq '.thumbnail // null | if . == null then 0 else 1 end'))) ] ||
+	    fail "not one new stored file (and its thumbnail)"
 	[ -z "$(find "$GH_STATE" -name 'passwd*' -print -quit)" ] ||
 	    fail "a client's name became a path"
 	# Quotes, semicolons and non-ASCII cannot break the header; a

@@ -1,0 +1,199 @@
+/*
+ * gatehouse-media-thumb: one thumbnail, in a process of its own.
+ *
+ *	gatehouse-media-thumb TYPE SIZE MAX-PIXELS MEMORY-MIB SECONDS
+ *
+ * reads an image of TYPE (image/jpeg, image/png, image/gif or image/webp,
+ * as the worker decided from its bytes) on standard input, writes a WebP
+ * that fits in SIZE x SIZE (never enlarged, turned upright by its EXIF
+ * orientation, metadata dropped) to descriptor 3, and prints its width
+ * and height on standard output.
+ *
+ * The worker runs it for each image it keeps.  Decoding hostile input is
+ * the riskiest thing the media service does, so it happens here: the
+ * process holds no secret, no database connection and no client socket;
+ * its address space, CPU time, file size and descriptors are capped
+ * before the first byte is read; only the one loader that TYPE names is
+ * allowed; and an image of more than MAX-PIXELS pixels (a decompression
+ * bomb) is refused from its header, before its pixels are decoded.
+ *
+ * Exit status: 0 done; 2 the image is not what TYPE says or cannot be
+ * decoded; 3 it has more than MAX-PIXELS pixels; 1 bad usage or a failure
+ * of this program.  The reason is on standard error.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <vips/vips.h>
+
+#define OUT_FD		3
+#define OUT_MAX		(32LL << 20)	/* bytes of a thumbnail, at most */
+#define WEBP_QUALITY	80
+
+/* The loaders each type may use; every other loader is blocked. */
+static const struct loader {
+	const char	*mime;
+	const char	*class;		/* VipsForeignLoad subclass */
+	const char	*prefix;	/* of its "vips-loader" name */
+} loaders[] = {
+	{ "image/jpeg",	"VipsForeignLoadJpegSource",	"jpegload" },
+	{ "image/png",	"VipsForeignLoadPngSource",	"pngload" },
+	{ "image/gif",	"VipsForeignLoadNsgifSource",	"gifload" },
+	{ "image/webp",	"VipsForeignLoadWebpSource",	"webpload" },
+};
+
+static const char	*progname = "gatehouse-media-thumb";
+
+static long long
+number(const char *s, long long min, long long max, const char *what)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < min || n > max) {
+		fprintf(stderr, "%s: %s %s: not a number from %lld to %lld\n",
+		    progname, what, s, min, max);
+		exit(1);
+	}
+	return n;
+}
+
+static int
+limit(int resource, rlim_t n, const char *what)
+{
+	struct rlimit	 rl = { n, n };
+
+	if (setrlimit(resource, &rl) == -1) {
+		fprintf(stderr, "%s: setrlimit %s: %s\n", progname, what,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The reason libvips gave, on one line. */
+static void
+refused(const char *what)
+{
+	char	*s, *p;
+
+	s = g_strdup(vips_error_buffer());
+	for (p = s; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(stderr, "%s: %s: %s\n", progname, what, s);
+	g_free(s);
+	vips_error_clear();
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct loader	*ld = NULL;
+	VipsSource		*src = NULL;
+	VipsTarget		*dst = NULL;
+	VipsImage		*head = NULL, *thumb = NULL;
+	const char		*name = NULL;
+	long long		 size, maxpix, mib, secs;
+	size_t			 i;
+	int			 rc = 1;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: %s type size max-pixels memory-mib "
+		    "seconds <image 3>thumbnail\n", progname);
+		return 1;
+	}
+	for (i = 0; i < sizeof(loaders) / sizeof(loaders[0]); i++)
+		if (strcmp(argv[1], loaders[i].mime) == 0)
+			ld = &loaders[i];
+	if (ld == NULL) {
+		fprintf(stderr, "%s: %s: not a type this program reads\n",
+		    progname, argv[1]);
+		return 1;
+	}
+	size = number(argv[2], 16, 4096, "size");
+	maxpix = number(argv[3], 1, 1LL << 40, "max-pixels");
+	mib = number(argv[4], 64, 1 << 20, "memory-mib");
+	secs = number(argv[5], 1, 3600, "seconds");
+
+	/* Caps first: nothing below runs without them. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    limit(RLIMIT_AS, (rlim_t)mib << 20, "AS") != 0 ||
+	    limit(RLIMIT_CPU, (rlim_t)secs, "CPU") != 0 ||
+	    limit(RLIMIT_FSIZE, (rlim_t)OUT_MAX, "FSIZE") != 0 ||
+	    limit(RLIMIT_CORE, 0, "CORE") != 0 ||
+	    limit(RLIMIT_NOFILE, 32, "NOFILE") != 0)
+		return 1;
+
+	if (VIPS_INIT(argv[0]) != 0) {
+		refused("init");
+		return 1;
+	}
+	vips_concurrency_set(1);
+	vips_cache_set_max(0);
+	vips_block_untrusted_set(TRUE);
+	vips_operation_block_set("VipsForeignLoad", TRUE);
+	vips_operation_block_set(ld->class, FALSE);
+
+	if ((src = vips_source_new_from_descriptor(0)) == NULL) {
+		refused("standard input");
+		goto done;
+	}
+	/* The header only: its size decides whether the pixels are read. */
+	if ((head = vips_image_new_from_source(src, "", "access",
+	    VIPS_ACCESS_SEQUENTIAL, NULL)) == NULL) {
+		refused("not a readable image");
+		rc = 2;
+		goto done;
+	}
+	if (vips_image_get_string(head, VIPS_META_LOADER, &name) != 0 ||
+	    strncmp(name, ld->prefix, strlen(ld->prefix)) != 0) {
+		fprintf(stderr, "%s: read as %s, not %s\n", progname,
+		    name != NULL ? name : "nothing", argv[1]);
+		rc = 2;
+		goto done;
+	}
+	if ((long long)head->Xsize * head->Ysize > maxpix) {
+		fprintf(stderr, "%s: %dx%d is more than %lld pixels\n",
+		    progname, head->Xsize, head->Ysize, maxpix);
+		rc = 3;
+		goto done;
+	}
+	if (vips_thumbnail_source(src, &thumb, (int)size, "height", (int)size,
+	    "size", VIPS_SIZE_DOWN, NULL) != 0) {
+		refused("cannot be decoded");
+		rc = 2;
+		goto done;
+	}
+	if ((dst = vips_target_new_to_descriptor(OUT_FD)) == NULL ||
+	    vips_webpsave_target(thumb, dst, "Q", WEBP_QUALITY, "strip", TRUE,
+	    NULL) != 0) {
+		refused("writing the thumbnail");
+		goto done;
+	}
+	if (printf("%d %d\n", thumb->Xsize, thumb->Ysize) < 0 ||
+	    fflush(stdout) != 0) {
+		fprintf(stderr, "%s: standard output: %s\n", progname,
+		    strerror(errno));
+		goto done;
+	}
+	rc = 0;
+done:
+	if (thumb != NULL)
+		g_object_unref(thumb);
+	if (head != NULL)
+		g_object_unref(head);
+	if (dst != NULL)
+		g_object_unref(dst);
+	if (src != NULL)
+		g_object_unref(src);
+	vips_shutdown();
+	return rc;
+}
