@@ -174,7 +174,7 @@ gh_nginx_conf() {
 	    --out "$GH_STATE/conf" --state-dir "$GH_STATE" \
 	    --https-port "$GH_HTTPS_PORT" --http-port "$GH_HTTP_PORT" \
 	    --socket-dir "$GH_STATE/run" --rate-exempt "$exempt" \
-	    --docs-root "$GH_SRCDIR/docs" --web-root "$GH_SRCDIR/web" \
+	    --docs-root "$GH_SRCDIR/docs" --web-root "${GH_WEB_ROOT:-$GH_SRCDIR/web}" \
 	    --media-root "$GH_STATE/media" >/dev/null ||
 	    gh_die "could not render the nginx configuration"
 }
