@@ -4,7 +4,9 @@
  *	gatehouse-media-thumb TYPE SIZE MAX-PIXELS MEMORY-MIB SECONDS
  *
  * reads an image of TYPE (image/jpeg, image/png, image/gif or image/webp,
- * as the worker decided from its bytes) on standard input, writes a WebP
+ * as the worker decided from its bytes) or a video (video/mp4 or
+ * video/webm: ffmpeg, under the same caps, picks a telling frame among the
+ * first ones and hands it over as a PNG) on standard input, writes a WebP
  * that fits in SIZE x SIZE (never enlarged, turned upright by its EXIF
  * orientation, metadata dropped) to descriptor 3, and prints its width
  * and height on standard output.
@@ -21,30 +23,40 @@
  * decoded; 3 it has more than MAX-PIXELS pixels; 1 bad usage or a failure
  * of this program.  The reason is on standard error.
  */
+#define _GNU_SOURCE		/* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <vips/vips.h>
 
 #define OUT_FD		3
 #define OUT_MAX		(32LL << 20)	/* bytes of a thumbnail, at most */
 #define WEBP_QUALITY	80
+#define FRAME_MAX	(64 << 20)	/* bytes of a video frame, as PNG */
+#define FFMPEG		"/usr/bin/ffmpeg"
 
 /* The loaders each type may use; every other loader is blocked. */
 static const struct loader {
 	const char	*mime;
 	const char	*class;		/* VipsForeignLoad subclass */
 	const char	*prefix;	/* of its "vips-loader" name */
+	int		 video;		/* a frame from ffmpeg, as PNG */
 } loaders[] = {
-	{ "image/jpeg",	"VipsForeignLoadJpegSource",	"jpegload" },
-	{ "image/png",	"VipsForeignLoadPngSource",	"pngload" },
-	{ "image/gif",	"VipsForeignLoadNsgifSource",	"gifload" },
-	{ "image/webp",	"VipsForeignLoadWebpSource",	"webpload" },
+	{ "image/jpeg",	"VipsForeignLoadJpegSource",	"jpegload", 0 },
+	{ "image/png",	"VipsForeignLoadPngSource",	"pngload", 0 },
+	{ "image/gif",	"VipsForeignLoadNsgifSource",	"gifload", 0 },
+	{ "image/webp",	"VipsForeignLoadWebpSource",	"webpload", 0 },
+	{ "video/mp4",	"VipsForeignLoadPngSource",	"pngload", 1 },
+	{ "video/webm",	"VipsForeignLoadPngSource",	"pngload", 1 },
 };
 
 static const char	*progname = "gatehouse-media-thumb";
@@ -93,6 +105,79 @@ refused(const char *what)
 	vips_error_clear();
 }
 
+/*
+ * A frame of the video on standard input, as PNG bytes in *buf: ffmpeg's
+ * thumbnail filter picks the most typical of the first frames (the very
+ * first is often black).  ffmpeg inherits the caps; it reads the file
+ * through /proc/self/fd/0, so that it may seek (an MP4's index is often at
+ * its end).  Returns 0, or 2 when there is no frame to be had.
+ */
+static int
+video_frame(long long maxpix, void **buf, size_t *len)
+{
+	char		 pix[24];
+	char		*argv[] = { "ffmpeg", "-nostdin", "-hide_banner",
+			    "-loglevel", "error", "-threads", "1",
+			    "-max_pixels", pix, "-i", "/proc/self/fd/0",
+			    "-map", "0:v:0", "-vf", "thumbnail=30",
+			    "-frames:v", "1", "-f", "image2pipe", "-c:v", "png",
+			    "pipe:1", NULL };
+	char		*envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	unsigned char	*b;
+	size_t		 n = 0;
+	ssize_t		 r;
+	pid_t		 pid;
+	int		 p[2], st;
+
+	*buf = NULL;
+	*len = 0;
+	snprintf(pix, sizeof(pix), "%lld", maxpix);
+	if ((b = malloc(FRAME_MAX)) == NULL || pipe2(p, O_CLOEXEC) == -1) {
+		fprintf(stderr, "%s: %s\n", progname, strerror(errno));
+		free(b);
+		return 1;
+	}
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "%s: fork: %s\n", progname, strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		free(b);
+		return 1;
+	}
+	if (pid == 0) {
+		if (dup2(p[1], 1) == -1)
+			_exit(127);
+		execve(FFMPEG, argv, envp);
+		fprintf(stderr, "%s: %s: %s\n", progname, FFMPEG,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	while (n < FRAME_MAX && ((r = read(p[0], b + n, FRAME_MAX - n)) > 0 ||
+	    (r == -1 && errno == EINTR)))
+		if (r > 0)
+			n += (size_t)r;
+	close(p[0]);
+	if (n == FRAME_MAX)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			free(b);
+			return 1;
+		}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || n == 0 ||
+	    n == FRAME_MAX) {
+		fprintf(stderr, "%s: no frame from ffmpeg (%s %d)\n", progname,
+		    WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ?
+		    WEXITSTATUS(st) : WTERMSIG(st));
+		free(b);
+		return 2;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -100,6 +185,8 @@ main(int argc, char *argv[])
 	VipsSource		*src = NULL;
 	VipsTarget		*dst = NULL;
 	VipsImage		*head = NULL, *thumb = NULL;
+	void			*frame = NULL;
+	size_t			 framelen;
 	const char		*name = NULL;
 	long long		 size, maxpix, mib, secs;
 	size_t			 i;
@@ -142,7 +229,14 @@ main(int argc, char *argv[])
 	vips_operation_block_set("VipsForeignLoad", TRUE);
 	vips_operation_block_set(ld->class, FALSE);
 
-	if ((src = vips_source_new_from_descriptor(0)) == NULL) {
+	if (ld->video) {
+		if ((rc = video_frame(maxpix, &frame, &framelen)) != 0)
+			goto done;
+		rc = 1;
+		src = vips_source_new_from_memory(frame, framelen);
+	} else
+		src = vips_source_new_from_descriptor(0);
+	if (src == NULL) {
 		refused("standard input");
 		goto done;
 	}
@@ -194,6 +288,7 @@ done:
 		g_object_unref(dst);
 	if (src != NULL)
 		g_object_unref(src);
+	free(frame);
 	vips_shutdown();
 	return rc;
 }

@@ -80,7 +80,9 @@ media_thumb_wanted(const char *mime)
 	return strcmp(mime, "image/jpeg") == 0 ||
 	    strcmp(mime, "image/png") == 0 ||
 	    strcmp(mime, "image/gif") == 0 ||
-	    strcmp(mime, "image/webp") == 0;
+	    strcmp(mime, "image/webp") == 0 ||
+	    strcmp(mime, "video/mp4") == 0 ||
+	    strcmp(mime, "video/webm") == 0;
 }
 
 /* What the program said, on one line, for the log. */

@@ -51,6 +51,34 @@ t_89zt_thumbnails_of_each_image_type() {
 	expect_problem 404
 }
 
+# A frame of a video, drawn by ffmpeg's test source.
+t_89zt_thumbnails_of_videos_too() {
+	local f
+	media_setup || return
+	f="$T_MEDIA_DIR/clip.mp4"
+	ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi \
+	    -i testsrc=size=640x360:rate=10:duration=2 -pix_fmt yuv420p \
+	    -c:v libx264 "$f" || fail "ffmpeg could not make an MP4"
+	upload "$f" video/mp4
+	expect_status 201
+	expect_json .type video/mp4
+	expect_json '"\(.thumbnail.width)x\(.thumbnail.height)"' 320x180
+	download "/api/v1/media/$MID/thumbnail" "$MIA"
+	expect_status 200
+	expect_header content-type image/webp
+	f="$T_MEDIA_DIR/clip.webm"
+	ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi \
+	    -i testsrc=size=320x240:rate=10:duration=1 -c:v libvpx "$f" ||
+	    fail "ffmpeg could not make a WebM"
+	upload "$f" video/webm
+	expect_status 201
+	expect_json '"\(.thumbnail.width)x\(.thumbnail.height)"' 320x240
+	# Sound only: no frame, no thumbnail, and the upload stands.
+	upload "$(mkfile m4a)" audio/mp4
+	expect_status 201
+	expect_json .thumbnail null
+}
+
 t_89zu_thumbnail_access_and_caching() {
 	local etag id
 	media_setup || return
