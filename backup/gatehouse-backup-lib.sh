@@ -36,6 +36,10 @@ export PATH="$PATH:/usr/sbin:/sbin"
 # a copy (rsync, cp) changes mtimes but never the name.
 GH_SET_RE='^gatehouse-([0-9]{8}T[0-9]{6}Z)(-[0-9]+)?$'
 
+# The media folder's own temporaries (uploads and thumbnails being
+# written, mode 0700, the worker's alone): not media, never archived.
+GH_MEDIA_TMP=tmp
+
 # One JSON line on stderr, the shape the workers log in (journald keeps it).
 gh_json_str() {
 	local s=$1

@@ -9,10 +9,13 @@ OPS_BIN="$GH_SRCDIR/backup"
 
 # Runs a backup tool against the test stack. PGHOST, PGPORT and PGUSER
 # come from gh_pg_env; as root the tools run psql and pg_dump as postgres.
+# GH_MEDIA_UNIT is empty: a restore here must never restart a real
+# gatehouse-media running on this machine.
 ops() {
 	local tool=$1
 	shift
 	GH_BACKUP_DIR=${OPS_DIR:-$GH_STATE/backups} GH_MEDIA_DIR="$GH_STATE/media" \
+	    GH_MEDIA_UNIT='' \
 	    GH_DB_SETUP="$GH_SRCDIR/sql/gatehouse-db-setup" \
 	    GH_SQL_DIR="$GH_SRCDIR/sql" \
 	    "$OPS_BIN/$tool" "$@"
@@ -67,9 +70,13 @@ t_90_backup_destroy_restore_read_back() {
 	head -c 100000 /dev/urandom >"$GH_STATE/media/ab/big.bin"
 	gh_is_root && chown -R gatehouse:www-data "$GH_STATE/media/ab"
 	media_mode=$(stat -c '%a %U:%G' "$GH_STATE/media")
+	# An upload being written: the media folder's tmp/ is not media.
+	mkdir -p "$GH_STATE/media/tmp"
+	printf 'half an upload\n' >"$GH_STATE/media/tmp/t90-partial"
 
 	ops gatehouse-backup >"$T_OUT/backup.out" 2>"$T_OUT/backup.err" ||
 	    { fail "backup failed: $(cat "$T_OUT/backup.err")"; return; }
+	rm -f "$GH_STATE/media/tmp/t90-partial"
 	set=$(newest_set)
 	[ -n "$set" ] || { fail "no set made"; return; }
 	for f in auth.dump payment.dump media.dump media.tar set.json MANIFEST.sha256; do
@@ -80,6 +87,8 @@ t_90_backup_destroy_restore_read_back() {
 	jq -e '.databases.auth.migration | test("^[0-9]+_")' "$set/set.json" >/dev/null ||
 	    fail "set.json lacks the auth schema version"
 	[ "$(stat -c %a "$set")" = 700 ] || fail "set is mode $(stat -c %a "$set")"
+	tar -tf "$set/media.tar" | grep -q '^\./tmp\(/\|$\)' && fail "media.tar holds tmp/"
+	tar -tf "$set/media.tar" | grep -q '^\./ab/big\.bin$' || fail "media.tar lacks ab/big.bin"
 
 	# Destroy: the accounts, a whole database, and the media files.
 	tpsql gatehouse_auth "DELETE FROM users" >/dev/null || fail "cannot delete users"
@@ -293,8 +302,12 @@ t_94_verify_says_whether_the_set_matches() {
 	d="$GH_STATE/backups-verify"
 	rm -rf "$d"
 	OPS_DIR=$d ops gatehouse-backup >/dev/null 2>&1 || { fail "backup failed"; return; }
+	# Temporaries (uploads being written) are not compared.
+	mkdir -p "$GH_STATE/media/tmp"
+	printf 'half an upload\n' >"$GH_STATE/media/tmp/t94-partial"
 	rc=0
 	OPS_DIR=$d ops gatehouse-backup-verify >"$T_OUT/v.out" 2>&1 || rc=$?
+	rm -f "$GH_STATE/media/tmp/t94-partial"
 	[ "$rc" = 0 ] || fail "verify: $rc: $(cat "$T_OUT/v.out")"
 	grep -q 'RESULT: .* matches' "$T_OUT/v.out" || fail "no result line"
 	grep -q '^gatehouse-backup-verify: auth: same as live gatehouse_auth: [0-9]* tables' \
@@ -366,4 +379,185 @@ t_96_first_run_is_safe_to_run_again() {
 	[ "$(find "$d/etc/keys" -name '*.pem' | wc -l)" = 1 ] || fail "a second key was made"
 	unset -f fr
 	rm -rf "$d"
+}
+
+# The production site as an administrator installs it: `make install`
+# from this build, the site rendered by the installed
+# gatehouse-nginx-render as docs/operations.md says, a certificate in
+# place, and `nginx -t` on a main nginx.conf like Debian's that includes
+# it. Everything lives in a temporary root (-p, -e): nothing in /etc or
+# /var is read or written, except /etc/nginx/mime.types (read).
+ops_nginx_t() { # ROOT: status of nginx -t, its output in ROOT/nginx-t.out
+	local r=$1
+	nginx -t -p "$r/" -e "$r/log/error.log" -c "$r/etc/nginx/nginx.conf" \
+	    >"$r/nginx-t.out" 2>&1
+}
+
+# ops_render PROGRAM ARGS: as an administrator runs it, without this
+# suite's GH_* settings.
+ops_render() {
+	env -i PATH="$PATH" "$@"
+}
+
+t_97_installed_production_site_passes_nginx_t() {
+	local d r stage sbin render f out rc site
+	d="$GH_STATE/prod-nginx"
+	r="$d/root"
+	stage="$d/stage"
+	rm -rf "$d"
+	mkdir -p "$r"/etc/nginx/{sites-enabled,conf.d,modules-enabled} "$r/log" \
+	    "$r/run" "$r/lib"/{body,proxy,fastcgi,uwsgi,scgi} "$r/etc/gatehouse/tls"
+	# make install, whatever the prefix this build was configured with.
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$GH_BUILDDIR" \
+	    install DESTDIR="$stage" >"$d/install.log" 2>&1 ||
+	    { fail "make install failed: $(tail -n 20 "$d/install.log")"; return; }
+	render=$(find "$stage" -path '*/sbin/gatehouse-nginx-render' -type f | head -n 1)
+	[ -n "$render" ] || { fail "make install put no gatehouse-nginx-render in a sbin/"; return; }
+	sbin=${render%/*}
+	for f in gatehouse-auth gatehouse-payment gatehouse-media gatehouse-first-run \
+	    gatehouse-db-setup gatehouse-migrate gatehouse-keygen gatehouse-backup \
+	    gatehouse-restore gatehouse-backup-verify; do
+		[ -x "$sbin/$f" ] || fail "make install put no $f in $sbin"
+	done
+	for f in share/gatehouse/nginx/gatehouse.conf.in \
+	    share/gatehouse/nginx/snippets/gatehouse-headers.conf \
+	    share/gatehouse/nginx/snippets/gatehouse-fastcgi.conf \
+	    share/gatehouse/nginx/snippets/gatehouse-errors.conf.in \
+	    share/gatehouse/docs/openapi.yaml share/gatehouse/web/index.html \
+	    share/gatehouse/backup/gatehouse-backup-lib.sh \
+	    share/doc/gatehouse/operations.md \
+	    share/doc/gatehouse/examples/gatehouse.env.example \
+	    lib/systemd/system/gatehouse.target \
+	    lib/systemd/system/gatehouse-auth.service \
+	    lib/tmpfiles.d/gatehouse.conf lib/sysusers.d/gatehouse.conf \
+	    libexec/gatehouse/gatehouse-media-thumb; do
+		[ -e "$sbin/../$f" ] || fail "make install put no $f beside $sbin"
+	done
+
+	# The guide's defaults: the paths it documents are the ones rendered.
+	ops_render "$render" --mode production --out "$d/default" --conf-dir /etc/nginx/gatehouse \
+	    --server-name api.example.com --ipv6 on >"$d/render.out" 2>&1 ||
+	    { fail "render with the guide's options: $(cat "$d/render.out")"; return; }
+	site="$d/default/gatehouse.conf"
+	for f in 'listen 443 ssl http2;' 'listen \[::\]:443 ssl http2;' 'listen 80;' \
+	    'server_name api.example.com;' \
+	    'ssl_certificate     /etc/gatehouse/tls/cert.pem;' \
+	    'ssl_certificate_key /etc/gatehouse/tls/key.pem;' \
+	    'server unix:/run/gatehouse/auth.sock' 'server unix:/run/gatehouse/payment.sock' \
+	    'server unix:/run/gatehouse/media.sock' \
+	    'access_log /var/log/nginx/gatehouse-access.log gatehouse;' \
+	    'include /etc/nginx/gatehouse/snippets/gatehouse-headers.conf;' \
+	    'alias /var/lib/gatehouse/media/;' 'root /var/www/letsencrypt;' \
+	    'return 301 https://$host$request_uri;'; do
+		grep -q -- "$f" "$site" || fail "the default site lacks '$f'"
+	done
+	[ -r /etc/gatehouse/tls/cert.pem ] ||
+	    grep -q 'certificate /etc/gatehouse/tls/cert.pem is not readable' "$d/render.out" ||
+	    fail "no warning about the missing certificate: $(cat "$d/render.out")"
+
+	# A self-signed certificate where the site will look, modes as the
+	# guide says.
+	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -days 2 -subj /CN=api.example.com \
+	    -keyout "$r/etc/gatehouse/tls/key.pem" \
+	    -out "$r/etc/gatehouse/tls/cert.pem" 2>/dev/null) ||
+	    { fail "openssl could not make a certificate"; return; }
+	chmod 0644 "$r/etc/gatehouse/tls/cert.pem"
+
+	# The guide's command; only the files nginx opens at `nginx -t` are
+	# moved into the temporary root.
+	ops_render "$render" --mode production --out "$r/etc/nginx/gatehouse" \
+	    --conf-dir "$r/etc/nginx/gatehouse" --server-name "api.example.com" \
+	    --cert "$r/etc/gatehouse/tls/cert.pem" --key "$r/etc/gatehouse/tls/key.pem" \
+	    --access-log "$r/log/gatehouse-access.log" >"$d/render.out" 2>&1 ||
+	    { fail "render: $(cat "$d/render.out")"; return; }
+	grep -q warning "$d/render.out" && fail "render warned: $(cat "$d/render.out")"
+	ln -s "$r/etc/nginx/gatehouse/gatehouse.conf" "$r/etc/nginx/sites-enabled/gatehouse.conf"
+	cp /etc/nginx/mime.types "$r/etc/nginx/mime.types" 2>/dev/null ||
+	    { fail "no /etc/nginx/mime.types"; return; }
+	# Debian 12's /etc/nginx/nginx.conf, its paths moved into the root
+	# (and the temp paths, compiled in as /var/lib/nginx, made explicit).
+	cat >"$r/etc/nginx/nginx.conf" <<-NGINX
+	user www-data;
+	worker_processes auto;
+	pid $r/run/nginx.pid;
+	error_log $r/log/error.log;
+	include $r/etc/nginx/modules-enabled/*.conf;
+
+	events {
+		worker_connections 768;
+	}
+
+	http {
+		sendfile on;
+		tcp_nopush on;
+		types_hash_max_size 2048;
+		include $r/etc/nginx/mime.types;
+		default_type application/octet-stream;
+		ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; # Dropping SSLv3, ref: POODLE
+		ssl_prefer_server_ciphers on;
+		access_log $r/log/access.log;
+		gzip on;
+		client_body_temp_path $r/lib/body;
+		proxy_temp_path $r/lib/proxy;
+		fastcgi_temp_path $r/lib/fastcgi;
+		uwsgi_temp_path $r/lib/uwsgi;
+		scgi_temp_path $r/lib/scgi;
+		include $r/etc/nginx/conf.d/*.conf;
+		include $r/etc/nginx/sites-enabled/*;
+	}
+	NGINX
+	if ops_nginx_t "$r"; then
+		grep -q 'test is successful' "$r/nginx-t.out" ||
+		    fail "nginx -t said: $(cat "$r/nginx-t.out")"
+		# No warning either (e.g. "protocol options redefined"); as an
+		# ordinary user nginx says that it cannot switch to www-data.
+		out=$(grep -F '[warn]' "$r/nginx-t.out" | grep -v '"user" directive') &&
+		    fail "nginx -t warned: $out"
+	else
+		fail "nginx -t failed on the installed site: $(cat "$r/nginx-t.out")"
+	fi
+
+	# And it can fail: a certificate path that does not exist, a key that
+	# is not the certificate's.
+	ops_render "$render" --mode production --out "$r/etc/nginx/gatehouse" \
+	    --conf-dir "$r/etc/nginx/gatehouse" --server-name "api.example.com" \
+	    --cert "$r/etc/gatehouse/tls/missing.pem" --key "$r/etc/gatehouse/tls/key.pem" \
+	    --access-log "$r/log/gatehouse-access.log" >/dev/null 2>&1
+	rc=0
+	ops_nginx_t "$r" || rc=$?
+	[ "$rc" != 0 ] || fail "nginx -t passed with a missing certificate"
+	grep -q 'missing.pem' "$r/nginx-t.out" || fail "nginx -t did not name the certificate: $(cat "$r/nginx-t.out")"
+	(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$r/etc/gatehouse/tls/other.pem" 2>/dev/null)
+	ops_render "$render" --mode production --out "$r/etc/nginx/gatehouse" \
+	    --conf-dir "$r/etc/nginx/gatehouse" --server-name "api.example.com" \
+	    --cert "$r/etc/gatehouse/tls/cert.pem" --key "$r/etc/gatehouse/tls/other.pem" \
+	    --access-log "$r/log/gatehouse-access.log" >/dev/null 2>&1
+	rc=0
+	ops_nginx_t "$r" || rc=$?
+	[ "$rc" != 0 ] || fail "nginx -t passed with a key that is not the certificate's"
+	rm -rf "$d"
+}
+
+# Certificates by ACME HTTP-01 (certbot --webroot): the plain HTTP server
+# serves the challenge files from the webroot and sends the rest to HTTPS.
+t_98_acme_challenge_served_over_http() {
+	local dir="$GH_STATE/acme/.well-known/acme-challenge" out
+	mkdir -p "$dir"
+	printf 'token-%s.thumbprint\n' "$$" >"$dir/tok_123-abc"
+	chmod -R a+rX "$GH_STATE/acme"
+	out=$(curl -s -w ' %{http_code}' \
+	    "http://localhost:$GH_HTTP_PORT/.well-known/acme-challenge/tok_123-abc")
+	[ "$out" = "token-$$.thumbprint
+ 200" ] || fail "challenge: '$out'"
+	out=$(curl -s -o /dev/null -w '%{http_code}' \
+	    "http://localhost:$GH_HTTP_PORT/.well-known/acme-challenge/nope")
+	[ "$out" = 404 ] || fail "missing challenge: $out"
+	# Only the challenges: the rest of .well-known and the API redirect.
+	out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
+	    "http://localhost:$GH_HTTP_PORT/.well-known/jwks.json")
+	[ "$out" = "301 https://localhost:$GH_HTTPS_PORT/.well-known/jwks.json" ] ||
+	    fail "jwks over http: $out"
+	rm -rf "$GH_STATE/acme/.well-known"
 }
