@@ -269,8 +269,19 @@ gh_db_commit(struct gh_req *req)
 {
 	PGresult	*res;
 
-	if ((res = gh_db_query(req, "COMMIT", 0, NULL)) == NULL)
+	res = gh_db_exec(req, "COMMIT", 0, NULL);
+	if (!res_ok(res)) {
+		/* Sent, and the connection died: it may have committed. */
+		if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+			gh_log_errx("db", "request %s: the connection was "
+			    "lost at COMMIT; its outcome is unknown",
+			    req->request_id ? req->request_id : "-");
+			reply_unavailable(req);
+			return GH_DB_UNKNOWN;
+		}
+		gh_db_reply_error(req, res);
 		return -1;
+	}
 	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		gh_log_errx("db", "request %s: COMMIT rolled back",
 		    req->request_id ? req->request_id : "-");

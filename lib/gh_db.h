@@ -23,6 +23,9 @@ PGresult	*gh_db_query(struct gh_req *, const char *sql, int nparams,
 		    const char *const *params);
 int		 gh_db_reply_error(struct gh_req *, PGresult *);
 int		 gh_db_begin(struct gh_req *);
+/* 0 committed; -1 not (answered); GH_DB_UNKNOWN the connection was lost
+ * at COMMIT, which may or may not have taken (answered 503). */
+#define GH_DB_UNKNOWN	(-2)
 int		 gh_db_commit(struct gh_req *);
 void		 gh_db_rollback(struct gh_req *);
 void		 gh_db_request_end(void);

@@ -236,7 +236,9 @@ gh_pool_env() {
 		printf 'GH_MEDIA_MAX=%s\n' "${GH_MEDIA_MAX:-100m}"
 		printf 'GH_MEDIA_QUOTA=%s\n' "${GH_MEDIA_QUOTA:-1g}"
 		printf 'GH_MEDIA_MAX_PIXELS=%s\n' "${GH_MEDIA_MAX_PIXELS:-100000000}"
-		printf 'GH_MEDIA_THUMB_PROGRAM=%s\n' "$GH_STATE/bin/gatehouse-media-thumb"
+		printf 'GH_MEDIA_THUMB_PROGRAM=%s\n' \
+		    "${GH_MEDIA_THUMB_PROGRAM:-$GH_STATE/bin/gatehouse-media-thumb}"
+		printf 'GH_MEDIA_THUMB_SECONDS=%s\n' "${GH_MEDIA_THUMB_SECONDS:-5}"
 	fi
 }
 

@@ -12,7 +12,8 @@ static const char SQL_GET_LOCKED[] =
 
 /*
  * Newest first; the cursor is the last id of the previous page.  Others'
- * items only when public, unless an admin asks.
+ * items only when public, unless an admin asks.  A cursor the caller may
+ * not see is no cursor at all (an empty page), so that it tells nothing.
  */
 static const char SQL_LIST[] =
     "SELECT " MEDIA_COLS " FROM media m "
@@ -21,7 +22,8 @@ static const char SQL_LIST[] =
     "AND ($4::text IS NULL OR m.mime_type = $4 "
     " OR m.mime_type LIKE $4 || '/%') "
     "AND ($5::uuid IS NULL OR (m.created_at, m.id) < "
-    " (SELECT c.created_at, c.id FROM media c WHERE c.id = $5::uuid)) "
+    " (SELECT c.created_at, c.id FROM media c WHERE c.id = $5::uuid "
+    "  AND (c.owner = $1::uuid OR c.visibility = 'public' OR $2::boolean))) "
     "ORDER BY m.created_at DESC, m.id DESC LIMIT $6::integer";
 
 static const char SQL_UPDATE[] =

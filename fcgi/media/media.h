@@ -83,6 +83,7 @@ struct media_page {
 };
 
 /* upload.c */
+extern const char media_sql_lock_owner[];
 void		 media_upload(struct gh_req *);
 
 /* items.c */

@@ -14,10 +14,6 @@
 
 #include "media.h"
 
-/* The lock uploads of one owner take (upload.c): none lands meanwhile. */
-static const char SQL_LOCK_OWNER[] =
-    "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 5))";
-
 static const char SQL_COMMENTS[] =
     "DELETE FROM media_comments WHERE user_id = $1::uuid";
 static const char SQL_LIKES[] =
@@ -62,7 +58,7 @@ media_purge_user(struct gh_req *req)
 		return;
 	}
 	if (gh_db_begin(req) != 0 ||
-	    gh_db_query(req, SQL_LOCK_OWNER, 1, &uid) == NULL ||
+	    gh_db_query(req, media_sql_lock_owner, 1, &uid) == NULL ||
 	    (c = gh_db_query(req, SQL_COMMENTS, 1, &uid)) == NULL ||
 	    (l = gh_db_query(req, SQL_LIKES, 1, &uid)) == NULL ||
 	    (r = gh_db_query(req, SQL_RATINGS, 1, &uid)) == NULL ||

@@ -145,6 +145,14 @@ media_place(struct gh_arena *a, const char *tmpname, char **path)
 	if (mkdir_shard(p) != 0)
 		return -1;
 	p[5] = '/';
+	/*
+	 * The sweep's grace period counts from here, not from the last
+	 * write: a thumbnail may have been made meanwhile.
+	 */
+	if (utimensat(media_cfg.dirfd, tmpname, NULL, AT_SYMLINK_NOFOLLOW) ==
+	    -1)
+		gh_log_warnx("store", "utimensat %s/%s: %s", media_cfg.dir,
+		    tmpname, strerror(errno));
 	if (renameat2(media_cfg.dirfd, tmpname, media_cfg.dirfd, p,
 	    RENAME_NOREPLACE) == -1) {
 		gh_log_errx("store", "rename to %s/%s: %s", media_cfg.dir, p,

@@ -27,11 +27,13 @@ static const char SQL_ITEM_HAS[] =
 /*
  * The tag, made or found in one statement whatever runs at once: DO
  * UPDATE returns a row another transaction has just committed, where DO
- * NOTHING would return none.  used_at keeps the sweep off a tag in use.
+ * NOTHING would return none.  used_at keeps the sweep off a tag in use:
+ * the clock's time, not the transaction's start, which may be long ago
+ * when the item's row lock was waited for.
  */
 static const char SQL_TAG_ADD[] =
     "WITH tag AS (INSERT INTO media_tags AS t (name) VALUES ($2) "
-    " ON CONFLICT ((lower(name))) DO UPDATE SET used_at = now() "
+    " ON CONFLICT ((lower(name))) DO UPDATE SET used_at = clock_timestamp() "
     " RETURNING t.id) "
     "INSERT INTO media_item_tags (media_id, tag_id) "
     "SELECT $1::uuid, tag.id FROM tag";
@@ -50,7 +52,8 @@ static const char SQL_BY_TAG[] =
     "JOIN media_tags g ON g.id = l.tag_id AND lower(g.name) = lower($1) "
     "WHERE (m.owner = $2::uuid OR m.visibility = 'public' OR $3::boolean) "
     "AND ($4::uuid IS NULL OR (m.created_at, m.id) < "
-    " (SELECT c.created_at, c.id FROM media c WHERE c.id = $4::uuid)) "
+    " (SELECT c.created_at, c.id FROM media c WHERE c.id = $4::uuid "
+    "  AND (c.owner = $2::uuid OR c.visibility = 'public' OR $3::boolean))) "
     "ORDER BY m.created_at DESC, m.id DESC LIMIT $5::integer";
 
 /* Tags by the number of items the caller may see that have them. */

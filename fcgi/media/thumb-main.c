@@ -1,7 +1,7 @@
 /*
  * gatehouse-media-thumb: one thumbnail, in a process of its own.
  *
- *	gatehouse-media-thumb TYPE SIZE MAX-PIXELS MEMORY-MIB SECONDS
+ *	gatehouse-media-thumb TYPE SIZE MAX-PIXELS MEMORY-MIB SECONDS SANDBOX
  *
  * reads an image of TYPE (image/jpeg, image/png, image/gif or image/webp,
  * as the worker decided from its bytes) or a video (video/mp4 or
@@ -19,6 +19,21 @@
  * allowed; and an image of more than MAX-PIXELS pixels (a decompression
  * bomb) is refused from its header, before its pixels are decoded.
  *
+ * It runs as the worker's user, so before it reads anything it also
+ * gives up what that user could do: a Landlock ruleset lets it (and
+ * ffmpeg after it) read and run files under /usr only, read
+ * /etc/ld.so.cache and its own input, and write or make no file
+ * anywhere, so that a decoder exploit can neither read the link key or
+ * the database settings nor touch the stored files; signals and abstract
+ * sockets stay within the sandbox; and a seccomp filter refuses socket(2),
+ * so it reaches no database and no network.  Without Landlock in the
+ * kernel it stops, unless SANDBOX is "try".
+ *
+ *	gatehouse-media-thumb --check-sandbox PATH
+ *
+ * sets the sandbox up, then tries to read PATH and to make a socket, and
+ * exits 0 only when both are refused.
+ *
  * Exit status: 0 done; 2 the image is not what TYPE says or cannot be
  * decoded; 3 it has more than MAX-PIXELS pixels; 1 bad usage or a failure
  * of this program.  The reason is on standard error.
@@ -31,10 +46,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
 
 #include <vips/vips.h>
 
@@ -49,14 +74,14 @@ static const struct loader {
 	const char	*mime;
 	const char	*class;		/* VipsForeignLoad subclass */
 	const char	*prefix;	/* of its "vips-loader" name */
-	int		 video;		/* a frame from ffmpeg, as PNG */
-} loaders[] = {
-	{ "image/jpeg",	"VipsForeignLoadJpegSource",	"jpegload", 0 },
-	{ "image/png",	"VipsForeignLoadPngSource",	"pngload", 0 },
-	{ "image/gif",	"VipsForeignLoadNsgifSource",	"gifload", 0 },
-	{ "image/webp",	"VipsForeignLoadWebpSource",	"webpload", 0 },
-	{ "video/mp4",	"VipsForeignLoadPngSource",	"pngload", 1 },
-	{ "video/webm",	"VipsForeignLoadPngSource",	"pngload", 1 },
+	const char	*demuxer;	/* a video: ffmpeg's, whose frame */
+} loaders[] = {				/* comes as a PNG */
+	{ "image/jpeg",	"VipsForeignLoadJpegSource",	"jpegload", NULL },
+	{ "image/png",	"VipsForeignLoadPngSource",	"pngload", NULL },
+	{ "image/gif",	"VipsForeignLoadNsgifSource",	"gifload", NULL },
+	{ "image/webp",	"VipsForeignLoadWebpSource",	"webpload", NULL },
+	{ "video/mp4",	"VipsForeignLoadPngSource",	"pngload", "mov" },
+	{ "video/webm",	"VipsForeignLoadPngSource",	"pngload", "matroska" },
 };
 
 static const char	*progname = "gatehouse-media-thumb";
@@ -90,6 +115,200 @@ limit(int resource, rlim_t n, const char *what)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- sandbox */
+
+#if defined(__x86_64__)
+#define SECCOMP_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH	AUDIT_ARCH_AARCH64
+#endif
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER	(1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE	(1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV	(1ULL << 15)
+#endif
+#define SCOPE_ABSTRACT_UNIX	(1ULL << 0)	/* ABI 6 */
+#define SCOPE_SIGNAL		(1ULL << 1)
+
+/* The ruleset's attributes, as large as the newest ABI we name. */
+struct ruleset_attr {
+	uint64_t	 handled_access_fs;
+	uint64_t	 handled_access_net;
+	uint64_t	 scoped;
+};
+
+static int
+rule(int ruleset, int fd, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb = { access, fd };
+
+	return (int)syscall(SYS_landlock_add_rule, ruleset,
+	    LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+}
+
+/* A rule for a path that may be missing (a system without /lib64). */
+static int
+rule_path(int ruleset, const char *path, uint64_t access)
+{
+	int	 fd, rc;
+
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	rc = rule(ruleset, fd, access);
+	close(fd);
+	return rc;
+}
+
+static int
+landlock(void)
+{
+	struct ruleset_attr	 ra;
+	const uint64_t		 rfile = LANDLOCK_ACCESS_FS_READ_FILE;
+	const uint64_t		 rx = rfile | LANDLOCK_ACCESS_FS_READ_DIR |
+				    LANDLOCK_ACCESS_FS_EXECUTE;
+	struct stat		 st;
+	size_t			 sz;
+	long			 abi;
+	int			 fd, rc = -1;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 1) {
+		fprintf(stderr, "%s: no Landlock in this kernel: %s\n",
+		    progname, strerror(errno));
+		return -1;
+	}
+	memset(&ra, 0, sizeof(ra));
+	ra.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE |
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
+	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
+	    LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
+	sz = offsetof(struct ruleset_attr, handled_access_net);
+	if (abi >= 2)
+		ra.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		ra.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		ra.handled_access_fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	if (abi >= 6) {
+		ra.scoped = SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL;
+		sz = sizeof(ra);
+	}
+	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &ra, sz, 0)) ==
+	    -1) {
+		fprintf(stderr, "%s: landlock_create_ruleset: %s\n", progname,
+		    strerror(errno));
+		return -1;
+	}
+	/* Programs and libraries; the loader's cache; the input itself. */
+	if (rule_path(fd, "/usr", rx) == -1 ||
+	    rule_path(fd, "/lib", rx) == -1 ||
+	    rule_path(fd, "/lib64", rx) == -1 ||
+	    rule_path(fd, "/etc/ld.so.cache", rfile) == -1 ||
+	    (fstat(0, &st) == 0 && S_ISREG(st.st_mode) &&
+	    rule(fd, 0, rfile) == -1)) {
+		fprintf(stderr, "%s: landlock_add_rule: %s\n", progname,
+		    strerror(errno));
+		goto done;
+	}
+	if (syscall(SYS_landlock_restrict_self, fd, 0) == -1) {
+		fprintf(stderr, "%s: landlock_restrict_self: %s\n", progname,
+		    strerror(errno));
+		goto done;
+	}
+	rc = 0;
+done:
+	close(fd);
+	return rc;
+}
+
+/* socket(2) fails with EACCES; any other architecture's call is fatal. */
+static int
+seccomp(void)
+{
+#ifdef SECCOMP_ARCH
+	struct sock_filter	 f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+#ifdef __x86_64__
+		/* x32's numbers: not ours. */
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#endif
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog	 prog = { sizeof(f) / sizeof(f[0]), f };
+
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == -1) {
+		fprintf(stderr, "%s: seccomp: %s\n", progname,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+#else
+	fprintf(stderr, "%s: no seccomp filter for this architecture\n",
+	    progname);
+	return -1;
+#endif
+}
+
+/* 0 when sandboxed; with "try", also when the kernel cannot. */
+static int
+sandbox(const char *mode)
+{
+	int	 ok;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		fprintf(stderr, "%s: no_new_privs: %s\n", progname,
+		    strerror(errno));
+		return -1;
+	}
+	ok = landlock() == 0;
+	ok = seccomp() == 0 && ok;
+	if (ok || strcmp(mode, "try") == 0)
+		return 0;
+	fprintf(stderr, "%s: no sandbox, no thumbnail (GH_MEDIA_THUMB_SANDBOX="
+	    "try makes them without it)\n", progname);
+	return -1;
+}
+
+static int
+check_sandbox(const char *path)
+{
+	int	 fd, sk, bad = 0;
+
+	if (sandbox("required") != 0)
+		return 1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		printf("read %s: allowed\n", path);
+		close(fd);
+		bad = 1;
+	} else
+		printf("read %s: denied (%s)\n", path, strerror(errno));
+	if ((sk = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
+		printf("socket: allowed\n");
+		close(sk);
+		bad = 1;
+	} else
+		printf("socket: denied (%s)\n", strerror(errno));
+	return bad;
+}
+
+/* ---------------------------------------------------------------- decoding */
+
 /* The reason libvips gave, on one line. */
 static void
 refused(const char *what)
@@ -113,11 +332,14 @@ refused(const char *what)
  * its end).  Returns 0, or 2 when there is no frame to be had.
  */
 static int
-video_frame(long long maxpix, void **buf, size_t *len)
+video_frame(const char *demuxer, long long maxpix, void **buf, size_t *len)
 {
+	static const char	 nox[] = "gatehouse-media-thumb: cannot run "
+				    FFMPEG "\n";
 	char		 pix[24];
 	char		*argv[] = { "ffmpeg", "-nostdin", "-hide_banner",
 			    "-loglevel", "error", "-threads", "1",
+			    "-protocol_whitelist", "file", "-f", (char *)demuxer,
 			    "-max_pixels", pix, "-i", "/proc/self/fd/0",
 			    "-map", "0:v:0", "-vf", "thumbnail=30",
 			    "-frames:v", "1", "-f", "image2pipe", "-c:v", "png",
@@ -145,11 +367,12 @@ video_frame(long long maxpix, void **buf, size_t *len)
 		return 1;
 	}
 	if (pid == 0) {
-		if (dup2(p[1], 1) == -1)
+		/* Only what is safe after fork: no stdio. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 ||
+		    dup2(p[1], 1) == -1)
 			_exit(127);
 		execve(FFMPEG, argv, envp);
-		fprintf(stderr, "%s: %s: %s\n", progname, FFMPEG,
-		    strerror(errno));
+		(void)!write(2, nox, sizeof(nox) - 1);
 		_exit(127);
 	}
 	close(p[1]);
@@ -192,9 +415,13 @@ main(int argc, char *argv[])
 	size_t			 i;
 	int			 rc = 1;
 
-	if (argc != 6) {
+	if (argc == 3 && strcmp(argv[1], "--check-sandbox") == 0)
+		return check_sandbox(argv[2]);
+	if (argc != 7 || (strcmp(argv[6], "required") != 0 &&
+	    strcmp(argv[6], "try") != 0)) {
 		fprintf(stderr, "usage: %s type size max-pixels memory-mib "
-		    "seconds <image 3>thumbnail\n", progname);
+		    "seconds required|try <image 3>thumbnail\n"
+		    "       %s --check-sandbox path\n", progname, progname);
 		return 1;
 	}
 	for (i = 0; i < sizeof(loaders) / sizeof(loaders[0]); i++)
@@ -211,7 +438,7 @@ main(int argc, char *argv[])
 	secs = number(argv[5], 1, 3600, "seconds");
 
 	/* Caps first: nothing below runs without them. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	if (sandbox(argv[6]) != 0 ||
 	    limit(RLIMIT_AS, (rlim_t)mib << 20, "AS") != 0 ||
 	    limit(RLIMIT_CPU, (rlim_t)secs, "CPU") != 0 ||
 	    limit(RLIMIT_FSIZE, (rlim_t)OUT_MAX, "FSIZE") != 0 ||
@@ -229,8 +456,9 @@ main(int argc, char *argv[])
 	vips_operation_block_set("VipsForeignLoad", TRUE);
 	vips_operation_block_set(ld->class, FALSE);
 
-	if (ld->video) {
-		if ((rc = video_frame(maxpix, &frame, &framelen)) != 0)
+	if (ld->demuxer != NULL) {
+		if ((rc = video_frame(ld->demuxer, maxpix, &frame,
+		    &framelen)) != 0)
 			goto done;
 		rc = 1;
 		src = vips_source_new_from_memory(frame, framelen);
@@ -272,7 +500,7 @@ main(int argc, char *argv[])
 		refused("writing the thumbnail");
 		goto done;
 	}
-	if (printf("%d %d\n", thumb->Xsize, thumb->Ysize) < 0 ||
+	if (printf("size %d %d\n", thumb->Xsize, thumb->Ysize) < 0 ||
 	    fflush(stdout) != 0) {
 		fprintf(stderr, "%s: standard output: %s\n", progname,
 		    strerror(errno));

@@ -32,11 +32,53 @@
 
 static struct {
 	const char	*program;	/* NULL: thumbnails are off */
+	const char	*sandbox;	/* "required" or "try" */
 	long long	 size;		/* the box a thumbnail fits in */
 	long long	 max_pixels;	/* of an image we decode at all */
 	long long	 memory;	/* bytes of address space */
 	long long	 seconds;	/* of CPU; the wall clock gets 2 more */
 } thumb_cfg;
+
+static int	 run(char *const [], int, int, char *, size_t);
+static void	 oneline(char *);
+
+/*
+ * Once at start: the program's sandbox must keep it from reading the
+ * media root.  Where the kernel cannot (no Landlock), thumbnails are off
+ * unless GH_MEDIA_THUMB_SANDBOX=try; the service runs either way.
+ */
+static int
+sandbox_check(void)
+{
+	char	 buf[THUMB_OUT_MAX];
+	char	*argv[] = { (char *)thumb_cfg.program, "--check-sandbox",
+		    (char *)media_cfg.dir, NULL };
+	int	 in, out, rc;
+
+	if ((in = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (out = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+		gh_log_errx("config", "/dev/null: %s", strerror(errno));
+		if (in != -1)
+			close(in);
+		return -1;
+	}
+	rc = run(argv, in, out, buf, sizeof(buf));
+	close(in);
+	close(out);
+	if (rc == 0)
+		return 0;
+	oneline(buf);
+	if (strcmp(thumb_cfg.sandbox, "try") == 0) {
+		gh_log_warnx("config", "thumbnails are made without a sandbox "
+		    "(GH_MEDIA_THUMB_SANDBOX=try): %s", buf);
+		return 0;
+	}
+	gh_log_errx("config", "thumbnails are off: the decoder cannot be "
+	    "sandboxed here (%s); GH_MEDIA_THUMB_SANDBOX=try makes them "
+	    "without", buf);
+	thumb_cfg.program = NULL;
+	return 0;
+}
 
 int
 media_thumb_setup(void)
@@ -49,7 +91,7 @@ media_thumb_setup(void)
 	    &thumb_cfg.max_pixels) != 0 ||
 	    gh_config_size("GH_MEDIA_THUMB_MEMORY", 512LL << 20, 1LL << 40,
 	    &thumb_cfg.memory) != 0 ||
-	    gh_config_int("GH_MEDIA_THUMB_SECONDS", 10, 1, 3600,
+	    gh_config_int("GH_MEDIA_THUMB_SECONDS", 5, 1, 3600,
 	    &thumb_cfg.seconds) != 0)
 		return -1;
 	if (thumb_cfg.memory < 64LL << 20) {
@@ -69,8 +111,15 @@ media_thumb_setup(void)
 		    prog[0] != '/' ? "not an absolute path" : strerror(errno));
 		return -1;
 	}
+	thumb_cfg.sandbox = gh_config_str("GH_MEDIA_THUMB_SANDBOX", "required");
+	if (strcmp(thumb_cfg.sandbox, "required") != 0 &&
+	    strcmp(thumb_cfg.sandbox, "try") != 0) {
+		gh_log_errx("config", "GH_MEDIA_THUMB_SANDBOX must be "
+		    "\"required\" or \"try\"");
+		return -1;
+	}
 	thumb_cfg.program = prog;
-	return 0;
+	return sandbox_check();
 }
 
 /* The types the program reads; others never have a thumbnail. */
@@ -95,12 +144,14 @@ oneline(char *s)
 }
 
 /*
- * Runs the program on in (its stdin) and out (its descriptor 3); its
- * stdout and stderr come back in buf.  Returns its exit status, or -1
- * when it could not run, was killed, or outlived the deadline.
+ * Runs the program with argv on in (its stdin) and out (its descriptor
+ * 3); its stdout and stderr come back in buf.  It leads a process group
+ * of its own, so that past the deadline ffmpeg, its child, is killed with
+ * it.  Returns its exit status, or -1 when it could not run, was killed,
+ * or outlived the deadline.
  */
 static int
-run(const char *mime, int in, int out, char *buf, size_t bufsz)
+run(char *const argv[], int in, int out, char *buf, size_t bufsz)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -112,15 +163,8 @@ run(const char *mime, int in, int out, char *buf, size_t bufsz)
 	size_t		 len = 0;
 	long long	 ms;
 	int		 p[2] = { -1, -1 }, st, rc = -1, e;
-	char		 size[24], pix[24], mib[24], secs[24];
-	char		*argv[] = { (char *)thumb_cfg.program, (char *)mime, size,
-			    pix, mib, secs, NULL };
 	char		*envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
 
-	snprintf(size, sizeof(size), "%lld", thumb_cfg.size);
-	snprintf(pix, sizeof(pix), "%lld", thumb_cfg.max_pixels);
-	snprintf(mib, sizeof(mib), "%lld", thumb_cfg.memory >> 20);
-	snprintf(secs, sizeof(secs), "%lld", thumb_cfg.seconds);
 	buf[0] = '\0';
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		gh_log_errx("thumb", "pipe: %s", strerror(errno));
@@ -143,8 +187,9 @@ run(const char *mime, int in, int out, char *buf, size_t bufsz)
 	    (e = posix_spawn_file_actions_addclosefrom_np(&fa, 4)) != 0 ||
 	    (e = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
 	    (e = posix_spawnattr_setsigdefault(&attr, &all)) != 0 ||
+	    (e = posix_spawnattr_setpgroup(&attr, 0)) != 0 ||
 	    (e = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF)) != 0 ||
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP)) != 0 ||
 	    (e = posix_spawn(&pid, thumb_cfg.program, &fa, &attr, argv,
 	    envp)) != 0) {
 		gh_log_errx("thumb", "%s: %s", thumb_cfg.program, strerror(e));
@@ -165,12 +210,12 @@ run(const char *mime, int in, int out, char *buf, size_t bufsz)
 		if (ms <= 0) {
 			gh_log_warnx("thumb", "no thumbnail after %lld s: "
 			    "killed", thumb_cfg.seconds + 2);
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			break;
 		}
 		if ((n = poll(&pfd, 1, (int)ms)) == -1 && errno != EINTR) {
 			gh_log_errx("thumb", "poll: %s", strerror(errno));
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			break;
 		}
 		if (n <= 0)
@@ -179,7 +224,7 @@ run(const char *mime, int in, int out, char *buf, size_t bufsz)
 			if (errno == EINTR)
 				continue;
 			gh_log_errx("thumb", "read: %s", strerror(errno));
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			break;
 		}
 		if (n == 0)
@@ -188,7 +233,7 @@ run(const char *mime, int in, int out, char *buf, size_t bufsz)
 		if (len == bufsz - 1) {
 			gh_log_warnx("thumb", "the program says too much: "
 			    "killed");
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			break;
 		}
 	}
@@ -198,6 +243,8 @@ run(const char *mime, int in, int out, char *buf, size_t bufsz)
 			gh_log_errx("thumb", "waitpid: %s", strerror(errno));
 			goto done;
 		}
+	/* Nothing of the group outlives it (ffmpeg also dies with it). */
+	kill(-pid, SIGKILL);
 	if (WIFEXITED(st))
 		rc = WEXITSTATUS(st);
 	else if (WIFSIGNALED(st))
@@ -214,25 +261,27 @@ done:
 	return rc;
 }
 
-/* The thumbnail's size: the last line of what the program printed. */
+/* The thumbnail's size, from the program's line "size W H". */
 static int
-parse_size(char *buf, uint32_t *w, uint32_t *h)
+parse_size(const char *buf, uint32_t *w, uint32_t *h)
 {
-	char		*line, *end;
+	const char	*line = NULL, *p;
+	char		*end;
 	unsigned long	 a, b;
 
-	end = buf + strlen(buf);
-	while (end > buf && end[-1] == '\n')
-		*--end = '\0';
-	line = (line = strrchr(buf, '\n')) != NULL ? line + 1 : buf;
+	for (p = buf; (p = strstr(p, "size ")) != NULL; p++)
+		if (p == buf || p[-1] == '\n')
+			line = p + 5;
+	if (line == NULL)
+		return -1;
 	errno = 0;
 	a = strtoul(line, &end, 10);
 	if (errno != 0 || end == line || *end != ' ')
 		return -1;
 	line = end + 1;
 	b = strtoul(line, &end, 10);
-	if (errno != 0 || end == line || *end != '\0' || a == 0 || b == 0 ||
-	    a > 4096 || b > 4096)
+	if (errno != 0 || end == line || (*end != '\n' && *end != '\0') ||
+	    a == 0 || b == 0 || a > 4096 || b > 4096)
 		return -1;
 	*w = (uint32_t)a;
 	*h = (uint32_t)b;
@@ -251,6 +300,9 @@ media_thumb_make(struct gh_req *req, const char *tmpname, const char *mime,
     uint32_t w, uint32_t h, struct media_thumb *t)
 {
 	char		 buf[THUMB_OUT_MAX];
+	char		 size[24], pix[24], mib[24], secs[24];
+	char		*argv[] = { (char *)thumb_cfg.program, (char *)mime, size,
+			    pix, mib, secs, (char *)thumb_cfg.sandbox, NULL };
 	int		 in = -1, out = -1, rc;
 
 	memset(t, 0, sizeof(*t));
@@ -267,7 +319,11 @@ media_thumb_make(struct gh_req *req, const char *tmpname, const char *mime,
 	}
 	if ((out = media_tmp_open(&req->arena, &t->tmpname)) == -1)
 		goto none;
-	rc = run(mime, in, out, buf, sizeof(buf));
+	snprintf(size, sizeof(size), "%lld", thumb_cfg.size);
+	snprintf(pix, sizeof(pix), "%lld", thumb_cfg.max_pixels);
+	snprintf(mib, sizeof(mib), "%lld", thumb_cfg.memory >> 20);
+	snprintf(secs, sizeof(secs), "%lld", thumb_cfg.seconds);
+	rc = run(argv, in, out, buf, sizeof(buf));
 	if (rc == EXIT_TOO_LARGE) {
 		close(in);
 		close(out);

@@ -26,9 +26,13 @@
 static const char SQL_USED[] =
     "SELECT coalesce(sum(size), 0) FROM media WHERE owner = $1::uuid";
 
-/* Uploads of one owner queue here, so two cannot both pass the quota. */
-static const char SQL_LOCK_OWNER[] =
-    "SELECT pg_advisory_xact_lock(hashtextextended($1, 5))";
+/*
+ * Uploads of one owner queue here, so two cannot both pass the quota; a
+ * purge of the owner's media takes it too (purge.c).  The id is read as a
+ * uuid, so that any spelling of it takes the same lock.
+ */
+const char media_sql_lock_owner[] =
+    "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 5))";
 
 static const char SQL_INSERT[] =
     "INSERT INTO media AS m (owner, title, description, visibility, "
@@ -566,6 +570,7 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 	const char	*p[15], *sub = gh_auth_user(req)->sub;
 	PGresult	*res;
 	char		 size[24], w[12], h[12], quota[24], tw[12], th[12];
+	int		 rc;
 
 	if (media_place(&req->arena, u->tmpname, &u->path) != 0)
 		return disk_error(req, "place");
@@ -598,7 +603,7 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 	p[13] = u->thumb.path != NULL ? tw : NULL;
 	p[14] = u->thumb.path != NULL ? th : NULL;
 	if (gh_db_begin(req) != 0 ||
-	    gh_db_query(req, SQL_LOCK_OWNER, 1, &sub) == NULL ||
+	    gh_db_query(req, media_sql_lock_owner, 1, &sub) == NULL ||
 	    (res = gh_db_query(req, SQL_INSERT, 15, p)) == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {
@@ -607,8 +612,15 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 			    10), u->size);
 		return -1;
 	}
-	if (gh_db_commit(req) != 0)
+	if ((rc = gh_db_commit(req)) != 0) {
+		/*
+		 * The row may exist after all: its files must stay.  If
+		 * it does not, they are orphans, and the sweep's.
+		 */
+		if (rc == GH_DB_UNKNOWN)
+			u->path = u->thumb.path = NULL;
 		return -1;
+	}
 	*out = res;
 	return 0;
 }

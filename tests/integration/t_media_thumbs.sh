@@ -150,3 +150,64 @@ t_89zw_delete_removes_the_thumbnail() {
 	expect_status 204
 	[ ! -e "$GH_STATE/media/$path" ] || fail "the thumbnail outlived its item"
 }
+
+# The decoder's sandbox, checked by the program itself as the workers'
+# user: it may read neither the link key nor the media root, and may not
+# make a socket (the database, the network).
+t_89zx_decoder_is_sandboxed() {
+	local prog="$GH_STATE/bin/gatehouse-media-thumb" out as=()
+	media_setup || return
+	gh_is_root && as=(runuser -u "$(gh_worker_user)" --)
+	for target in "$GH_STATE/secrets/media-link.key" "$GH_STATE/media"; do
+		out=$("${as[@]}" "$prog" --check-sandbox "$target" 2>&1) ||
+		    fail "the sandbox let something through: $out"
+		printf '%s\n' "$out" | grep -q "^read .*: denied" ||
+		    fail "reading $target was not denied: $out"
+		printf '%s\n' "$out" | grep -q "^socket: denied" ||
+		    fail "a socket was not denied: $out"
+	done
+	# The same read without the sandbox works: the check can fail.
+	"${as[@]}" cat "$GH_STATE/secrets/media-link.key" >/dev/null 2>&1 ||
+	    fail "the worker user cannot read its own key: the check above proves nothing"
+}
+
+# A decoder that hangs, and leaves a child behind: past the deadline the
+# worker kills the whole group, and the upload stands without a thumbnail.
+t_89zy_hung_decoder_is_killed_with_its_children() {
+	local stub="$GH_STATE/bin/thumb-stub" start took
+	media_setup || return
+	cat >"$stub" <<-STUB
+	#!/bin/sh
+	[ "\$1" = --check-sandbox ] && exit 0
+	sleep 97 &
+	exec sleep 98
+	STUB
+	chmod 755 "$stub"
+	gh_pool_stop media
+	GH_MEDIA_MAX=1m GH_MEDIA_QUOTA=3m GH_MEDIA_THUMB_PROGRAM="$stub" \
+	    GH_MEDIA_THUMB_SECONDS=1 gh_pool_start media
+	media_ping_wait
+	start=$(date +%s)
+	upload "$(draw hang.png 50 50)" image/png
+	took=$(( $(date +%s) - start ))
+	expect_status 201
+	expect_json .thumbnail null
+	[ "$took" -le 6 ] || fail "the upload took $took s past a 3 s deadline"
+	sleep 0.3
+	! pgrep -f '^sleep 9[78]$' >/dev/null || {
+		fail "the decoder's processes outlived the deadline"
+		pkill -f '^sleep 9[78]$'
+	}
+	gh_pool_stop media
+	GH_MEDIA_MAX=1m GH_MEDIA_QUOTA=3m gh_pool_start media
+	media_ping_wait
+}
+
+media_ping_wait() {
+	for _ in $(seq 50); do
+		req GET /api/v1/media/ping
+		[ "$STATUS" = 200 ] && return 0
+		sleep 0.1
+	done
+	fail "the media pool did not come back"
+}
