@@ -561,3 +561,40 @@ t_98_acme_challenge_served_over_http() {
 	    fail "jwks over http: $out"
 	rm -rf "$GH_STATE/acme/.well-known"
 }
+
+# The installed units as systemd itself rates them (offline: no boot
+# here; `make check-systemd` boots them under a real systemd). Every
+# service must rate "OK" or better, and the scoring must see the
+# sandbox: the same unit stripped of it rates worse.
+t_99_installed_units_rate_ok_with_systemd_analyze() {
+	local stage="$GH_STATE/units-stage" dir u line bare
+	command -v systemd-analyze >/dev/null 2>&1 ||
+	    { fail "systemd-analyze is missing (script/bootstrap installs systemd)"; return; }
+	rm -rf "$stage"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$GH_BUILDDIR" \
+	    install DESTDIR="$stage" >"$GH_STATE/units-install.log" 2>&1 ||
+	    { fail "make install failed: $(tail -n 20 "$GH_STATE/units-install.log")"; return; }
+	dir=$(find "$stage" -path '*/lib/systemd/system' -type d | head -n 1)
+	[ -n "$dir" ] || { fail "make install put no systemd units"; return; }
+	for u in gatehouse-auth gatehouse-payment gatehouse-media \
+	    gatehouse-backup gatehouse-media-sweep; do
+		[ -f "$dir/$u.service" ] || { fail "no $u.service installed"; continue; }
+		line=$(cd / && systemd-analyze security --offline=true \
+		    --root="$stage" "${dir#"$stage"}/$u.service" 2>&1 |
+		    grep 'Overall exposure level') ||
+		    { fail "$u: systemd-analyze security said nothing"; continue; }
+		case $line in
+		*" OK"*|*" SAFE"*|*" PERFECT"*) ;;
+		*) fail "$u: $line" ;;
+		esac
+	done
+	bare="$stage${dir#"$stage"}/gatehouse-bare.service"
+	grep -v -E '^(Protect|Private|Restrict|SystemCall|NoNewPriv|Capability|Lock|Memory|RemoveIPC|Keyring|ProcSubset|UMask|DevicePolicy)' \
+	    "$dir/gatehouse-media.service" >"$bare"
+	line=$(cd / && systemd-analyze security --offline=true --root="$stage" \
+	    "${dir#"$stage"}/gatehouse-bare.service" 2>&1 | grep 'Overall exposure level')
+	case $line in
+	*" OK"*|*" SAFE"*|*" PERFECT"*) fail "a unit without its sandbox still rates: $line" ;;
+	esac
+	rm -rf "$stage"
+}
