@@ -1,6 +1,8 @@
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -199,11 +201,27 @@ res_ok(PGresult *res)
 }
 
 /*
+ * What may be sent again when the connection died under it: a statement
+ * that changes nothing (BEGIN, a plain SELECT).  Anything else may have
+ * run before the server went away, and must not run twice.
+ */
+static int
+replayable(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n')
+		sql++;
+	return (strncasecmp(sql, "SELECT", 6) == 0 && !isalnum((unsigned char)
+	    sql[6])) || (strncasecmp(sql, "BEGIN", 5) == 0 &&
+	    !isalnum((unsigned char)sql[5]));
+}
+
+/*
  * Runs one parameterized statement and returns its result, good or bad;
  * NULL only when there is no connection.  The result belongs to the
  * request (cleared when it ends).  A statement that finds the connection
- * dead outside a transaction is sent once more on a new connection: the
- * server restarted, and nothing of it ran.
+ * dead outside a transaction is sent once more on a new connection, if
+ * it changes nothing (the server restarted); any other is answered 503,
+ * as it may have run, and the next one gets a new connection.
  */
 PGresult *
 gh_db_exec(struct gh_req *req, const char *sql, int nparams,
@@ -219,6 +237,14 @@ gh_db_exec(struct gh_req *req, const char *sql, int nparams,
 		res = exec_prepared(sql, nparams, params);
 		if (res_ok(res) || PQstatus(conn) == CONNECTION_OK || !idle)
 			break;
+		if (!replayable(sql)) {
+			gh_log_warnx("db", "connection lost under a statement "
+			    "that may have run: not sent again");
+			PQclear(res);
+			res = NULL;
+			gh_db_close();
+			break;
+		}
 		PQclear(res);
 		res = NULL;
 		gh_log_warnx("db", "connection lost; reconnecting");
