@@ -213,6 +213,8 @@ gh_pool_env() {
 		printf 'GH_JWT_KEYS_DIR=%s\n' "$GH_STATE/keys"
 		printf 'GH_COMMON_PASSWORDS=%s\n' "$GH_STATE/share/common-passwords.txt"
 		printf 'GH_REFRESH_GRACE=%s\n' "${GH_REFRESH_GRACE:-10}"
+		# The suite and the bench sign many users up from one address.
+		printf 'GH_REGISTER_LIMIT=%s\n' "${GH_REGISTER_LIMIT:-100000}"
 	else
 		printf 'GH_JWT_PUBLIC_KEYS_DIR=%s\n' "$GH_STATE/keys-public"
 	fi

@@ -156,41 +156,54 @@ auth_admin_user_update(struct gh_req *req)
 
 /*
  * `gatehouse-auth --make-admin NAME`: the sysadmin's way to the first
- * admin, after NAME signed up.  Uses the service's own settings (GH_DB).
+ * admin, after NAME signed up.  Uses the service's own settings (GH_DB,
+ * GH_DB_PASSWORD_FILE) and connection code; the role and its audit line
+ * are one transaction.
  */
+static int
+cli_ok(PGresult *res, ExecStatusType want)
+{
+	if (res != NULL && PQresultStatus(res) == want)
+		return 1;
+	fprintf(stderr, "gatehouse-auth: %s", res != NULL ?
+	    PQresultErrorMessage(res) : "no database connection (see above)\n");
+	return 0;
+}
+
 int
 auth_cli_make_admin(const char *username)
 {
-	PGconn		*conn;
-	PGresult	*res = NULL;
+	struct gh_req	 req;
+	PGresult	*res;
+	const char	*uid;
 	int		 rc = 1;
 
-	conn = PQconnectdb(gh_config_str("GH_DB", "dbname=gatehouse_auth"));
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "gatehouse-auth: %s", PQerrorMessage(conn));
+	gh_log_setup("auth", GH_LOG_WARN);
+	gh_req_init(&req, NULL);
+	if (gh_db_setup("gatehouse-auth-cli") != 0 ||
+	    !cli_ok(gh_db_exec(&req, "BEGIN", 0, NULL), PGRES_COMMAND_OK) ||
+	    !cli_ok(res = gh_db_exec(&req, SQL_MAKE_ADMIN, 1, &username),
+	    PGRES_TUPLES_OK))
 		goto done;
-	}
-	res = PQexecParams(conn, SQL_MAKE_ADMIN, 1, NULL, &username, NULL,
-	    NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "gatehouse-auth: %s", PQerrorMessage(conn));
-		goto done;
-	}
 	if (PQntuples(res) == 0) {
 		fprintf(stderr, "gatehouse-auth: no user named %s; sign up "
 		    "first, then run this again\n", username);
 		goto done;
 	}
-	{
-		const char *uid = PQgetvalue(res, 0, 0);
-		PGresult *a = PQexecParams(conn, SQL_AUDIT_CLI, 1, NULL, &uid,
-		    NULL, NULL, 0);
-		PQclear(a);
+	uid = PQgetvalue(res, 0, 0);
+	if (!cli_ok(gh_db_exec(&req, SQL_AUDIT_CLI, 1, &uid),
+	    PGRES_COMMAND_OK) ||
+	    !cli_ok(res = gh_db_exec(&req, "COMMIT", 0, NULL),
+	    PGRES_COMMAND_OK))
+		goto done;
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		fprintf(stderr, "gatehouse-auth: the change was rolled back\n");
+		goto done;
 	}
 	printf("%s is now an admin\n", username);
 	rc = 0;
 done:
-	PQclear(res);
-	PQfinish(conn);
+	gh_arena_free(&req.arena);
+	gh_db_close();
 	return rc;
 }

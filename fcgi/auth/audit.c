@@ -41,11 +41,11 @@ auth_audit(struct gh_req *req, const char *event, const char *user_id,
 
 /*
  * Counts a hit on key in a fixed window; past limit it answers 429 with
- * Retry-After and returns -1.
+ * Retry-After, naming what is counted, and returns -1.
  */
 int
 auth_throttle(struct gh_req *req, const char *key, long long limit,
-    long long window_s)
+    long long window_s, const char *what)
 {
 	PGresult	*res;
 	const char	*p[2];
@@ -60,6 +60,6 @@ auth_throttle(struct gh_req *req, const char *key, long long limit,
 	if (gh_strtonum(PQgetvalue(res, 0, 0), 0, INT32_MAX, &errstr) <= limit)
 		return 0;
 	gh_header(req, "Retry-After", PQgetvalue(res, 0, 1));
-	return gh_problem(req, 429, "too many lookups; try again in %s "
-	    "seconds", PQgetvalue(res, 0, 1));
+	return gh_problem(req, 429, "too many %s from this address; try "
+	    "again in %s seconds", what, PQgetvalue(res, 0, 1));
 }

@@ -11,6 +11,7 @@ struct auth_settings {
 	long long	 login_free;		/* failures before the delay starts */
 	long long	 login_delay_max;	/* seconds */
 	long long	 availability_limit;	/* lookups a minute per address */
+	long long	 register_limit;	/* sign-ups an hour per address */
 	int		 cookie_secure;
 };
 
@@ -32,7 +33,7 @@ const char	*auth_valid_email(const char *);
 int		 auth_audit(struct gh_req *, const char *event,
 		    const char *user_id, const char *detail_json);
 int		 auth_throttle(struct gh_req *, const char *key,
-		    long long limit, long long window_s);
+		    long long limit, long long window_s, const char *what);
 
 /* users.c */
 void		 auth_register(struct gh_req *);

@@ -43,6 +43,8 @@ auth_init(void)
 	    &auth_cfg.login_delay_max) != 0 ||
 	    gh_config_int("GH_AVAILABILITY_LIMIT", 20, 1, 100000,
 	    &auth_cfg.availability_limit) != 0 ||
+	    gh_config_int("GH_REGISTER_LIMIT", 20, 1, 1000000,
+	    &auth_cfg.register_limit) != 0 ||
 	    gh_config_bool("GH_COOKIE_SECURE", 1, &auth_cfg.cookie_secure) != 0)
 		return -1;
 	if (gh_auth_setup(1) != 0)

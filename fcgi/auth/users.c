@@ -81,6 +81,11 @@ auth_register(struct gh_req *req)
 	if (password_ok(req, gh_vstr(&v, R_PASSWORD), p[0], p[1],
 	    "password") != 0)
 		return;
+	/* Counted before the costly hash: a flood of sign-ups costs little. */
+	if (auth_throttle(req, gh_printf(&req->arena, "register:%s",
+	    req->remote_addr != NULL ? req->remote_addr : "-"),
+	    auth_cfg.register_limit, 3600, "sign-ups") != 0)
+		return;
 	if (gh_password_hash(&auth_cfg.argon2, gh_vstr(&v, R_PASSWORD),
 	    strlen(gh_vstr(&v, R_PASSWORD)), hash, sizeof(hash)) != 0) {
 		gh_problem(req, 500, "internal error");
@@ -131,7 +136,8 @@ auth_availability(struct gh_req *req)
 	}
 	key = gh_printf(&req->arena, "availability:%s",
 	    req->remote_addr != NULL ? req->remote_addr : "-");
-	if (auth_throttle(req, key, auth_cfg.availability_limit, 60) != 0)
+	if (auth_throttle(req, key, auth_cfg.availability_limit, 60,
+	    "lookups") != 0)
 		return;
 	res = gh_db_query(req, username != NULL ? SQL_USERNAME_TAKEN :
 	    SQL_EMAIL_TAKEN, 1, &value);

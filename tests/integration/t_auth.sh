@@ -313,6 +313,50 @@ t_62_availability() {
 	expect_problem 422
 }
 
+# Sign-ups are counted per address (another loopback address here, as
+# the suite's own is let through), before the password is hashed.
+t_62b_register_throttled_per_address() {
+	local i code
+	gh_pool_stop auth
+	GH_REGISTER_LIMIT=3 gh_pool_start auth
+	auth_ping_wait
+	for i in 1 2 3; do
+		code=$(curl -sk --interface 127.0.0.3 -o /dev/null -w '%{http_code}' \
+		    -H 'Content-Type: application/json' --data-raw \
+		    "{\"username\":\"flood$i\",\"email\":\"flood$i@example.com\",\"password\":\"a long pass phrase $i\"}" \
+		    "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/register")
+		[ "$code" = 201 ] || fail "sign-up $i from a fresh address: $code"
+	done
+	BODY=$(curl -sk --interface 127.0.0.3 -D "$T_OUT/h" -H 'Content-Type: application/json' \
+	    --data-raw '{"username":"flood4","email":"flood4@example.com","password":"a long pass phrase 4"}' \
+	    "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/register")
+	HEADERS=$(tr -d '\r' <"$T_OUT/h" | sed 's/^\([^:]*\):/\L\1:/')
+	STATUS=$(printf '%s' "$BODY" | jq -r .status)
+	expect_problem 429
+	expect_header retry-after
+	expect_json '.detail | test("sign-ups")' true
+	[ "$(psql_auth "SELECT count(*) FROM users WHERE username = 'flood4'")" = 0 ] ||
+	    fail "the refused sign-up made an account"
+	# Another address is not held back by this one.
+	code=$(curl -sk --interface 127.0.0.4 -o /dev/null -w '%{http_code}' \
+	    -H 'Content-Type: application/json' --data-raw \
+	    '{"username":"flood-other","email":"flood-other@example.com","password":"a long pass phrase 5"}' \
+	    "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/register")
+	[ "$code" = 201 ] || fail "a sign-up from another address: $code"
+	gh_pool_stop auth
+	gh_pool_start auth
+	auth_ping_wait
+}
+
+auth_ping_wait() {
+	for _ in $(seq 50); do
+		req GET /api/v1/auth/ping
+		[ "$STATUS" = 200 ] && return 0
+		sleep 0.1
+	done
+	fail "the auth pool did not come back"
+}
+
 t_63_jwks() {
 	local kid
 	signup peggy
