@@ -62,6 +62,7 @@ int		 media_ext_ok(const struct media_type *, const char *filename);
 int		 media_dimensions(const char *mime,
 		    ssize_t (*rd)(void *, void *, size_t, uint64_t), void *,
 		    uint32_t *w, uint32_t *h);
+long		 media_utf8_next(const unsigned char **);
 const char	*media_valid_text(const char *, size_t maxlen, int multiline);
 int		 media_risky(const char *mime);
 char		*media_disposition(struct gh_arena *, const char *mime,

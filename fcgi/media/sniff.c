@@ -323,6 +323,38 @@ media_dimensions(const char *mime, media_rd rd, void *ctx, uint32_t *w,
 	return 0;
 }
 
+/* One code point of strict UTF-8 at *pp, advancing it; -1 when malformed. */
+long
+media_utf8_next(const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	unsigned long	 c;
+	int		 k, i;
+
+	if (*p < 0x80) {
+		*pp = p + 1;
+		return *p;
+	}
+	if (*p >= 0xc2 && *p <= 0xdf)
+		k = 1, c = *p & 0x1f;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		k = 2, c = *p & 0x0f;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		k = 3, c = *p & 0x07;
+	else
+		return -1;
+	for (i = 1; i <= k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((k == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (k == 3 && (c < 0x10000 || c > 0x10ffff)))
+		return -1;
+	*pp = p + k + 1;
+	return (long)c;
+}
+
 /*
  * NULL when s is well-formed UTF-8 of at most maxlen code points with no
  * control characters (newlines and tabs allowed when multiline); else why.
@@ -331,38 +363,16 @@ const char *
 media_valid_text(const char *s, size_t maxlen, int multiline)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	uint32_t	 c;
 	size_t		 n = 0;
-	int		 k, i;
+	long		 c;
 
 	while (*p != '\0') {
-		if (*p < 0x80) {
-			if ((*p < 0x20 || *p == 0x7f) && !(multiline &&
-			    (*p == '\n' || *p == '\r' || *p == '\t')))
-				return "must not contain control characters";
-			p++;
-		} else {
-			if (*p >= 0xc2 && *p <= 0xdf)
-				k = 1, c = *p & 0x1f;
-			else if (*p >= 0xe0 && *p <= 0xef)
-				k = 2, c = *p & 0x0f;
-			else if (*p >= 0xf0 && *p <= 0xf4)
-				k = 3, c = *p & 0x07;
-			else
-				return "must be UTF-8";
-			for (i = 1; i <= k; i++) {
-				if ((p[i] & 0xc0) != 0x80)
-					return "must be UTF-8";
-				c = c << 6 | (p[i] & 0x3f);
-			}
-			if ((k == 2 && (c < 0x800 || (c >= 0xd800 &&
-			    c <= 0xdfff))) || (k == 3 && (c < 0x10000 ||
-			    c > 0x10ffff)))
-				return "must be UTF-8";
-			if (c < 0xa0)		/* C1: NEL, CSI and the like */
-				return "must not contain control characters";
-			p += k + 1;
-		}
+		if ((c = media_utf8_next(&p)) < 0)
+			return "must be UTF-8";
+		/* C0, DEL and C1 (NEL, CSI and the like) */
+		if ((c < 0x20 || (c >= 0x7f && c < 0xa0)) && !(multiline &&
+		    (c == '\n' || c == '\r' || c == '\t')))
+			return "must not contain control characters";
 		if (++n > maxlen)
 			return "is too long";
 	}

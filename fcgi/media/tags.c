@@ -90,38 +90,6 @@ static const char SQL_SWEEP_COUNT[] =
 #define XSTR(x)		STR(x)
 #define NAME_MAX_S	XSTR(MEDIA_TAG_MAX)
 
-/* One code point of strict UTF-8 at *p, advancing it; -1 when malformed. */
-static long
-utf8_next(const unsigned char **pp)
-{
-	const unsigned char *p = *pp;
-	unsigned long	 c;
-	int		 k, i;
-
-	if (*p < 0x80) {
-		*pp = p + 1;
-		return *p;
-	}
-	if (*p >= 0xc2 && *p <= 0xdf)
-		k = 1, c = *p & 0x1f;
-	else if (*p >= 0xe0 && *p <= 0xef)
-		k = 2, c = *p & 0x0f;
-	else if (*p >= 0xf0 && *p <= 0xf4)
-		k = 3, c = *p & 0x07;
-	else
-		return -1;
-	for (i = 1; i <= k; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((k == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (k == 3 && (c < 0x10000 || c > 0x10ffff)))
-		return -1;
-	*pp = p + k + 1;
-	return (long)c;
-}
-
 static int
 is_space(long c)
 {
@@ -174,7 +142,7 @@ tag_name(struct gh_arena *a, const char *in, const char **why)
 	}
 	for (o = out; *p != '\0'; prev = c) {
 		s = p;
-		if ((c = utf8_next(&p)) < 0) {
+		if ((c = media_utf8_next(&p)) < 0) {
 			*why = "must be UTF-8";
 			return NULL;
 		}

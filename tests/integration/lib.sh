@@ -20,6 +20,17 @@ req() {
 	HEADERS=$(tr -d '\r' <"$T_OUT/h" 2>/dev/null | sed 's/^\([^:]*\):/\L\1:/')
 }
 
+# pool_wait SVC: until the pool answers its ping again, after a restart.
+pool_wait() {
+	for _ in $(seq 50); do
+		req GET "/api/v1/$1/ping"
+		[ "$STATUS" = 200 ] && return 0
+		sleep 0.1
+	done
+	fail "the $1 pool did not come back"
+	return 1
+}
+
 fail() {
 	printf '    FAIL %s: %s\n' "$T_NAME" "$*"
 	T_FAILS=$((T_FAILS + 1))

@@ -319,7 +319,7 @@ t_62b_register_throttled_per_address() {
 	local i code
 	gh_pool_stop auth
 	GH_REGISTER_LIMIT=3 gh_pool_start auth
-	auth_ping_wait
+	pool_wait auth
 	for i in 1 2 3; do
 		code=$(curl -sk --interface 127.0.0.3 -o /dev/null -w '%{http_code}' \
 		    -H 'Content-Type: application/json' --data-raw \
@@ -345,16 +345,7 @@ t_62b_register_throttled_per_address() {
 	[ "$code" = 201 ] || fail "a sign-up from another address: $code"
 	gh_pool_stop auth
 	gh_pool_start auth
-	auth_ping_wait
-}
-
-auth_ping_wait() {
-	for _ in $(seq 50); do
-		req GET /api/v1/auth/ping
-		[ "$STATUS" = 200 ] && return 0
-		sleep 0.1
-	done
-	fail "the auth pool did not come back"
+	pool_wait auth
 }
 
 t_63_jwks() {

@@ -262,10 +262,5 @@ t_45_pool_down_is_502_problem() {
 	req GET /api/v1/media/ping
 	expect_problem 502
 	gh_pool_start media
-	for _ in $(seq 50); do
-		req GET /api/v1/media/ping
-		[ "$STATUS" = 200 ] && break
-		sleep 0.1
-	done
-	expect_status 200
+	pool_wait media
 }

@@ -14,12 +14,7 @@ media_setup() {
 	mkdir -p "$T_MEDIA_DIR"
 	gh_pool_stop media
 	GH_MEDIA_MAX=1m GH_MEDIA_QUOTA=3m gh_pool_start media
-	for _ in $(seq 50); do
-		req GET /api/v1/media/ping
-		[ "$STATUS" = 200 ] && break
-		sleep 0.1
-	done
-	[ "$STATUS" = 200 ] || { fail "media pool did not come back"; return 1; }
+	pool_wait media || return 1
 	media_user mia && MIA=$AT MIA_ID=$UID_
 	media_user noah && NOAH=$AT
 	T_MEDIA_READY=1

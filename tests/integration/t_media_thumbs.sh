@@ -186,7 +186,7 @@ t_89zy_hung_decoder_is_killed_with_its_children() {
 	gh_pool_stop media
 	GH_MEDIA_MAX=1m GH_MEDIA_QUOTA=3m GH_MEDIA_THUMB_PROGRAM="$stub" \
 	    GH_MEDIA_THUMB_SECONDS=1 gh_pool_start media
-	media_ping_wait
+	pool_wait media
 	start=$(date +%s)
 	upload "$(draw hang.png 50 50)" image/png
 	took=$(( $(date +%s) - start ))
@@ -200,14 +200,6 @@ t_89zy_hung_decoder_is_killed_with_its_children() {
 	}
 	gh_pool_stop media
 	GH_MEDIA_MAX=1m GH_MEDIA_QUOTA=3m gh_pool_start media
-	media_ping_wait
+	pool_wait media
 }
 
-media_ping_wait() {
-	for _ in $(seq 50); do
-		req GET /api/v1/media/ping
-		[ "$STATUS" = 200 ] && return 0
-		sleep 0.1
-	done
-	fail "the media pool did not come back"
-}
