@@ -87,6 +87,24 @@ base_name(const char *s)
 	    NULL : s;
 }
 
+/*
+ * Embeddings, overrides and isolates (and the marks) reorder what a user
+ * sees of a name, so that its extension is not the one shown; s is valid
+ * UTF-8 already.
+ */
+static int
+has_bidi_control(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	long		 c;
+
+	while (*p != '\0' && (c = media_utf8_next(&p)) >= 0)
+		if (c == 0x061c || c == 0x200e || c == 0x200f ||
+		    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+			return 1;
+	return 0;
+}
+
 /* Needed before the file's bytes: its extension must fit their type. */
 static int
 filename_validate(struct gh_req *req, struct upload_meta *m)
@@ -100,6 +118,10 @@ filename_validate(struct gh_req *req, struct upload_meta *m)
 	if ((why = media_valid_text(m->filename, MEDIA_FILENAME_MAX, 0)) !=
 	    NULL)
 		return gh_problem_field(req, 422, "filename", "%s", why);
+	if (has_bidi_control(m->filename))
+		return gh_problem_field(req, 422, "filename", "must not "
+		    "contain bidirectional controls (they make \"gpj.exe\" "
+		    "look like \"exe.jpg\")");
 	m->filename = base_name(m->filename);
 	return 0;
 }

@@ -529,6 +529,12 @@ t_88_hostile_names_stored_safely() {
 	    "inline; filename=\"a__ x=y___.png\"; filename*=UTF-8''a%22%3B%20x%3Dy%E2%82%AC.png"
 	upload "$(mkfile png)" image/png "filename=a%0D%0ASet-Cookie:x.png"
 	expect_problem 422
+	# U+202E (right-to-left override): "photo<RLO>gnp.exe" shows as
+	# "photoexe.png".
+	upload "$(mkfile png)" image/png "filename=photo%E2%80%AEgnp.exe"
+	expect_problem 422
+	expect_json '.errors[0].field' filename
+	expect_json '.detail | test("bidirectional")' true
 	upload "$(mkfile png)" image/png "title=%FF%FE"
 	expect_problem 422
 	upload "$(mkfile png)" image/png "visibility=friends"
