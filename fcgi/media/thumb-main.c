@@ -24,15 +24,17 @@
  * ffmpeg after it) read and run files under /usr only, read
  * /etc/ld.so.cache and its own input, and write or make no file
  * anywhere, so that a decoder exploit can neither read the link key or
- * the database settings nor touch the stored files; signals and abstract
- * sockets stay within the sandbox; and a seccomp filter refuses socket(2),
- * so it reaches no database and no network.  Without Landlock in the
+ * the database settings nor touch the stored files; and a seccomp filter
+ * refuses socket(2) and io_uring, so it reaches no database, worker or
+ * network, and what Landlock leaves (signals to other processes, their
+ * limits and priorities, file modes, owners, times and attributes).  Without Landlock in the
  * kernel it stops, unless SANDBOX is "try".
  *
  *	gatehouse-media-thumb --check-sandbox PATH
  *
- * sets the sandbox up, then tries to read PATH and to make a socket, and
- * exits 0 only when both are refused.
+ * sets the sandbox up, then tries to read and chmod PATH, make a socket,
+ * signal its parent, read its parent's limits and set up io_uring, and
+ * exits 0 only when all are refused.
  *
  * Exit status: 0 done; 2 the image is not what TYPE says or cannot be
  * decoded; 3 it has more than MAX-PIXELS pixels; 1 bad usage or a failure
@@ -229,35 +231,107 @@ done:
 	return rc;
 }
 
-/* socket(2) fails with EACCES; any other architecture's call is fatal. */
+/*
+ * What Landlock does not cover, or not on every kernel, refused with
+ * seccomp: the decoder runs as the workers' user, so it must not reach
+ * them or the files that user owns by other means.  Any other
+ * architecture's call is fatal.
+ */
+static const int	 denied[] = {	/* EPERM */
+	/* Signals and limits of other processes (Landlock scopes signals
+	 * from ABI 6 only); leaving the process group the worker kills. */
+	__NR_kill, __NR_tkill, __NR_rt_sigqueueinfo, __NR_rt_tgsigqueueinfo,
+	__NR_pidfd_open, __NR_pidfd_send_signal, __NR_pidfd_getfd,
+	__NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev,
+	__NR_kcmp, __NR_setpriority, __NR_ioprio_set, __NR_sched_setaffinity,
+	__NR_sched_setparam, __NR_sched_setscheduler, __NR_sched_setattr,
+	__NR_setsid, __NR_setpgid,
+	/* Modes, owners, times and attributes of files, and truncation by
+	 * name: Landlock governs none of them (truncate from ABI 3). */
+#ifdef __NR_chmod
+	__NR_chmod, __NR_chown, __NR_lchown, __NR_utime, __NR_utimes,
+	__NR_futimesat,
+#endif
+	__NR_fchmod, __NR_fchmodat, __NR_fchown, __NR_fchownat,
+	__NR_utimensat, __NR_truncate, __NR_setxattr, __NR_lsetxattr,
+	__NR_fsetxattr, __NR_removexattr, __NR_lremovexattr,
+	__NR_fremovexattr,
+	/* Keys of the user's keyrings. */
+	__NR_add_key, __NR_request_key, __NR_keyctl,
+};
+static const int	 absent[] = {	/* ENOSYS: io_uring bypasses seccomp */
+	__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
+};
+
+#define ADD(stmt)	do {						\
+	if (n == sizeof(f) / sizeof(f[0]))				\
+		goto toolong;						\
+	f[n++] = (struct sock_filter)stmt;				\
+} while (0)
+#define ARG_LO(i)	offsetof(struct seccomp_data, args[i])
+#define ARG_HI(i)	(offsetof(struct seccomp_data, args[i]) + 4)
+
 static int
 seccomp(void)
 {
 #ifdef SECCOMP_ARCH
-	struct sock_filter	 f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    offsetof(struct seccomp_data, nr)),
-#ifdef __x86_64__
-		/* x32's numbers: not ours. */
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-#endif
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog	 prog = { sizeof(f) / sizeof(f[0]), f };
+	struct sock_filter	 f[128];
+	struct sock_fprog	 prog;
+	uint32_t		 self = (uint32_t)getpid();
+	size_t			 i, n = 0;
 
+	ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, arch)));
+	ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0));
+	ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr)));
+#ifdef __x86_64__
+	/* x32's numbers: not ours. */
+	ADD(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1));
+	ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+#endif
+	ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 1));
+	ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES));
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)denied[i],
+		    0, 1));
+		ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+	}
+	for (i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
+		ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)absent[i],
+		    0, 1));
+		ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+	}
+	/* tgkill (raise, abort) to this process only. */
+	ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 0, 5));
+	ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_HI(0)));
+	ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2));
+	ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)));
+	ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, self, 1, 0));
+	ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+	/* Resource limits of this process only (pid 0). */
+	ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    offsetof(struct seccomp_data, nr)));
+	ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prlimit64, 0, 5));
+	ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_HI(0)));
+	ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2));
+	ADD(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)));
+	ADD(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0));
+	ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+	ADD(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+
+	prog.len = (unsigned short)n;
+	prog.filter = f;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == -1) {
 		fprintf(stderr, "%s: seccomp: %s\n", progname,
 		    strerror(errno));
 		return -1;
 	}
 	return 0;
+toolong:
+	fprintf(stderr, "%s: seccomp: the filter is too long\n", progname);
+	return -1;
 #else
 	fprintf(stderr, "%s: no seccomp filter for this architecture\n",
 	    progname);
@@ -285,10 +359,24 @@ sandbox(const char *mode)
 	return -1;
 }
 
+/* 0 when the call was refused; prints what happened. */
+static int
+probe(const char *what, int rc)
+{
+	if (rc != -1) {
+		printf("%s: allowed\n", what);
+		return 1;
+	}
+	printf("%s: denied (%s)\n", what, strerror(errno));
+	return 0;
+}
+
 static int
 check_sandbox(const char *path)
 {
-	int	 fd, sk, bad = 0;
+	struct stat	 st;
+	struct rlimit	 rl;
+	int		 fd, sk, bad = 0;
 
 	if (sandbox("required") != 0)
 		return 1;
@@ -304,6 +392,14 @@ check_sandbox(const char *path)
 		bad = 1;
 	} else
 		printf("socket: denied (%s)\n", strerror(errno));
+	/* Harmless if let through: a signal 0, this very mode, a read. */
+	bad |= probe("signal to the parent", kill(getppid(), 0));
+	bad |= probe("chmod", stat(path, &st) == 0 ?
+	    chmod(path, st.st_mode & 07777) : 0);
+	bad |= probe("limits of the parent", prlimit(getppid(),
+	    RLIMIT_NOFILE, NULL, &rl));
+	bad |= probe("io_uring", (int)syscall(__NR_io_uring_setup, 1,
+	    &(char [256]){ 0 }));
 	return bad;
 }
 
@@ -434,7 +530,7 @@ main(int argc, char *argv[])
 	}
 	size = number(argv[2], 16, 4096, "size");
 	maxpix = number(argv[3], 1, 1LL << 40, "max-pixels");
-	mib = number(argv[4], 64, 1 << 20, "memory-mib");
+	mib = number(argv[4], 128, 1 << 20, "memory-mib");
 	secs = number(argv[5], 1, 3600, "seconds");
 
 	/* Caps first: nothing below runs without them. */

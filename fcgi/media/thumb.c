@@ -94,9 +94,10 @@ media_thumb_setup(void)
 	    gh_config_int("GH_MEDIA_THUMB_SECONDS", 5, 1, 3600,
 	    &thumb_cfg.seconds) != 0)
 		return -1;
-	if (thumb_cfg.memory < 64LL << 20) {
+	/* A video's frame alone may take 64 MiB. */
+	if (thumb_cfg.memory < 128LL << 20) {
 		gh_log_errx("config", "GH_MEDIA_THUMB_MEMORY must be at "
-		    "least 64m");
+		    "least 128m");
 		return -1;
 	}
 	prog = gh_config_str("GH_MEDIA_THUMB_PROGRAM",
@@ -238,13 +239,17 @@ run(char *const argv[], int in, int out, char *buf, size_t bufsz)
 		}
 	}
 	buf[len] = '\0';
+	/*
+	 * Nothing of the group outlives it (ffmpeg also dies with its
+	 * parent).  Before the reap: the unreaped leader keeps the group's
+	 * id from being reused.  Its output is closed, so it is exiting.
+	 */
+	kill(-pid, SIGKILL);
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR) {
 			gh_log_errx("thumb", "waitpid: %s", strerror(errno));
 			goto done;
 		}
-	/* Nothing of the group outlives it (ffmpeg also dies with it). */
-	kill(-pid, SIGKILL);
 	if (WIFEXITED(st))
 		rc = WEXITSTATUS(st);
 	else if (WIFSIGNALED(st))

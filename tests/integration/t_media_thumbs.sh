@@ -152,10 +152,11 @@ t_89zw_delete_removes_the_thumbnail() {
 }
 
 # The decoder's sandbox, checked by the program itself as the workers'
-# user: it may read neither the link key nor the media root, and may not
-# make a socket (the database, the network).
+# user: it may read neither the link key nor the media root, make no
+# socket (the database, the workers, the network), nor signal, limit or
+# chmod what belongs to that user.
 t_89zx_decoder_is_sandboxed() {
-	local prog="$GH_STATE/bin/gatehouse-media-thumb" out as=()
+	local prog="$GH_STATE/bin/gatehouse-media-thumb" out as=() what target
 	media_setup || return
 	gh_is_root && as=(runuser -u "$(gh_worker_user)" --)
 	for target in "$GH_STATE/secrets/media-link.key" "$GH_STATE/media"; do
@@ -163,8 +164,11 @@ t_89zx_decoder_is_sandboxed() {
 		    fail "the sandbox let something through: $out"
 		printf '%s\n' "$out" | grep -q "^read .*: denied" ||
 		    fail "reading $target was not denied: $out"
-		printf '%s\n' "$out" | grep -q "^socket: denied" ||
-		    fail "a socket was not denied: $out"
+		for what in socket "signal to the parent" chmod \
+		    "limits of the parent" io_uring; do
+			printf '%s\n' "$out" | grep -q "^$what: denied" ||
+			    fail "$what was not denied: $out"
+		done
 	done
 	# The same read without the sandbox works: the check can fail.
 	"${as[@]}" cat "$GH_STATE/secrets/media-link.key" >/dev/null 2>&1 ||
