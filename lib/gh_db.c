@@ -86,7 +86,17 @@ db_connect(void)
 	const char	*keys[6], *vals[6];
 	int		 n = 0;
 
-	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+	/*
+	 * An idle connection the server has closed (a restart) is found out
+	 * here, before a statement is sent on it, so that the statement goes
+	 * to a new one instead of failing where it might have run.
+	 */
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
+	    PQtransactionStatus(conn) == PQTRANS_IDLE &&
+	    (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK))
+		gh_log_warnx("db", "the idle connection was closed; "
+		    "reconnecting");
+	else if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		return conn;
 	gh_db_close();
 	/* dbname carries the whole conninfo (expand_dbname = 1). */
