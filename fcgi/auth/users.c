@@ -1,4 +1,5 @@
 /* Accounts: sign-up, availability, the profile. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +59,29 @@ reply_taken(struct gh_req *req, PGresult *res)
 	return gh_problem_field(req, 409, field, "is already taken");
 }
 
+/*
+ * The client's address as a throttle counts it: an IPv4 address, or the
+ * /64 of an IPv6 one (one host often holds a whole /64).
+ */
+static const char *
+client_net(struct gh_req *req)
+{
+	struct in6_addr	 a;
+	char		*s;
+
+	if (req->remote_addr == NULL)
+		return "-";
+	if (strchr(req->remote_addr, ':') == NULL ||
+	    inet_pton(AF_INET6, req->remote_addr, &a) != 1 ||
+	    (s = gh_alloc(&req->arena, INET6_ADDRSTRLEN + 4)) == NULL)
+		return req->remote_addr;
+	memset(a.s6_addr + 8, 0, 8);
+	if (inet_ntop(AF_INET6, &a, s, INET6_ADDRSTRLEN) == NULL)
+		return req->remote_addr;
+	strcat(s, "/64");
+	return s;
+}
+
 enum { R_USERNAME, R_EMAIL, R_PASSWORD };
 static const struct gh_field register_fields[] = {
 	{ "username",	GH_STRING, .maxlen = 40, .valid = auth_valid_username },
@@ -83,8 +107,7 @@ auth_register(struct gh_req *req)
 		return;
 	/* Counted before the costly hash: a flood of sign-ups costs little. */
 	if (auth_throttle(req, gh_printf(&req->arena, "register:%s",
-	    req->remote_addr != NULL ? req->remote_addr : "-"),
-	    auth_cfg.register_limit, 3600, "sign-ups") != 0)
+	    client_net(req)), auth_cfg.register_limit, 3600, "sign-ups") != 0)
 		return;
 	if (gh_password_hash(&auth_cfg.argon2, gh_vstr(&v, R_PASSWORD),
 	    strlen(gh_vstr(&v, R_PASSWORD)), hash, sizeof(hash)) != 0) {
