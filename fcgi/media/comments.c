@@ -131,8 +131,7 @@ void
 media_comments_by_user(struct gh_req *req)
 {
 	struct media_page pg;
-	const char	*p[5], *user;
-	PGresult	*res;
+	const char	*user;
 
 	if (gh_auth_require(req, NULL) != 0 ||
 	    media_page_params(req, &pg) != 0)
@@ -145,14 +144,7 @@ media_comments_by_user(struct gh_req *req)
 		    "id");
 		return;
 	}
-	p[0] = user;
-	p[1] = gh_auth_user(req)->sub;
-	p[2] = media_is_admin(req) ? "true" : "false";
-	p[3] = pg.after;
-	p[4] = pg.fetch;
-	if ((res = gh_db_query(req, SQL_BY_USER, 5, p)) == NULL)
-		return;
-	gh_reply_json(req, 200, media_page_json(res, &pg, comment_json));
+	media_page_reply(req, SQL_BY_USER, user, &pg, comment_json);
 }
 
 /*

@@ -244,6 +244,28 @@ media_page_json(PGresult *res, const struct media_page *pg,
 	    rows > pg->limit);
 }
 
+/*
+ * Answers a page from a statement of five parameters: $1 what the list
+ * is of (a user, a tag), $2 the caller, $3 whether the caller is an
+ * admin, $4 the cursor, $5 the rows to fetch.
+ */
+void
+media_page_reply(struct gh_req *req, const char *sql, const char *of,
+    const struct media_page *pg, json_t *(*row)(PGresult *, int))
+{
+	const char	*p[5];
+	PGresult	*res;
+
+	p[0] = of;
+	p[1] = gh_auth_user(req)->sub;
+	p[2] = media_is_admin(req) ? "true" : "false";
+	p[3] = pg->after;
+	p[4] = pg->fetch;
+	if ((res = gh_db_query(req, sql, 5, p)) == NULL)
+		return;
+	gh_reply_json(req, 200, media_page_json(res, pg, row));
+}
+
 void
 media_list(struct gh_req *req)
 {

@@ -92,6 +92,9 @@ const char	*media_valid_visibility(const char *);
 int		 media_page_params(struct gh_req *, struct media_page *);
 json_t		*media_page_json(PGresult *, const struct media_page *,
 		    json_t *(*)(PGresult *, int));
+void		 media_page_reply(struct gh_req *, const char *sql,
+		    const char *of, const struct media_page *,
+		    json_t *(*)(PGresult *, int));
 void		 media_list(struct gh_req *);
 void		 media_get(struct gh_req *);
 void		 media_update(struct gh_req *);

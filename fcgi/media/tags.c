@@ -295,22 +295,13 @@ void
 media_tag_items(struct gh_req *req)
 {
 	struct media_page pg;
-	const char	*p[5];
-	PGresult	*res;
 	char		*name;
 
 	if (gh_auth_require(req, NULL) != 0 ||
 	    media_page_params(req, &pg) != 0 ||
 	    (name = tag_param(req)) == NULL)
 		return;
-	p[0] = name;
-	p[1] = gh_auth_user(req)->sub;
-	p[2] = media_is_admin(req) ? "true" : "false";
-	p[3] = pg.after;
-	p[4] = pg.fetch;
-	if ((res = gh_db_query(req, SQL_BY_TAG, 5, p)) == NULL)
-		return;
-	gh_reply_json(req, 200, media_page_json(res, &pg, media_json));
+	media_page_reply(req, SQL_BY_TAG, name, &pg, media_json);
 }
 
 /* GET /api/v1/media/tags?limit=&prefix=&owner=: the most used first. */
