@@ -53,18 +53,14 @@ sandbox_check(void)
 	char	 buf[THUMB_OUT_MAX];
 	char	*argv[] = { (char *)thumb_cfg.program, "--check-sandbox",
 		    (char *)media_cfg.dir, NULL };
-	int	 in, out, rc;
+	int	 null, rc;
 
-	if ((in = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (out = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
 		gh_log_errx("config", "/dev/null: %s", strerror(errno));
-		if (in != -1)
-			close(in);
 		return -1;
 	}
-	rc = run(argv, in, out, buf, sizeof(buf));
-	close(in);
-	close(out);
+	rc = run(argv, null, null, buf, sizeof(buf));
+	close(null);
 	if (rc == 0)
 		return 0;
 	oneline(buf);
@@ -211,12 +207,10 @@ run(char *const argv[], int in, int out, char *buf, size_t bufsz)
 		if (ms <= 0) {
 			gh_log_warnx("thumb", "no thumbnail after %lld s: "
 			    "killed", thumb_cfg.seconds + 2);
-			kill(-pid, SIGKILL);
 			break;
 		}
 		if ((n = poll(&pfd, 1, (int)ms)) == -1 && errno != EINTR) {
 			gh_log_errx("thumb", "poll: %s", strerror(errno));
-			kill(-pid, SIGKILL);
 			break;
 		}
 		if (n <= 0)
@@ -225,7 +219,6 @@ run(char *const argv[], int in, int out, char *buf, size_t bufsz)
 			if (errno == EINTR)
 				continue;
 			gh_log_errx("thumb", "read: %s", strerror(errno));
-			kill(-pid, SIGKILL);
 			break;
 		}
 		if (n == 0)
@@ -234,15 +227,15 @@ run(char *const argv[], int in, int out, char *buf, size_t bufsz)
 		if (len == bufsz - 1) {
 			gh_log_warnx("thumb", "the program says too much: "
 			    "killed");
-			kill(-pid, SIGKILL);
 			break;
 		}
 	}
 	buf[len] = '\0';
 	/*
-	 * Nothing of the group outlives it (ffmpeg also dies with its
-	 * parent).  Before the reap: the unreaped leader keeps the group's
-	 * id from being reused.  Its output is closed, so it is exiting.
+	 * Past the deadline or a failure, or at the end: nothing of the
+	 * group outlives it (ffmpeg also dies with its parent).  Before the
+	 * reap, as the unreaped leader keeps the group's id from being
+	 * reused.  At the end its output is closed, so it is exiting.
 	 */
 	kill(-pid, SIGKILL);
 	while (waitpid(pid, &st, 0) == -1)
