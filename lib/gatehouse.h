@@ -10,6 +10,7 @@
 #include "gh_db.h"
 #include "gh_json.h"
 #include "gh_log.h"
+#include "gh_page.h"
 #include "gh_req.h"
 #include "gh_token.h"
 

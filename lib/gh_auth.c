@@ -136,3 +136,10 @@ gh_auth_user(const struct gh_req *req)
 {
 	return req->user;
 }
+
+/* Whether the request's verified user is an admin: the one place it is said. */
+int
+gh_auth_is_admin(const struct gh_req *req)
+{
+	return req->user != NULL && strcmp(req->user->role, GH_ROLE_ADMIN) == 0;
+}

@@ -9,6 +9,9 @@
 
 struct gh_req;
 
+#define GH_ROLE_ADMIN	"admin"
+#define GH_ROLE_USER	"user"
+
 /* gh_auth.c */
 int			 gh_auth_setup(int need_signing_key);
 void			 gh_auth_free(void);
@@ -18,5 +21,6 @@ const char		*gh_auth_audience(void);
 long long		 gh_auth_access_ttl(void);
 int			 gh_auth_require(struct gh_req *, const char *role);
 const struct gh_claims	*gh_auth_user(const struct gh_req *);
+int			 gh_auth_is_admin(const struct gh_req *);
 
 #endif

@@ -182,6 +182,40 @@ gh_sha256(const void *in, size_t len, unsigned char out[32])
 }
 
 /* Lowercase hexadecimal of n bytes into out, which holds 2n + 1. */
+/* One hexadecimal digit's value, or -1. */
+int
+gh_hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Exactly 2n hexadecimal digits into n bytes: 0, or -1 for any other
+ * length or character (no sign, space or prefix that sscanf would take).
+ */
+int
+gh_unhex(const char *hex, unsigned char *out, size_t n)
+{
+	size_t	 i;
+	int	 hi, lo;
+
+	if (strlen(hex) != n * 2)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((hi = gh_hexdigit((unsigned char)hex[i * 2])) < 0 ||
+		    (lo = gh_hexdigit((unsigned char)hex[i * 2 + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 void
 gh_hex(char *out, const void *in, size_t n)
 {

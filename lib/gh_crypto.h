@@ -37,6 +37,8 @@ int	 gh_b64url_decode(struct gh_arena *, const char *, size_t len,
 	    unsigned char **out, size_t *outlen);
 int	 gh_sha256(const void *, size_t, unsigned char out[32]);
 void	 gh_hex(char *out, const void *, size_t);
+int	 gh_hexdigit(int);
+int	 gh_unhex(const char *, unsigned char *out, size_t n);
 char	*gh_sha256_hex(struct gh_arena *, const void *, size_t);
 int	 gh_hmac_sha256(const void *key, size_t keylen, const void *msg,
 	    size_t msglen, unsigned char out[32]);

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "gh_config.h"
 #include "gh_db.h"
+#include "gh_json.h"
 #include "gh_log.h"
 #include "gh_req.h"
 
@@ -24,7 +26,7 @@ static char	*db_password;
  * address is its identity, and the text is parsed and planned once per
  * connection instead of once per request.
  */
-static const char *prepared[GH_DB_PREPARED_MAX];
+static const struct gh_sql *prepared[GH_DB_PREPARED_MAX];
 static size_t	 nprepared;
 static const char *db_appname = "gatehouse";
 
@@ -57,7 +59,7 @@ gh_db_close(void)
  * that is full leaves the rest to PQexecParams (still parameterized).
  */
 static PGresult *
-exec_prepared(const char *sql, int nparams, const char *const *params)
+exec_prepared(const struct gh_sql *sql, int nparams, const char *const *params)
 {
 	PGresult	*res;
 	char		 name[16];
@@ -67,11 +69,11 @@ exec_prepared(const char *sql, int nparams, const char *const *params)
 		if (prepared[i] == sql)
 			break;
 	if (i == GH_DB_PREPARED_MAX)
-		return PQexecParams(conn, sql, nparams, NULL, params, NULL,
-		    NULL, 0);
+		return PQexecParams(conn, sql->text, nparams, NULL, params,
+		    NULL, NULL, 0);
 	snprintf(name, sizeof(name), "gh%zu", i);
 	if (i == nprepared) {
-		res = PQprepare(conn, name, sql, nparams, NULL);
+		res = PQprepare(conn, name, sql->text, nparams, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			return res;
 		PQclear(res);
@@ -199,8 +201,8 @@ res_free(void *p)
 	PQclear(p);
 }
 
-static int
-res_ok(PGresult *res)
+int
+gh_db_ok(const PGresult *res)
 {
 	ExecStatusType	 st;
 
@@ -216,8 +218,10 @@ res_ok(PGresult *res)
  * run before the server went away, and must not run twice.
  */
 static int
-replayable(const char *sql)
+replayable(const struct gh_sql *stmt)
 {
+	const char	*sql = stmt->text;
+
 	while (*sql == ' ' || *sql == '\t' || *sql == '\n')
 		sql++;
 	return (strncasecmp(sql, "SELECT", 6) == 0 && !isalnum((unsigned char)
@@ -225,16 +229,19 @@ replayable(const char *sql)
 	    !isalnum((unsigned char)sql[5]));
 }
 
+GH_SQL(sql_begin) = {{ "BEGIN" }};
+GH_SQL(sql_commit) = {{ "COMMIT" }};
+
 /*
  * Runs one parameterized statement and returns its result, good or bad;
  * NULL only when there is no connection.  The result belongs to the
- * request (cleared when it ends).  A statement that finds the connection
+ * arena (cleared when it is).  A statement that finds the connection
  * dead outside a transaction is sent once more on a new connection, if
- * it changes nothing (the server restarted); any other is answered 503,
- * as it may have run, and the next one gets a new connection.
+ * it changes nothing (the server restarted); any other is not, as it
+ * may have run, and the next one gets a new connection.
  */
 PGresult *
-gh_db_exec(struct gh_req *req, const char *sql, int nparams,
+gh_db_run(struct gh_arena *arena, const struct gh_sql *sql, int nparams,
     const char *const *params)
 {
 	PGresult	*res;
@@ -245,7 +252,7 @@ gh_db_exec(struct gh_req *req, const char *sql, int nparams,
 			return NULL;
 		idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
 		res = exec_prepared(sql, nparams, params);
-		if (res_ok(res) || PQstatus(conn) == CONNECTION_OK || !idle)
+		if (gh_db_ok(res) || PQstatus(conn) == CONNECTION_OK || !idle)
 			break;
 		if (!replayable(sql)) {
 			gh_log_warnx("db", "connection lost under a statement "
@@ -260,16 +267,76 @@ gh_db_exec(struct gh_req *req, const char *sql, int nparams,
 		gh_log_warnx("db", "connection lost; reconnecting");
 		gh_db_close();
 	}
-	if (res != NULL && gh_defer(&req->arena, res_free, res) != 0) {
+	if (res != NULL && gh_defer(arena, res_free, res) != 0) {
 		PQclear(res);
 		return NULL;
 	}
 	return res;
 }
 
+/* Begins a transaction for a command-line entry point: 0 or -1. */
+int
+gh_db_run_begin(struct gh_arena *arena)
+{
+	PGresult	*res = gh_db_run(arena, sql_begin, 0, NULL);
+
+	if (!gh_db_ok(res)) {
+		gh_log_warnx("db", "BEGIN: %s", res != NULL ?
+		    PQresultErrorMessage(res) : "no connection");
+		return -1;
+	}
+	return 0;
+}
+
+#define COMMIT_FAILED		(-1)	/* an error result: reply_error says */
+#define COMMIT_ROLLED_BACK	(-3)
+
+/*
+ * What a COMMIT's result means.  One of a transaction that failed comes
+ * back "ROLLBACK" with a good status: that is a failure too.  A
+ * connection that died at COMMIT leaves the outcome unknown.
+ */
+static int
+commit_outcome(PGresult *res)
+{
+	if (!gh_db_ok(res)) {
+		if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+			gh_log_errx("db", "the connection was lost at COMMIT; "
+			    "its outcome is unknown");
+			return GH_DB_UNKNOWN;
+		}
+		return COMMIT_FAILED;
+	}
+	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		gh_log_errx("db", "COMMIT rolled back");
+		return COMMIT_ROLLED_BACK;
+	}
+	return 0;
+}
+
+/* COMMIT for a command-line entry point: 0, -1 or GH_DB_UNKNOWN. */
+int
+gh_db_run_commit(struct gh_arena *arena)
+{
+	PGresult	*res = gh_db_run(arena, sql_commit, 0, NULL);
+	int		 rc = commit_outcome(res);
+
+	if (rc == COMMIT_FAILED)
+		gh_log_warnx("db", "COMMIT: %s", PQresultErrorMessage(res));
+	return rc == GH_DB_UNKNOWN ? rc : rc == 0 ? 0 : -1;
+}
+
+/* gh_db_run for a request. */
+PGresult *
+gh_db_exec(struct gh_req *req, const struct gh_sql *sql, int nparams,
+    const char *const *params)
+{
+	return gh_db_run(&req->arena, sql, nparams, params);
+}
+
 /* Like gh_db_exec, but answers the error itself and returns NULL. */
 PGresult *
-gh_db_query(struct gh_req *req, const char *sql, int nparams,
+gh_db_query(struct gh_req *req, const struct gh_sql *sql, int nparams,
     const char *const *params)
 {
 	PGresult	*res;
@@ -279,7 +346,7 @@ gh_db_query(struct gh_req *req, const char *sql, int nparams,
 		reply_unavailable(req);
 		return NULL;
 	}
-	if (!res_ok(res)) {
+	if (!gh_db_ok(res)) {
 		gh_db_reply_error(req, res);
 		return NULL;
 	}
@@ -293,37 +360,28 @@ gh_db_begin(struct gh_req *req)
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
 	    PQtransactionStatus(conn) == PQTRANS_INTRANS)
 		return 0;
-	return gh_db_query(req, "BEGIN", 0, NULL) == NULL ? -1 : 0;
+	return gh_db_query(req, sql_begin, 0, NULL) == NULL ? -1 : 0;
 }
 
-/*
- * COMMIT of a transaction that failed comes back "ROLLBACK" with a good
- * status: that is a failure, and the client must not hear otherwise.
- */
+/* COMMIT for a request: the client hears of a failure, never otherwise. */
 int
 gh_db_commit(struct gh_req *req)
 {
-	PGresult	*res;
+	PGresult	*res = gh_db_exec(req, sql_commit, 0, NULL);
 
-	res = gh_db_exec(req, "COMMIT", 0, NULL);
-	if (!res_ok(res)) {
-		/* Sent, and the connection died: it may have committed. */
-		if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-			gh_log_errx("db", "request %s: the connection was "
-			    "lost at COMMIT; its outcome is unknown",
-			    req->request_id ? req->request_id : "-");
-			reply_unavailable(req);
-			return GH_DB_UNKNOWN;
-		}
-		gh_db_reply_error(req, res);
-		return -1;
-	}
-	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		gh_log_errx("db", "request %s: COMMIT rolled back",
+	switch (commit_outcome(res)) {
+	case 0:
+		return 0;
+	case GH_DB_UNKNOWN:
+		gh_log_errx("db", "request %s: outcome unknown",
 		    req->request_id ? req->request_id : "-");
+		reply_unavailable(req);
+		return GH_DB_UNKNOWN;
+	case COMMIT_FAILED:
+		return gh_db_reply_error(req, res);
+	default:
 		return gh_problem(req, 500, "internal error");
 	}
-	return 0;
 }
 
 void
@@ -369,4 +427,133 @@ gh_db_ping(void)
 			break;
 	}
 	return ok ? 0 : -1;
+}
+
+int
+gh_rows(const PGresult *res)
+{
+	return res == NULL ? 0 : PQntuples(res);
+}
+
+int
+gh_row_null(const struct gh_row *r, int col)
+{
+	return PQgetisnull(r->res, r->row, col);
+}
+
+static void
+row_bad(struct gh_row *r, int col)
+{
+	if (r->bad < 0)
+		r->bad = col;
+}
+
+/* Text of a column that must not be NULL. */
+const char *
+gh_row_str(struct gh_row *r, int col)
+{
+	if (PQgetisnull(r->res, r->row, col)) {
+		row_bad(r, col);
+		return "";
+	}
+	return PQgetvalue(r->res, r->row, col);
+}
+
+const char *
+gh_row_str_or_null(const struct gh_row *r, int col)
+{
+	return PQgetisnull(r->res, r->row, col) ? NULL :
+	    PQgetvalue(r->res, r->row, col);
+}
+
+long long
+gh_row_int(struct gh_row *r, int col)
+{
+	const char	*errstr;
+	long long	 n;
+
+	n = gh_strtonum(gh_row_str(r, col), LLONG_MIN, LLONG_MAX, &errstr);
+	if (errstr != NULL) {
+		row_bad(r, col);
+		return 0;
+	}
+	return n;
+}
+
+int
+gh_row_bool(struct gh_row *r, int col)
+{
+	const char	*s = gh_row_str(r, col);
+
+	if (strcmp(s, "t") != 0 && strcmp(s, "f") != 0) {
+		row_bad(r, col);
+		return 0;
+	}
+	return *s == 't';
+}
+
+/* A time the statement wrote with GH_SQL_TS. */
+const char *
+gh_row_time(struct gh_row *r, int col)
+{
+	const char	*s = gh_row_str(r, col);
+
+	if (gh_valid_time(s) != NULL) {
+		row_bad(r, col);
+		return "1970-01-01T00:00:00Z";
+	}
+	return s;
+}
+
+/* A text column as a JSON string, or null. */
+json_t *
+gh_row_json_str(const struct gh_row *r, int col)
+{
+	json_t	*j;
+
+	if (PQgetisnull(r->res, r->row, col))
+		return json_null();
+	j = json_string(PQgetvalue(r->res, r->row, col));
+	return j != NULL ? j : json_null();
+}
+
+/* An integer column as a JSON integer, or null. */
+json_t *
+gh_row_json_int(struct gh_row *r, int col)
+{
+	if (PQgetisnull(r->res, r->row, col))
+		return json_null();
+	return json_integer(gh_row_int(r, col));
+}
+
+/* A json or jsonb column, parsed; null when NULL. */
+json_t *
+gh_row_json(struct gh_row *r, int col)
+{
+	json_t	*j;
+
+	if (PQgetisnull(r->res, r->row, col))
+		return json_null();
+	if ((j = json_loads(PQgetvalue(r->res, r->row, col),
+	    JSON_DECODE_ANY, NULL)) == NULL) {
+		row_bad(r, col);
+		return json_null();
+	}
+	return j;
+}
+
+/*
+ * After a row is read: 0, or -1 having answered 500 and logged the
+ * column that did not convert (a schema and its code disagree).
+ */
+int
+gh_row_failed(struct gh_req *req, const struct gh_row *r)
+{
+	if (r->bad < 0)
+		return 0;
+	gh_log_errx("db", "request %s: column %d (%s) is NULL or not of "
+	    "its type", req->request_id ? req->request_id : "-", r->bad,
+	    PQfname(r->res, r->bad));
+	gh_problem(req, 500, "internal error");
+	return -1;
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "gh_config.h"
+#include "gh_crypto.h"
 #include "gh_req.h"
 
 const char *
@@ -68,18 +69,6 @@ gh_cookie(struct gh_req *req, const char *name)
 	return NULL;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes %XX in place.  A bad escape or an encoded NUL fails: neither has
  * an honest use, and a NUL would cut the value short for C but not for
@@ -100,8 +89,8 @@ gh_pct_decode(char *s, size_t *lenp)
 		}
 		if (i + 2 >= len)
 			return -1;
-		if ((hi = hexval((unsigned char)s[i + 1])) < 0 ||
-		    (lo = hexval((unsigned char)s[i + 2])) < 0)
+		if ((hi = gh_hexdigit((unsigned char)s[i + 1])) < 0 ||
+		    (lo = gh_hexdigit((unsigned char)s[i + 2])) < 0)
 			return -1;
 		if (hi == 0 && lo == 0)
 			return -1;

@@ -47,6 +47,8 @@ struct gh_req {
 	struct gh_header headers[GH_HEADERS_MAX];
 	size_t		 body_out;
 	const char	*problem;	/* detail of an error answer, for the log */
+	json_t		*errors;	/* gh_field_error's, until answered */
+	int		 nerrors;	/* counted past the cap of errors[] */
 
 	/* In-process requests (tests): body in, answer out. */
 	const char	*test_body;

@@ -11,30 +11,30 @@
  * Newest first; the cursor is the id of the last user of the previous
  * page, so pages stay stable while users sign up.
  */
-static const char SQL_ADMIN_USERS[] =
+GH_SQL(SQL_ADMIN_USERS) = {{
     "SELECT " ADMIN_COLS " FROM users u "
     "WHERE ($1::text IS NULL OR strpos(lower(u.username), lower($1)) > 0 "
     "  OR strpos(lower(u.email), lower($1)) > 0) "
     "AND ($2::uuid IS NULL OR (u.created_at, u.id) < "
     "  (SELECT created_at, id FROM users WHERE id = $2::uuid)) "
-    "ORDER BY u.created_at DESC, u.id DESC LIMIT $3::int";
+    "ORDER BY u.created_at DESC, u.id DESC LIMIT $3::int" }};
 
-static const char SQL_ADMIN_UPDATE[] =
+GH_SQL(SQL_ADMIN_UPDATE) = {{
     "UPDATE users u SET role = coalesce($2, u.role), "
     " disabled = coalesce($3::boolean, u.disabled), updated_at = now() "
-    "WHERE u.id = $1::uuid RETURNING " ADMIN_COLS;
+    "WHERE u.id = $1::uuid RETURNING " ADMIN_COLS }};
 
-static const char SQL_REVOKE_USER[] =
+GH_SQL(SQL_REVOKE_USER) = {{
     "UPDATE sessions SET revoked_at = now(), revoked_reason = 'disabled' "
-    "WHERE user_id = $1::uuid AND revoked_at IS NULL";
+    "WHERE user_id = $1::uuid AND revoked_at IS NULL" }};
 
-static const char SQL_MAKE_ADMIN[] =
+GH_SQL(SQL_MAKE_ADMIN) = {{
     "UPDATE users SET role = 'admin', updated_at = now() "
-    "WHERE lower(username) = lower($1) RETURNING id";
+    "WHERE lower(username) = lower($1) RETURNING id" }};
 
-static const char SQL_AUDIT_CLI[] =
+GH_SQL(SQL_AUDIT_CLI) = {{
     "INSERT INTO audit_log (event, user_id, detail) "
-    "VALUES ('role_change', $1, '{\"role\":\"admin\",\"by\":\"cli\"}')";
+    "VALUES ('role_change', $1, '{\"role\":\"admin\",\"by\":\"cli\"}')" }};
 
 static json_t *
 admin_user_json(PGresult *res, int row)
@@ -161,49 +161,50 @@ auth_admin_user_update(struct gh_req *req)
  * are one transaction.
  */
 static int
-cli_ok(PGresult *res, ExecStatusType want)
+cli_ok(PGresult *res)
 {
-	if (res != NULL && PQresultStatus(res) == want)
+	if (gh_db_ok(res))
 		return 1;
 	fprintf(stderr, "gatehouse-auth: %s", res != NULL ?
 	    PQresultErrorMessage(res) : "no database connection (see above)\n");
 	return 0;
 }
 
+enum { MA_ID, MA__COUNT };
+
 int
 auth_cli_make_admin(const char *username)
 {
-	struct gh_req	 req;
+	struct gh_arena	 arena;
+	struct gh_row	 r;
 	PGresult	*res;
 	const char	*uid;
 	int		 rc = 1;
 
 	gh_log_setup("auth", GH_LOG_WARN);
-	gh_req_init(&req, NULL);
+	gh_arena_init(&arena);
 	if (gh_db_setup("gatehouse-auth-cli") != 0 ||
-	    !cli_ok(gh_db_exec(&req, "BEGIN", 0, NULL), PGRES_COMMAND_OK) ||
-	    !cli_ok(res = gh_db_exec(&req, SQL_MAKE_ADMIN, 1, &username),
-	    PGRES_TUPLES_OK))
+	    gh_db_run_begin(&arena) != 0 ||
+	    !cli_ok(res = gh_db_run(&arena, SQL_MAKE_ADMIN, 1, &username)))
 		goto done;
-	if (PQntuples(res) == 0) {
+	if (gh_rows(res) == 0) {
 		fprintf(stderr, "gatehouse-auth: no user named %s; sign up "
 		    "first, then run this again\n", username);
 		goto done;
 	}
-	uid = PQgetvalue(res, 0, 0);
-	if (!cli_ok(gh_db_exec(&req, SQL_AUDIT_CLI, 1, &uid),
-	    PGRES_COMMAND_OK) ||
-	    !cli_ok(res = gh_db_exec(&req, "COMMIT", 0, NULL),
-	    PGRES_COMMAND_OK))
+	r = GH_ROW(res, 0);
+	uid = gh_row_str(&r, MA_ID);
+	if (!cli_ok(gh_db_run(&arena, SQL_AUDIT_CLI, 1, &uid)))
 		goto done;
-	if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		fprintf(stderr, "gatehouse-auth: the change was rolled back\n");
+	if (gh_db_run_commit(&arena) != 0) {
+		fprintf(stderr, "gatehouse-auth: the change was not "
+		    "committed (see above)\n");
 		goto done;
 	}
 	printf("%s is now an admin\n", username);
 	rc = 0;
 done:
-	gh_arena_free(&req.arena);
+	gh_arena_free(&arena);
 	gh_db_close();
 	return rc;
 }

@@ -4,11 +4,11 @@
 
 #include "auth.h"
 
-static const char SQL_AUDIT[] =
+GH_SQL(SQL_AUDIT) = {{
     "INSERT INTO audit_log (event, user_id, actor_id, ip, request_id, detail) "
-    "VALUES ($1, $2, $3, $4, $5, coalesce($6::jsonb, '{}'))";
+    "VALUES ($1, $2, $3, $4, $5, coalesce($6::jsonb, '{}'))" }};
 
-static const char SQL_THROTTLE[] =
+GH_SQL(SQL_THROTTLE) = {{
     "INSERT INTO rate_counters AS r (key, window_start, hits) "
     "VALUES ($1, now(), 1) "
     "ON CONFLICT (key) DO UPDATE SET "
@@ -17,7 +17,7 @@ static const char SQL_THROTTLE[] =
     " window_start = CASE WHEN r.window_start < "
     "   now() - make_interval(secs => $2) THEN now() ELSE r.window_start END "
     "RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + "
-    " make_interval(secs => $2) - now())))::int";
+    " make_interval(secs => $2) - now())))::int" }};
 
 /*
  * Records an event with who, from where and under which request id.

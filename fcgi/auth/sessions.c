@@ -14,20 +14,20 @@
 #define REFRESH_BYTES	32
 
 /* Keys are lowered here, in SQL, so that every case of a name is one key. */
-static const char SQL_THROTTLE_GET[] =
+GH_SQL(SQL_THROTTLE_GET) = {{
     "SELECT max(ceil(extract(epoch FROM locked_until - now())))::int "
     "FROM login_throttle WHERE key IN (lower($1), lower($2)) "
-    "AND locked_until > now() HAVING count(*) > 0";
+    "AND locked_until > now() HAVING count(*) > 0" }};
 
 /*
  * One sign-in at a time per identifier: parallel guesses would all pass
  * the check above before any of them is counted.
  */
-static const char SQL_THROTTLE_LOCK[] =
-    "SELECT pg_try_advisory_xact_lock(hashtext(lower($1)))";
+GH_SQL(SQL_THROTTLE_LOCK) = {{
+    "SELECT pg_try_advisory_xact_lock(hashtext(lower($1)))" }};
 
 /* The delay doubles with each failure past the free ones, up to a cap. */
-static const char SQL_THROTTLE_FAIL[] =
+GH_SQL(SQL_THROTTLE_FAIL) = {{
     "INSERT INTO login_throttle AS t (key, failures, locked_until) "
     "VALUES (lower($1), 1, CASE WHEN 1 > $2::int THEN now() + "
     " interval '1 second' END) "
@@ -38,60 +38,60 @@ static const char SQL_THROTTLE_FAIL[] =
     " locked_until = CASE WHEN t.updated_at >= now() - interval '1 day' "
     "  AND t.failures + 1 > $2::int THEN now() + "
     "  make_interval(secs => least($3::int, "
-    "   power(2, least(t.failures + 1 - $2::int - 1, 30))::int)) END";
+    "   power(2, least(t.failures + 1 - $2::int - 1, 30))::int)) END" }};
 
-static const char SQL_THROTTLE_CLEAR[] =
-    "DELETE FROM login_throttle WHERE key IN (lower($1), lower($2))";
+GH_SQL(SQL_THROTTLE_CLEAR) = {{
+    "DELETE FROM login_throttle WHERE key IN (lower($1), lower($2))" }};
 
-static const char SQL_LOGIN_USER[] =
+GH_SQL(SQL_LOGIN_USER) = {{
     "SELECT u.password_hash, u.disabled, " USER_COLS " FROM users u "
     "WHERE lower(u.username) = lower($1) OR lower(u.email) = lower($1) "
-    "LIMIT 1";
+    "LIMIT 1" }};
 
-static const char SQL_REHASH[] =
-    "UPDATE users SET password_hash = $2 WHERE id = $1";
+GH_SQL(SQL_REHASH) = {{
+    "UPDATE users SET password_hash = $2 WHERE id = $1" }};
 
-static const char SQL_SESSION_NEW[] =
+GH_SQL(SQL_SESSION_NEW) = {{
     "INSERT INTO sessions (user_id, expires_at, ip, user_agent) "
     "VALUES ($1, now() + make_interval(secs => $2::int), $3, "
-    " left($4, 512)) RETURNING id";
+    " left($4, 512)) RETURNING id" }};
 
-static const char SQL_TOKEN_NEW[] =
+GH_SQL(SQL_TOKEN_NEW) = {{
     "INSERT INTO refresh_tokens (token_hash, session_id) "
-    "VALUES (decode($1, 'hex'), $2)";
+    "VALUES (decode($1, 'hex'), $2)" }};
 
 /*
  * The token, its family and its user, locked so that two refreshes of one
  * family take turns.  in_grace: retired less than the grace window ago.
  */
-static const char SQL_REFRESH_FIND[] =
+GH_SQL(SQL_REFRESH_FIND) = {{
     "SELECT s.id, rt.retired_at IS NOT NULL, "
     " rt.retired_at > now() - make_interval(secs => $2::int), "
     " s.revoked_at IS NOT NULL OR s.expires_at <= now() OR u.disabled, "
     " " USER_COLS " "
     "FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id "
     "JOIN users u ON u.id = s.user_id "
-    "WHERE rt.token_hash = decode($1, 'hex') FOR UPDATE OF rt, s";
+    "WHERE rt.token_hash = decode($1, 'hex') FOR UPDATE OF rt, s" }};
 
 /*
  * One live token per session: a token used again within the grace window
  * retires the one handed out a moment ago, so no second branch survives
  * to escape reuse detection.
  */
-static const char SQL_TOKEN_RETIRE[] =
+GH_SQL(SQL_TOKEN_RETIRE) = {{
     "UPDATE refresh_tokens SET retired_at = now() "
-    "WHERE session_id = $1 AND retired_at IS NULL";
+    "WHERE session_id = $1 AND retired_at IS NULL" }};
 
-static const char SQL_SESSION_TOUCH[] =
-    "UPDATE sessions SET last_used_at = now() WHERE id = $1";
+GH_SQL(SQL_SESSION_TOUCH) = {{
+    "UPDATE sessions SET last_used_at = now() WHERE id = $1" }};
 
-static const char SQL_SESSION_REVOKE[] =
+GH_SQL(SQL_SESSION_REVOKE) = {{
     "UPDATE sessions SET revoked_at = now(), revoked_reason = $3 "
-    "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL";
+    "WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL" }};
 
-static const char SQL_SESSION_REVOKE_ALL[] =
+GH_SQL(SQL_SESSION_REVOKE_ALL) = {{
     "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 "
-    "WHERE user_id = $1 AND revoked_at IS NULL";
+    "WHERE user_id = $1 AND revoked_at IS NULL" }};
 
 static const char *
 num(struct gh_req *req, long long n)
@@ -441,11 +441,11 @@ auth_jwks(struct gh_req *req)
 	gh_reply_json(req, 200, gh_keyset_jwks(gh_auth_keys()));
 }
 
-static const char SQL_SESSIONS_LIST[] =
+GH_SQL(SQL_SESSIONS_LIST) = {{
     "SELECT id, " TS("created_at") ", " TS("last_used_at") ", "
     " " TS("expires_at") ", coalesce(ip, ''), coalesce(user_agent, '') "
     "FROM sessions WHERE user_id = $1 AND revoked_at IS NULL "
-    "AND expires_at > now() ORDER BY created_at DESC LIMIT 100";
+    "AND expires_at > now() ORDER BY created_at DESC LIMIT 100" }};
 
 /* My sessions: where I am signed in, so I can end the ones I don't know. */
 void

@@ -17,40 +17,40 @@
 #define TOTP_SKEW	1		/* steps accepted either side of now */
 #define RECOVERY_CODES	10
 
-static const char SQL_TOTP_GET[] =
+GH_SQL(SQL_TOTP_GET) = {{
     "SELECT encode(secret, 'hex'), confirmed_at IS NOT NULL, last_step "
-    "FROM user_totp WHERE user_id = $1 FOR UPDATE";
+    "FROM user_totp WHERE user_id = $1 FOR UPDATE" }};
 
-static const char SQL_TOTP_ENROLL[] =
+GH_SQL(SQL_TOTP_ENROLL) = {{
     "INSERT INTO user_totp (user_id, secret) VALUES ($1, decode($2, 'hex')) "
     "ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, "
     " created_at = now(), last_step = 0 "
-    "WHERE user_totp.confirmed_at IS NULL RETURNING user_id";
+    "WHERE user_totp.confirmed_at IS NULL RETURNING user_id" }};
 
-static const char SQL_TOTP_CONFIRM[] =
+GH_SQL(SQL_TOTP_CONFIRM) = {{
     "UPDATE user_totp SET confirmed_at = now(), last_step = $2 "
-    "WHERE user_id = $1";
+    "WHERE user_id = $1" }};
 
-static const char SQL_TOTP_STEP[] =
-    "UPDATE user_totp SET last_step = $2 WHERE user_id = $1";
+GH_SQL(SQL_TOTP_STEP) = {{
+    "UPDATE user_totp SET last_step = $2 WHERE user_id = $1" }};
 
-static const char SQL_TOTP_DELETE[] =
-    "DELETE FROM user_totp WHERE user_id = $1";
+GH_SQL(SQL_TOTP_DELETE) = {{
+    "DELETE FROM user_totp WHERE user_id = $1" }};
 
-static const char SQL_RECOVERY_DELETE[] =
-    "DELETE FROM recovery_codes WHERE user_id = $1";
+GH_SQL(SQL_RECOVERY_DELETE) = {{
+    "DELETE FROM recovery_codes WHERE user_id = $1" }};
 
-static const char SQL_RECOVERY_ADD[] =
+GH_SQL(SQL_RECOVERY_ADD) = {{
     "INSERT INTO recovery_codes (user_id, code_hash) "
-    "VALUES ($1, decode($2, 'hex'))";
+    "VALUES ($1, decode($2, 'hex'))" }};
 
-static const char SQL_RECOVERY_USE[] =
+GH_SQL(SQL_RECOVERY_USE) = {{
     "UPDATE recovery_codes SET used_at = now() "
     "WHERE user_id = $1 AND code_hash = decode($2, 'hex') "
-    "AND used_at IS NULL";
+    "AND used_at IS NULL" }};
 
-static const char SQL_USERNAME[] =
-    "SELECT username FROM users WHERE id = $1";
+GH_SQL(SQL_USERNAME) = {{
+    "SELECT username FROM users WHERE id = $1" }};
 
 static int
 hex_to_bin(const char *hex, unsigned char *out, size_t n)
@@ -239,8 +239,8 @@ static const struct gh_field code_fields[] = {
 	{ NULL }
 };
 
-static const char SQL_PW[] =
-    "SELECT password_hash FROM users WHERE id = $1";
+GH_SQL(SQL_PW) = {{
+    "SELECT password_hash FROM users WHERE id = $1" }};
 
 /*
  * Whoever turns a second factor on or off must know the password: a

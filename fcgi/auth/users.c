@@ -5,20 +5,20 @@
 
 #include "auth.h"
 
-static const char SQL_REGISTER[] =
+GH_SQL(SQL_REGISTER) = {{
     "INSERT INTO users AS u (username, email, password_hash) "
-    "VALUES ($1, $2, $3) RETURNING " USER_COLS;
+    "VALUES ($1, $2, $3) RETURNING " USER_COLS }};
 
-static const char SQL_ME[] =
+GH_SQL(SQL_ME) = {{
     "SELECT " USER_COLS " FROM users u "
     "JOIN sessions s ON s.user_id = u.id "
     "WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL "
-    "AND s.expires_at > now() AND NOT u.disabled";
+    "AND s.expires_at > now() AND NOT u.disabled" }};
 
-static const char SQL_USERNAME_TAKEN[] =
-    "SELECT 1 FROM users WHERE lower(username) = lower($1)";
-static const char SQL_EMAIL_TAKEN[] =
-    "SELECT 1 FROM users WHERE lower(email) = lower($1)";
+GH_SQL(SQL_USERNAME_TAKEN) = {{
+    "SELECT 1 FROM users WHERE lower(username) = lower($1)" }};
+GH_SQL(SQL_EMAIL_TAKEN) = {{
+    "SELECT 1 FROM users WHERE lower(email) = lower($1)" }};
 
 json_t *
 auth_user_json(PGresult *res, int row, int col)
@@ -217,26 +217,26 @@ auth_me(struct gh_req *req)
 	    auth_user_json(res, 0, 0)));
 }
 
-static const char SQL_USER_PW[] =
-    "SELECT u.password_hash FROM users u WHERE u.id = $1 AND NOT u.disabled";
+GH_SQL(SQL_USER_PW) = {{
+    "SELECT u.password_hash FROM users u WHERE u.id = $1 AND NOT u.disabled" }};
 
-static const char SQL_UPDATE_ME[] =
+GH_SQL(SQL_UPDATE_ME) = {{
     "UPDATE users u SET username = coalesce($2, u.username), "
     " email = coalesce($3, u.email), updated_at = now() "
-    "WHERE u.id = $1 RETURNING " USER_COLS;
+    "WHERE u.id = $1 RETURNING " USER_COLS }};
 
-static const char SQL_SET_PASSWORD[] =
+GH_SQL(SQL_SET_PASSWORD) = {{
     "UPDATE users SET password_hash = $2, password_changed_at = now(), "
-    " updated_at = now() WHERE id = $1";
+    " updated_at = now() WHERE id = $1" }};
 
 /* Every session but the one in use: a new password ends the others. */
-static const char SQL_END_OTHER_SESSIONS[] =
+GH_SQL(SQL_END_OTHER_SESSIONS) = {{
     "UPDATE sessions SET revoked_at = now(), revoked_reason = 'password' "
     "WHERE user_id = $1 AND id IS DISTINCT FROM $2::uuid "
-    "AND revoked_at IS NULL";
+    "AND revoked_at IS NULL" }};
 
-static const char SQL_DELETE_ME[] =
-    "DELETE FROM users WHERE id = $1";
+GH_SQL(SQL_DELETE_ME) = {{
+    "DELETE FROM users WHERE id = $1" }};
 
 /*
  * Checks the current password of the token's user: 0 when right; else it

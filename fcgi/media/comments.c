@@ -14,22 +14,22 @@
 #define COMMENT_COLS	"c.id, c.media_id, c.user_id, c.body, " \
 		TS("c.created_at") ", " TS("c.updated_at")
 
-static const char SQL_ADD[] =
+GH_SQL(SQL_ADD) = {{
     "INSERT INTO media_comments AS c (media_id, user_id, body) "
-    "VALUES ($1::uuid, $2::uuid, $3) RETURNING " COMMENT_COLS;
+    "VALUES ($1::uuid, $2::uuid, $3) RETURNING " COMMENT_COLS }};
 
-static const char SQL_BY_ITEM[] =
+GH_SQL(SQL_BY_ITEM) = {{
     "SELECT " COMMENT_COLS " FROM media_comments c "
     "WHERE c.media_id = $1::uuid AND ($2::uuid IS NULL OR "
     " (c.created_at, c.id) > (SELECT x.created_at, x.id "
     " FROM media_comments x WHERE x.id = $2::uuid)) "
-    "ORDER BY c.created_at, c.id LIMIT $3::integer";
+    "ORDER BY c.created_at, c.id LIMIT $3::integer" }};
 
-static const char SQL_COUNT[] =
-    "SELECT count(*) FROM media_comments WHERE media_id = $1::uuid";
+GH_SQL(SQL_COUNT) = {{
+    "SELECT count(*) FROM media_comments WHERE media_id = $1::uuid" }};
 
 /* A user's comments, on the items the viewer ($2, admin $3) may see. */
-static const char SQL_BY_USER[] =
+GH_SQL(SQL_BY_USER) = {{
     "SELECT " COMMENT_COLS " FROM media_comments c "
     "JOIN media m ON m.id = c.media_id "
     "WHERE c.user_id = $1::uuid "
@@ -37,18 +37,18 @@ static const char SQL_BY_USER[] =
     "AND ($4::uuid IS NULL OR (c.created_at, c.id) < "
     " (SELECT x.created_at, x.id FROM media_comments x "
     " WHERE x.id = $4::uuid)) "
-    "ORDER BY c.created_at DESC, c.id DESC LIMIT $5::integer";
+    "ORDER BY c.created_at DESC, c.id DESC LIMIT $5::integer" }};
 
-static const char SQL_GET[] =
+GH_SQL(SQL_GET) = {{
     "SELECT c.user_id FROM media_comments c "
-    "WHERE c.id = $1::uuid AND c.media_id = $2::uuid FOR UPDATE";
+    "WHERE c.id = $1::uuid AND c.media_id = $2::uuid FOR UPDATE" }};
 
-static const char SQL_EDIT[] =
+GH_SQL(SQL_EDIT) = {{
     "UPDATE media_comments c SET body = $2, updated_at = now() "
-    "WHERE c.id = $1::uuid RETURNING " COMMENT_COLS;
+    "WHERE c.id = $1::uuid RETURNING " COMMENT_COLS }};
 
-static const char SQL_DELETE[] =
-    "DELETE FROM media_comments WHERE id = $1::uuid";
+GH_SQL(SQL_DELETE) = {{
+    "DELETE FROM media_comments WHERE id = $1::uuid" }};
 
 static json_t *
 comment_json(PGresult *res, int row)

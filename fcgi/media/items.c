@@ -5,17 +5,17 @@
 
 #include "media.h"
 
-static const char SQL_GET[] =
-    "SELECT " MEDIA_COLS " FROM media m WHERE m.id = $1::uuid";
-static const char SQL_GET_LOCKED[] =
-    "SELECT " MEDIA_COLS " FROM media m WHERE m.id = $1::uuid FOR UPDATE";
+GH_SQL(SQL_GET) = {{
+    "SELECT " MEDIA_COLS " FROM media m WHERE m.id = $1::uuid" }};
+GH_SQL(SQL_GET_LOCKED) = {{
+    "SELECT " MEDIA_COLS " FROM media m WHERE m.id = $1::uuid FOR UPDATE" }};
 
 /*
  * Newest first; the cursor is the last id of the previous page.  Others'
  * items only when public, unless an admin asks.  A cursor the caller may
  * not see is no cursor at all (an empty page), so that it tells nothing.
  */
-static const char SQL_LIST[] =
+GH_SQL(SQL_LIST) = {{
     "SELECT " MEDIA_COLS " FROM media m "
     "WHERE (m.owner = $1::uuid OR m.visibility = 'public' OR $2::boolean) "
     "AND ($3::uuid IS NULL OR m.owner = $3::uuid) "
@@ -24,16 +24,16 @@ static const char SQL_LIST[] =
     "AND ($5::uuid IS NULL OR (m.created_at, m.id) < "
     " (SELECT c.created_at, c.id FROM media c WHERE c.id = $5::uuid "
     "  AND (c.owner = $1::uuid OR c.visibility = 'public' OR $2::boolean))) "
-    "ORDER BY m.created_at DESC, m.id DESC LIMIT $6::integer";
+    "ORDER BY m.created_at DESC, m.id DESC LIMIT $6::integer" }};
 
-static const char SQL_UPDATE[] =
+GH_SQL(SQL_UPDATE) = {{
     "UPDATE media m SET title = coalesce($2, m.title), "
     " description = coalesce($3, m.description), "
     " visibility = coalesce($4, m.visibility), updated_at = now() "
-    "WHERE m.id = $1::uuid RETURNING " MEDIA_COLS;
+    "WHERE m.id = $1::uuid RETURNING " MEDIA_COLS }};
 
-static const char SQL_DELETE[] =
-    "DELETE FROM media WHERE id = $1::uuid";
+GH_SQL(SQL_DELETE) = {{
+    "DELETE FROM media WHERE id = $1::uuid" }};
 
 int
 media_is_admin(const struct gh_req *req)
@@ -250,7 +250,7 @@ media_page_json(PGresult *res, const struct media_page *pg,
  * admin, $4 the cursor, $5 the rows to fetch.
  */
 void
-media_page_reply(struct gh_req *req, const char *sql, const char *of,
+media_page_reply(struct gh_req *req, const struct gh_sql *sql, const char *of,
     const struct media_page *pg, json_t *(*row)(PGresult *, int))
 {
 	const char	*p[5];

@@ -84,7 +84,7 @@ struct media_page {
 };
 
 /* upload.c */
-extern const char media_sql_lock_owner[];
+extern const struct gh_sql media_sql_lock_owner[1];
 void		 media_upload(struct gh_req *);
 
 /* items.c */
@@ -92,7 +92,7 @@ const char	*media_valid_visibility(const char *);
 int		 media_page_params(struct gh_req *, struct media_page *);
 json_t		*media_page_json(PGresult *, const struct media_page *,
 		    json_t *(*)(PGresult *, int));
-void		 media_page_reply(struct gh_req *, const char *sql,
+void		 media_page_reply(struct gh_req *, const struct gh_sql *,
 		    const char *of, const struct media_page *,
 		    json_t *(*)(PGresult *, int));
 void		 media_list(struct gh_req *);

@@ -14,15 +14,15 @@
 
 #include "media.h"
 
-static const char SQL_COMMENTS[] =
-    "DELETE FROM media_comments WHERE user_id = $1::uuid";
-static const char SQL_LIKES[] =
-    "DELETE FROM media_likes WHERE user_id = $1::uuid";
-static const char SQL_RATINGS[] =
-    "DELETE FROM media_ratings WHERE user_id = $1::uuid";
-static const char SQL_ITEMS[] =
+GH_SQL(SQL_COMMENTS) = {{
+    "DELETE FROM media_comments WHERE user_id = $1::uuid" }};
+GH_SQL(SQL_LIKES) = {{
+    "DELETE FROM media_likes WHERE user_id = $1::uuid" }};
+GH_SQL(SQL_RATINGS) = {{
+    "DELETE FROM media_ratings WHERE user_id = $1::uuid" }};
+GH_SQL(SQL_ITEMS) = {{
     "DELETE FROM media WHERE owner = $1::uuid "
-    "RETURNING storage_path, thumb_path, size";
+    "RETURNING storage_path, thumb_path, size" }};
 
 static json_int_t
 affected(PGresult *res)

@@ -9,35 +9,35 @@
 
 #include "media.h"
 
-static const char SQL_LIKE[] =
-    "INSERT INTO media_likes (media_id, user_id) VALUES ($1::uuid, $2::uuid)";
-static const char SQL_UNLIKE[] =
-    "DELETE FROM media_likes WHERE media_id = $1::uuid AND user_id = $2::uuid";
-static const char SQL_LIKES[] =
+GH_SQL(SQL_LIKE) = {{
+    "INSERT INTO media_likes (media_id, user_id) VALUES ($1::uuid, $2::uuid)" }};
+GH_SQL(SQL_UNLIKE) = {{
+    "DELETE FROM media_likes WHERE media_id = $1::uuid AND user_id = $2::uuid" }};
+GH_SQL(SQL_LIKES) = {{
     "SELECT count(*), coalesce(bool_or(user_id = $2::uuid), false) "
-    "FROM media_likes WHERE media_id = $1::uuid";
+    "FROM media_likes WHERE media_id = $1::uuid" }};
 
 /* Items the user may see, by their number of likes. */
-static const char SQL_MOST_LIKED[] =
+GH_SQL(SQL_MOST_LIKED) = {{
     "SELECT " MEDIA_COLS ", l.n FROM media m "
     "JOIN (SELECT media_id, count(*) AS n FROM media_likes "
     " GROUP BY media_id) l ON l.media_id = m.id "
     "WHERE m.owner = $1::uuid OR m.visibility = 'public' OR $2::boolean "
-    "ORDER BY l.n DESC, m.created_at DESC, m.id DESC LIMIT $3::integer";
+    "ORDER BY l.n DESC, m.created_at DESC, m.id DESC LIMIT $3::integer" }};
 
 /* A second rating replaces the first, atomically. */
-static const char SQL_RATE[] =
+GH_SQL(SQL_RATE) = {{
     "INSERT INTO media_ratings (media_id, user_id, stars) "
     "VALUES ($1::uuid, $2::uuid, $3::smallint) "
     "ON CONFLICT (media_id, user_id) DO UPDATE "
-    "SET stars = EXCLUDED.stars, updated_at = now()";
-static const char SQL_UNRATE[] =
+    "SET stars = EXCLUDED.stars, updated_at = now()" }};
+GH_SQL(SQL_UNRATE) = {{
     "DELETE FROM media_ratings WHERE media_id = $1::uuid "
-    "AND user_id = $2::uuid";
-static const char SQL_RATINGS[] =
+    "AND user_id = $2::uuid" }};
+GH_SQL(SQL_RATINGS) = {{
     "SELECT count(*), round(avg(stars), 2), "
     " max(stars) FILTER (WHERE user_id = $2::uuid) "
-    "FROM media_ratings WHERE media_id = $1::uuid";
+    "FROM media_ratings WHERE media_id = $1::uuid" }};
 
 /*
  * For a signed-in user: the item (404 unless they may see it) as the

@@ -6,22 +6,22 @@
 #include "media.h"
 
 /* $1: one owner, or NULL for everyone's (admins only). */
-static const char SQL_BY_TYPE[] =
+GH_SQL(SQL_BY_TYPE) = {{
     "SELECT mime_type, count(*), sum(size) FROM media "
     "WHERE $1::uuid IS NULL OR owner = $1::uuid "
-    "GROUP BY mime_type ORDER BY sum(size) DESC, mime_type";
+    "GROUP BY mime_type ORDER BY sum(size) DESC, mime_type" }};
 
-static const char SQL_BY_DAY[] =
+GH_SQL(SQL_BY_DAY) = {{
     "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, "
     " count(*), sum(size) FROM media "
     "WHERE ($1::uuid IS NULL OR owner = $1::uuid) "
     "AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') "
     " AT TIME ZONE 'UTC' - make_interval(days => $2::integer - 1) "
-    "GROUP BY day ORDER BY day DESC";
+    "GROUP BY day ORDER BY day DESC" }};
 
-static const char SQL_BY_USER[] =
+GH_SQL(SQL_BY_USER) = {{
     "SELECT owner, count(*), sum(size) FROM media "
-    "GROUP BY owner ORDER BY sum(size) DESC, owner LIMIT 100";
+    "GROUP BY owner ORDER BY sum(size) DESC, owner LIMIT 100" }};
 
 /* Rows of (key, count, bytes) as [{key:, count:, bytes:}]. */
 static json_t *

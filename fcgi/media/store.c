@@ -199,11 +199,11 @@ media_unlink(const char *path)
 #define SWEEP_GRACE_MIN	300
 
 /* The database must be the media service's, or every file looks orphan. */
-static const char SQL_SERVICE[] =
-    "SELECT value FROM service_meta WHERE key = 'service'";
-static const char SQL_KNOWN[] =
+GH_SQL(SQL_SERVICE) = {{
+    "SELECT value FROM service_meta WHERE key = 'service'" }};
+GH_SQL(SQL_KNOWN) = {{
     "SELECT storage_path FROM media UNION ALL "
-    "SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL";
+    "SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL" }};
 
 struct sweep {
 	const char	**known;	/* paths rows name, sorted */

@@ -19,10 +19,10 @@
 		"media_tags t ON t.id = l.tag_id WHERE l.media_id = " item
 
 /* How many tags the (locked) item has, and the name of this one if so. */
-static const char SQL_ITEM_HAS[] =
+GH_SQL(SQL_ITEM_HAS) = {{
     "SELECT count(*), max(t.name) FILTER (WHERE lower(t.name) = lower($2)) "
     "FROM media_item_tags l JOIN media_tags t ON t.id = l.tag_id "
-    "WHERE l.media_id = $1::uuid";
+    "WHERE l.media_id = $1::uuid" }};
 
 /*
  * The tag, made or found in one statement whatever runs at once: DO
@@ -31,22 +31,22 @@ static const char SQL_ITEM_HAS[] =
  * the clock's time, not the transaction's start, which may be long ago
  * when the item's row lock was waited for.
  */
-static const char SQL_TAG_ADD[] =
+GH_SQL(SQL_TAG_ADD) = {{
     "WITH tag AS (INSERT INTO media_tags AS t (name) VALUES ($2) "
     " ON CONFLICT ((lower(name))) DO UPDATE SET used_at = clock_timestamp() "
     " RETURNING t.id) "
     "INSERT INTO media_item_tags (media_id, tag_id) "
-    "SELECT $1::uuid, tag.id FROM tag";
+    "SELECT $1::uuid, tag.id FROM tag" }};
 
-static const char SQL_ITEM_TAGS[] = TAG_NAMES("$1::uuid");
+GH_SQL(SQL_ITEM_TAGS) = {{ TAG_NAMES("$1::uuid") }};
 
-static const char SQL_UNTAG[] =
+GH_SQL(SQL_UNTAG) = {{
     "DELETE FROM media_item_tags l USING media_tags t "
     "WHERE l.media_id = $1::uuid AND l.tag_id = t.id "
-    "AND lower(t.name) = lower($2)";
+    "AND lower(t.name) = lower($2)" }};
 
 /* Newest first, only what the caller ($2, admin $3) may see. */
-static const char SQL_BY_TAG[] =
+GH_SQL(SQL_BY_TAG) = {{
     "SELECT " MEDIA_COLS " FROM media m "
     "JOIN media_item_tags l ON l.media_id = m.id "
     "JOIN media_tags g ON g.id = l.tag_id AND lower(g.name) = lower($1) "
@@ -54,10 +54,10 @@ static const char SQL_BY_TAG[] =
     "AND ($4::uuid IS NULL OR (m.created_at, m.id) < "
     " (SELECT c.created_at, c.id FROM media c WHERE c.id = $4::uuid "
     "  AND (c.owner = $2::uuid OR c.visibility = 'public' OR $3::boolean))) "
-    "ORDER BY m.created_at DESC, m.id DESC LIMIT $5::integer";
+    "ORDER BY m.created_at DESC, m.id DESC LIMIT $5::integer" }};
 
 /* Tags by the number of items the caller may see that have them. */
-static const char SQL_TAGS[] =
+GH_SQL(SQL_TAGS) = {{
     "SELECT t.name, count(*) FROM media_tags t "
     "JOIN media_item_tags l ON l.tag_id = t.id "
     "JOIN media m ON m.id = l.media_id "
@@ -65,24 +65,24 @@ static const char SQL_TAGS[] =
     "AND ($3::uuid IS NULL OR m.owner = $3::uuid) "
     "AND ($4::text IS NULL OR starts_with(lower(t.name), lower($4))) "
     "GROUP BY t.id ORDER BY count(*) DESC, lower(t.name), t.name "
-    "LIMIT $5::integer";
+    "LIMIT $5::integer" }};
 
 /* The links go by cascade at the statement's end: counted before. */
-static const char SQL_TAG_DELETE[] =
+GH_SQL(SQL_TAG_DELETE) = {{
     "WITH d AS (DELETE FROM media_tags WHERE lower(name) = lower($1) "
     " RETURNING id, name) "
     "SELECT d.name, (SELECT count(*) FROM media_item_tags l "
-    " WHERE l.tag_id = d.id) FROM d";
+    " WHERE l.tag_id = d.id) FROM d" }};
 
 /* A tag can be reused while this runs: see used_at in 006_tags.sql. */
-static const char SQL_SWEEP[] =
+GH_SQL(SQL_SWEEP) = {{
     "DELETE FROM media_tags t "
     "WHERE t.used_at < now() - make_interval(secs => $1::double precision) "
-    "AND NOT EXISTS (SELECT 1 FROM media_item_tags l WHERE l.tag_id = t.id)";
-static const char SQL_SWEEP_COUNT[] =
+    "AND NOT EXISTS (SELECT 1 FROM media_item_tags l WHERE l.tag_id = t.id)" }};
+GH_SQL(SQL_SWEEP_COUNT) = {{
     "SELECT count(*) FROM media_tags t "
     "WHERE t.used_at < now() - make_interval(secs => $1::double precision) "
-    "AND NOT EXISTS (SELECT 1 FROM media_item_tags l WHERE l.tag_id = t.id)";
+    "AND NOT EXISTS (SELECT 1 FROM media_item_tags l WHERE l.tag_id = t.id)" }};
 
 /* ---------------------------------------------------------------- names */
 

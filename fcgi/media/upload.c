@@ -23,18 +23,18 @@
 #define FORM_FIELD_MAX	(MEDIA_DESC_MAX * 4)	/* bytes of a text field */
 #define BOUNDARY_MAX	70		/* RFC 2046 */
 
-static const char SQL_USED[] =
-    "SELECT coalesce(sum(size), 0) FROM media WHERE owner = $1::uuid";
+GH_SQL(SQL_USED) = {{
+    "SELECT coalesce(sum(size), 0) FROM media WHERE owner = $1::uuid" }};
 
 /*
  * Uploads of one owner queue here, so two cannot both pass the quota; a
  * purge of the owner's media takes it too (purge.c).  The id is read as a
  * uuid, so that any spelling of it takes the same lock.
  */
-const char media_sql_lock_owner[] =
-    "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 5))";
+const struct gh_sql media_sql_lock_owner[1] = {{
+    "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 5))" }};
 
-static const char SQL_INSERT[] =
+GH_SQL(SQL_INSERT) = {{
     "INSERT INTO media AS m (owner, title, description, visibility, "
     " mime_type, size, sha256, storage_path, filename, width, height, "
     " thumb_path, thumb_width, thumb_height) "
@@ -42,7 +42,7 @@ static const char SQL_INSERT[] =
     " $11::integer, $13, $14::integer, $15::integer "
     "WHERE $12::bigint = 0 OR (SELECT coalesce(sum(size), 0) FROM media "
     " WHERE owner = $1::uuid) + $6::bigint <= $12::bigint "
-    "RETURNING " MEDIA_COLS;
+    "RETURNING " MEDIA_COLS }};
 
 struct upload_meta {
 	const char	*title;

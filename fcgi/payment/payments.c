@@ -15,8 +15,8 @@
 #define LIST_DEFAULT	20
 #define LIST_MAX	100
 
-static const char SQL_CURRENCY[] =
-    "SELECT exponent FROM currencies WHERE code = $1";
+GH_SQL(SQL_CURRENCY) = {{
+    "SELECT exponent FROM currencies WHERE code = $1" }};
 
 /*
  * Claims the key for this request.  A row exists already unless it has
@@ -24,7 +24,7 @@ static const char SQL_CURRENCY[] =
  * taken over.  Two requests inserting one key wait for each other on the
  * primary key, so exactly one gets the row back.
  */
-static const char SQL_KEY_CLAIM[] =
+GH_SQL(SQL_KEY_CLAIM) = {{
     "INSERT INTO idempotency_keys AS k (user_id, key, request_hash, "
     " expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4::int)) "
     "ON CONFLICT (user_id, key) DO UPDATE SET "
@@ -33,42 +33,42 @@ static const char SQL_KEY_CLAIM[] =
     " created_at = now(), expires_at = EXCLUDED.expires_at "
     "WHERE k.expires_at <= now() OR (k.state = 'in_progress' AND "
     " k.created_at < now() - make_interval(secs => $5::int)) "
-    "RETURNING k.created_at::text";
+    "RETURNING k.created_at::text" }};
 
-static const char SQL_KEY_GET[] =
+GH_SQL(SQL_KEY_GET) = {{
     "SELECT request_hash, state, response_status, response_body "
-    "FROM idempotency_keys WHERE user_id = $1 AND key = $2";
+    "FROM idempotency_keys WHERE user_id = $1 AND key = $2" }};
 
 /* Only the claim this request made: created_at tells it from a takeover. */
-static const char SQL_KEY_DONE[] =
+GH_SQL(SQL_KEY_DONE) = {{
     "UPDATE idempotency_keys SET state = 'done', response_status = $3, "
     " response_body = $4, payment_id = $5 "
     "WHERE user_id = $1 AND key = $2 AND state = 'in_progress' "
-    "AND created_at = $6::timestamptz";
+    "AND created_at = $6::timestamptz" }};
 
-static const char SQL_KEY_RELEASE[] =
+GH_SQL(SQL_KEY_RELEASE) = {{
     "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 "
-    "AND state = 'in_progress' AND created_at = $3::timestamptz";
+    "AND state = 'in_progress' AND created_at = $3::timestamptz" }};
 
-static const char SQL_KEY_PURGE[] =
+GH_SQL(SQL_KEY_PURGE) = {{
     "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY("
-    " SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 200))";
+    " SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 200))" }};
 
-static const char SQL_CREATE[] =
+GH_SQL(SQL_CREATE) = {{
     "INSERT INTO payments AS p (reference, user_id, amount, currency, "
     " description, metadata) "
     "VALUES ($1, $2, $3, $4, $5, coalesce($6::jsonb, '{}')) "
-    "RETURNING " PAY_COLS;
+    "RETURNING " PAY_COLS }};
 
-static const char SQL_GET[] =
+GH_SQL(SQL_GET) = {{
     "SELECT " PAY_COLS " FROM payments p "
-    "WHERE p.reference = $1 AND ($2::uuid IS NULL OR p.user_id = $2)";
+    "WHERE p.reference = $1 AND ($2::uuid IS NULL OR p.user_id = $2)" }};
 
-static const char SQL_CURSOR[] =
+GH_SQL(SQL_CURSOR) = {{
     "SELECT 1 FROM payments p "
-    "WHERE p.reference = $1 AND ($2::uuid IS NULL OR p.user_id = $2)";
+    "WHERE p.reference = $1 AND ($2::uuid IS NULL OR p.user_id = $2)" }};
 
-static const char SQL_LIST[] =
+GH_SQL(SQL_LIST) = {{
     "SELECT " PAY_COLS " FROM payments p "
     "WHERE ($1::uuid IS NULL OR p.user_id = $1) "
     "AND ($2::text IS NULL OR p.status = $2) "
@@ -76,7 +76,7 @@ static const char SQL_LIST[] =
     "AND ($4::timestamptz IS NULL OR p.created_at < $4) "
     "AND ($5::text IS NULL OR (p.created_at, p.id) < "
     " (SELECT c.created_at, c.id FROM payments c WHERE c.reference = $5)) "
-    "ORDER BY p.created_at DESC, p.id DESC LIMIT $6";
+    "ORDER BY p.created_at DESC, p.id DESC LIMIT $6" }};
 
 static const char *const statuses[] = {
 	"pending", "processing", "succeeded", "failed", "canceled",

@@ -14,41 +14,41 @@
 
 #include "payment.h"
 
-static const char SQL_LEDGER[] =
+GH_SQL(SQL_LEDGER) = {{
     "INSERT INTO transactions (payment_id, kind, from_status, to_status, "
     " amount, actor, actor_id, request_id, reason) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)" }};
 
 /* o.status is the state before the change: the row locked, then read. */
-static const char SQL_TRANSITION[] =
+GH_SQL(SQL_TRANSITION) = {{
     "UPDATE payments p SET status = $3, updated_at = now() "
     "FROM (SELECT id, status FROM payments WHERE reference = $1 "
     " AND ($2::uuid IS NULL OR user_id = $2) FOR UPDATE) o "
     "WHERE p.id = o.id AND p.status = ANY($4::text[]) "
-    "RETURNING " PAY_COLS ", o.status";
+    "RETURNING " PAY_COLS ", o.status" }};
 
-static const char SQL_STATUS[] =
+GH_SQL(SQL_STATUS) = {{
     "SELECT p.status FROM payments p "
-    "WHERE p.reference = $1 AND ($2::uuid IS NULL OR p.user_id = $2)";
+    "WHERE p.reference = $1 AND ($2::uuid IS NULL OR p.user_id = $2)" }};
 
-static const char SQL_LOCK[] =
+GH_SQL(SQL_LOCK) = {{
     "SELECT p.id, p.status, p.amount, p.refunded_amount FROM payments p "
-    "WHERE p.reference = $1 FOR UPDATE";
+    "WHERE p.reference = $1 FOR UPDATE" }};
 
-static const char SQL_REFUND[] =
+GH_SQL(SQL_REFUND) = {{
     "UPDATE payments p SET refunded_amount = p.refunded_amount + $2, "
     " status = CASE WHEN p.refunded_amount + $2 = p.amount "
     "  THEN 'refunded' ELSE 'partially_refunded' END, updated_at = now() "
     "WHERE p.id = $1 AND p.status IN ('succeeded', 'partially_refunded') "
     "AND p.refunded_amount + $2 <= p.amount "
-    "RETURNING " PAY_COLS;
+    "RETURNING " PAY_COLS }};
 
-static const char SQL_LEDGER_LIST[] =
+GH_SQL(SQL_LEDGER_LIST) = {{
     "SELECT t.kind, t.from_status, t.to_status, t.amount, t.actor, "
     " t.actor_id, t.request_id, t.reason, " TS("t.at") ", t.id "
     "FROM transactions t JOIN payments p ON p.id = t.payment_id "
     "WHERE p.reference = $1 AND ($2::uuid IS NULL OR p.user_id = $2) "
-    "ORDER BY t.id LIMIT 1001";
+    "ORDER BY t.id LIMIT 1001" }};
 
 struct edge {
 	const char	*to;

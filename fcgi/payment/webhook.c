@@ -27,21 +27,21 @@
 #define WEBHOOK_ID_MAX		255
 #define WEBHOOK_SIGS_MAX	8
 
-static const char SQL_EVENT_NEW[] =
+GH_SQL(SQL_EVENT_NEW) = {{
     "INSERT INTO webhook_events (id, type, reference, sent_at) "
     "VALUES ($1, $2, $3, to_timestamp($4::bigint)) "
-    "ON CONFLICT (id) DO NOTHING RETURNING 1";
+    "ON CONFLICT (id) DO NOTHING RETURNING 1" }};
 
-static const char SQL_EVENT_RESULT[] =
-    "UPDATE webhook_events SET result = $2 WHERE id = $1";
+GH_SQL(SQL_EVENT_RESULT) = {{
+    "UPDATE webhook_events SET result = $2 WHERE id = $1" }};
 
-static const char SQL_LOCK_REF[] =
+GH_SQL(SQL_LOCK_REF) = {{
     "SELECT p.id, p.status FROM payments p WHERE p.reference = $1 "
-    "FOR UPDATE";
+    "FOR UPDATE" }};
 
-static const char SQL_APPLY[] =
+GH_SQL(SQL_APPLY) = {{
     "UPDATE payments p SET status = $2, updated_at = now() "
-    "WHERE p.id = $1 AND p.status = ANY($3::text[]) RETURNING p.status";
+    "WHERE p.id = $1 AND p.status = ANY($3::text[]) RETURNING p.status" }};
 
 struct secret {
 	unsigned char	*key;
