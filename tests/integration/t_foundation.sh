@@ -33,6 +33,46 @@ t_12_unknown_paths_are_404_problems() {
 	expect_problem 404
 }
 
+# raw_tls LINE: sends one raw HTTP/1.1 request over TLS; sets STATUS and
+# BODY from the answer (nginx closes after a bad request).
+raw_tls() {
+	local out
+	out=$(printf '%b' "$1" | timeout 5 openssl s_client -quiet \
+	    -connect "localhost:$GH_HTTPS_PORT" -servername localhost \
+	    2>/dev/null | tr -d '\r')
+	STATUS=$(printf '%s\n' "$out" | sed -n '1s/^HTTP\/1\.[01] \([0-9]*\).*/\1/p')
+	BODY=$(printf '%s\n' "$out" | sed '1,/^$/d')
+	HEADERS=$(printf '%s\n' "$out" | sed -n '2,/^$/p' | sed 's/^\([^:]*\):/\L\1:/')
+}
+
+# Requests nginx cannot parse are 400 problems, never its HTML 500 (the
+# error pages are not named locations, which need a URI).
+t_12b_malformed_requests_are_400_problems() {
+	local v p
+	for v in --http1.1 --http2; do
+		for p in '/api/v1/%00' '/docs/../../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' \
+		    '/api/v1/auth/%zz'; do
+			req GET "$p" "$v" --path-as-is
+			case $STATUS in 400|404) ;; *) fail "$v $p: status $STATUS" ;; esac
+			expect_header content-type application/problem+json
+			expect_json .status "$STATUS"
+		done
+		req get /api/v1/auth/ping "$v"
+		expect_problem 400
+	done
+	for p in 'OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n' 'GARBAGE\r\n\r\n' 'GET\r\n\r\n' 'GET /x\001y HTTP/1.1\r\nHost: localhost\r\n\r\n' \
+	    'GET / HTTP/9.9\r\nHost: localhost\r\n\r\n' 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n' \
+	    'GET / HTTP/1.1\r\nBad Header\r\n\r\n'; do
+		raw_tls "$p"
+		case $STATUS in 400|505) ;; *) fail "raw '$p': status '$STATUS'" ;; esac
+		expect_header content-type application/problem+json
+		expect_json .status "$STATUS"
+	done
+	if grep -q 'empty URI in redirect' "$GH_STATE"/logs/nginx-error.log 2>/dev/null; then
+		fail "nginx logged an empty-URI redirect"
+	fi
+}
+
 t_13_wrong_method_is_405_with_allow() {
 	req POST /api/v1/auth/health -H 'Content-Type: application/json' -d '{}'
 	expect_problem 405
