@@ -537,29 +537,35 @@ claims_json(const char *iss, const char *aud, const struct gh_claims *c)
 	return o;
 }
 
+/*
+ * Signs any claims set as an ES256 JWS with the set's signing key; typ
+ * names what the token is for ("at+jwt" access tokens, "JWT" ID tokens),
+ * so one kind cannot be passed off as another.
+ */
 int
-gh_token_sign(const struct gh_keyset *ks, const char *iss, const char *aud,
-    const struct gh_claims *c, struct gh_arena *a, char **jwt)
+gh_jws_sign(const struct gh_keyset *ks, const char *typ, const json_t *claims,
+    struct gh_arena *a, char **jwt)
 {
 	unsigned char	 der[GH_DER_SIG_MAX], raw[GH_ES256_SIG];
 	EVP_MD_CTX	*md = NULL;
-	json_t		*claims = NULL;
-	char		 hdr[128], *payload = NULL;
+	char		 hdr[160], *payload = NULL;
 	char		*h64, *p64, *s64, *input;
-	size_t		 derlen = sizeof(der);
+	size_t		 derlen = sizeof(der), i;
 	int		 n, rc = -1;
 
 	*jwt = NULL;
-	if (ks->signer == NULL || iss == NULL || aud == NULL)
+	if (ks->signer == NULL || typ == NULL)
 		return -1;
-	/* The kid is [A-Za-z0-9_-]: nothing in it needs a JSON escape. */
+	/* The kid is [A-Za-z0-9_-] and typ one of ours: no JSON escapes. */
+	for (i = 0; typ[i] != '\0'; i++)
+		if (typ[i] == '"' || typ[i] == '\\' || (unsigned char)typ[i] < ' ')
+			return -1;
 	n = snprintf(hdr, sizeof(hdr),
-	    "{\"alg\":\"ES256\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}",
+	    "{\"alg\":\"ES256\",\"typ\":\"%s\",\"kid\":\"%s\"}", typ,
 	    ks->signer->kid);
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		return -1;
-	if ((claims = claims_json(iss, aud, c)) == NULL ||
-	    (payload = json_dumps(claims, JSON_COMPACT)) == NULL)
+	if ((payload = json_dumps(claims, JSON_COMPACT)) == NULL)
 		goto fail;
 	if ((h64 = gh_b64url_encode(a, hdr, (size_t)n)) == NULL ||
 	    (p64 = gh_b64url_encode(a, payload, strlen(payload))) == NULL ||
@@ -581,6 +587,21 @@ fail:
 		ERR_clear_error();
 	EVP_MD_CTX_free(md);
 	free(payload);
+	return rc;
+}
+
+int
+gh_token_sign(const struct gh_keyset *ks, const char *iss, const char *aud,
+    const struct gh_claims *c, struct gh_arena *a, char **jwt)
+{
+	json_t	*claims;
+	int	 rc;
+
+	*jwt = NULL;
+	if (ks->signer == NULL || iss == NULL || aud == NULL ||
+	    (claims = claims_json(iss, aud, c)) == NULL)
+		return -1;
+	rc = gh_jws_sign(ks, "at+jwt", claims, a, jwt);
 	json_decref(claims);
 	return rc;
 }

@@ -50,6 +50,8 @@ const char	*gh_keyset_signing_kid(const struct gh_keyset *);
 json_t		*gh_keyset_jwks(const struct gh_keyset *);
 int		 gh_keyset_write_public(const struct gh_keyset *,
 		    const char *dir, char *err, size_t errlen);
+int		 gh_jws_sign(const struct gh_keyset *, const char *typ,
+		    const json_t *claims, struct gh_arena *, char **jwt);
 int		 gh_token_sign(const struct gh_keyset *, const char *iss,
 		    const char *aud, const struct gh_claims *,
 		    struct gh_arena *, char **jwt);
