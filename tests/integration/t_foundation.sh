@@ -181,6 +181,75 @@ pool_count() {
 	gh_pool_workers "$1" | wc -l
 }
 
+# CORS: a listed origin gets its own origin back, with credentials, and
+# its preflights are answered by nginx; any other origin gets nothing.
+t_21_cors_for_listed_origins_only() {
+	local v
+	for v in --http1.1 --http2; do
+		req GET /api/v1/auth/ping "$v" -H 'Origin: https://app.example.test'
+		expect_status 200
+		expect_header access-control-allow-origin https://app.example.test
+		expect_header access-control-allow-credentials true
+		expect_header vary Origin
+		header access-control-expose-headers | grep -q X-Request-Id ||
+		    fail "X-Request-Id is not exposed"
+		# An error answer carries them too (the page must read its detail).
+		req GET /api/v1/auth/me "$v" -H 'Origin: https://app.example.test'
+		expect_problem 401
+		expect_header access-control-allow-origin https://app.example.test
+
+		req GET /api/v1/auth/ping "$v" -H 'Origin: https://evil.example'
+		expect_status 200
+		[ -z "$(header access-control-allow-origin)" ] || fail "an unlisted origin was allowed"
+		[ -z "$(header access-control-allow-credentials)" ] || fail "credentials for an unlisted origin"
+		expect_header vary Origin
+		# No prefix, suffix or case games.
+		for o in https://app.example.test.evil.example https://xapp.example.test \
+		    http://app.example.test https://app.example.test:444 null; do
+			req GET /api/v1/auth/ping "$v" -H "Origin: $o"
+			[ -z "$(header access-control-allow-origin)" ] || fail "$o was allowed"
+		done
+
+		req OPTIONS /api/v1/payments "$v" -H 'Origin: https://app.example.test' \
+		    -H 'Access-Control-Request-Method: POST' \
+		    -H 'Access-Control-Request-Headers: authorization, content-type, idempotency-key'
+		expect_status 204
+		expect_header access-control-allow-origin https://app.example.test
+		header access-control-allow-methods | grep -q POST || fail "POST not allowed"
+		header access-control-allow-headers | grep -qi idempotency-key ||
+		    fail "Idempotency-Key not allowed"
+		expect_header access-control-max-age 600
+
+		req OPTIONS /api/v1/payments "$v" -H 'Origin: https://app.example.test' \
+		    -H 'Access-Control-Request-Method: POST' \
+		    -H 'Access-Control-Request-Headers: content-type, x-evil'
+		expect_problem 403
+		[ -z "$(header access-control-allow-headers)" ] || fail "a preflight with x-evil was allowed"
+
+		req OPTIONS /api/v1/payments "$v" -H 'Origin: https://evil.example' \
+		    -H 'Access-Control-Request-Method: POST'
+		expect_problem 403
+		[ -z "$(header access-control-allow-origin)" ] || fail "an unlisted preflight was allowed"
+	done
+}
+
+# An origin goes into nginx's configuration: anything but scheme://host[:port]
+# is refused before a file is written.
+t_22_cors_origins_are_checked() {
+	local o out
+	for o in 'https://a.example;' 'https://*.example' 'https://a.example/path' \
+	    'ftp://a.example' 'https://a.example:1x' '"https://a.example"' \
+	    'https://a.example$x' 'https://' 'https://-a.example'; do
+		out=$(mktemp -d)
+		if GH_CORS_ORIGINS="$o" "$GH_SRCDIR/nginx/gatehouse-nginx-render" --mode local \
+		    --out "$out/conf" --state-dir "$out" >/dev/null 2>&1; then
+			fail "origin '$o' was accepted"
+		fi
+		[ ! -e "$out/conf/gatehouse.conf" ] || fail "origin '$o' left a configuration"
+		rm -rf "$out"
+	done
+}
+
 t_30_killed_worker_is_replaced() {
 	local victim i code ok=0 before after
 	before=$(gh_pool_workers auth | tr '\n' ' ')
