@@ -87,7 +87,7 @@ START_TEST(bad_files_refused_whole)
 	}
 	/* A NUL inside a line. */
 	ck_assert_int_eq(gh_revoked_parse("gatehouse-revoked 1 1\ns "
-	    "0b5e4c59-8f05-4c1f-9a8e\0008a5d3b0b3e11\n", 60, &r), -1);
+	    "0b5e4c59-8f05-4c1f-9a8e\0008a5d3b0b3e11\n", 61, &r), -1);
 }
 END_TEST
 
