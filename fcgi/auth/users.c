@@ -33,18 +33,6 @@ reply_taken(struct gh_req *req, PGresult *res)
 	return gh_problem_field(req, 409, field, "is already taken");
 }
 
-/* The password's own rules come after the type checks, with its name. */
-static int
-password_ok(struct gh_req *req, const char *pw, const char *user,
-    const char *email, const char *field)
-{
-	const char	*why;
-
-	if ((why = auth_password_weak(pw, user, email)) == NULL)
-		return 0;
-	return gh_problem_field(req, 422, field, "%s", why);
-}
-
 /* A new password's hash, or -1 having answered. */
 static int
 hash_password(struct gh_req *req, const char *pw, char *hash, size_t len)
@@ -61,7 +49,8 @@ static const struct gh_field register_fields[] = {
 	    .valid = auth_valid_username },
 	{ "email",	GH_STRING, .maxlen = AUTH_EMAIL_MAX,
 	    .valid = auth_valid_email },
-	{ "password",	GH_STRING, .maxlen = 1024 },
+	{ "password",	GH_STRING, .minlen = AUTH_PW_MIN, .maxlen = AUTH_PW_MAX,
+	    .valid = auth_valid_password },
 	{ NULL }
 };
 
@@ -72,7 +61,7 @@ auth_register(struct gh_req *req)
 	struct gh_row	 r;
 	PGresult	*res;
 	json_t		*out;
-	const char	*p[3], *pw, *uid;
+	const char	*p[3], *pw, *why, *uid;
 	char		 hash[GH_PASSWORD_HASH_MAX];
 
 	if (gh_body_json(req, register_fields, &v) != 0)
@@ -80,7 +69,9 @@ auth_register(struct gh_req *req)
 	p[0] = gh_vstr(&v, R_USERNAME);
 	p[1] = gh_vstr(&v, R_EMAIL);
 	pw = gh_vstr(&v, R_PASSWORD);
-	if (password_ok(req, pw, p[0], p[1], "password") != 0)
+	if ((why = auth_password_personal(pw, p[0], p[1])) != NULL)
+		gh_field_error(req, "password", "%s", why);
+	if (gh_errors_reply(req, 422) != 0)
 		return;
 	/* Counted before the costly hash: a flood of sign-ups costs little. */
 	if (auth_throttle(req, gh_printf(&req->arena, "register:%s",
@@ -234,7 +225,8 @@ auth_me_update(struct gh_req *req)
 enum { P_CURRENT, P_NEW };
 static const struct gh_field password_fields[] = {
 	{ "current_password",	GH_STRING, .maxlen = 1024 },
-	{ "new_password",	GH_STRING, .maxlen = 1024 },
+	{ "new_password",	GH_STRING, .minlen = AUTH_PW_MIN,
+	    .maxlen = AUTH_PW_MAX, .valid = auth_valid_password },
 	{ NULL }
 };
 
@@ -250,8 +242,6 @@ auth_me_password(struct gh_req *req)
 	    gh_body_json(req, password_fields, &v) != 0 ||
 	    auth_password_recheck(req, "current_password",
 	    gh_vstr(&v, P_CURRENT)) != 0 ||
-	    password_ok(req, gh_vstr(&v, P_NEW), NULL, NULL,
-	    "new_password") != 0 ||
 	    hash_password(req, gh_vstr(&v, P_NEW), hash, sizeof(hash)) != 0)
 		return;
 	c = gh_auth_user(req);

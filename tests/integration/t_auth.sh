@@ -730,3 +730,51 @@ t_65c_password_recheck_refuses_a_disabled_account() {
 	[ "$(psql_auth "SELECT count(*) FROM recovery_codes WHERE user_id = '$uid'")" = 0 ] ||
 	    fail "a disabled account was given recovery codes"
 }
+
+# Every bad field of a sign-up is named in one answer.
+t_51b_register_names_every_bad_field() {
+	json_post /api/v1/auth/register '{"username":"a b","email":"not-an-email","password":"short"}'
+	expect_problem 422
+	expect_json '.errors | length' 3
+	expect_json '[.errors[].field] | sort | join(",")' "email,password,username"
+	expect_json '[.errors[].pointer] | sort | join(",")' "#/email,#/password,#/username"
+	# A common password is named along with a bad e-mail.
+	json_post /api/v1/auth/register '{"username":"newbie","email":"newbie@","password":"Password1234"}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "email,password"
+	expect_json '[.errors[] | select(.field == "password") | .detail | test("common")] | any' true
+	# The rule across fields, alone.
+	json_post /api/v1/auth/register '{"username":"longname-here","email":"ln@example.com","password":"LONGNAME-HERE"}'
+	expect_problem 422
+	expect_json '.errors[0].field' password
+	expect_json '.errors[0].detail | test("username")' true
+	json_post /api/v1/auth/login '{"login":"newbie","password":"Password1234"}'
+	expect_status 401
+}
+
+t_64b_profile_and_password_name_every_bad_field() {
+	signup ursula
+	login ursula
+	req PATCH /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw '{"username":"no spaces","email":"ursula@"}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "email,username"
+	req POST /api/v1/auth/me/password -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw '{"current_password":"","new_password":"short"}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "current_password,new_password"
+	req POST /api/v1/auth/me/password -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw '{"new_password":"xxxxxxxxxxxxxxxx","extra":1}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "current_password,extra,new_password"
+	# Nothing changed, and no wrong password was counted.
+	me "$AT"
+	expect_json .user.username ursula
+	[ "$(psql_auth "SELECT count(*) FROM login_throttle WHERE key = 'user:$UID_'")" = 0 ] ||
+	    fail "a refused request counted a failure"
+	login ursula
+	expect_status 200
+}
