@@ -102,6 +102,15 @@ auth_register(struct gh_req *req)
 	gh_reply_json(req, 201, out);
 }
 
+enum { AV_USERNAME, AV_EMAIL };
+static const struct gh_field availability_params[] = {
+	{ "username",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_USERNAME_MAX,
+	    .valid = auth_valid_username },
+	{ "email",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_EMAIL_MAX,
+	    .valid = auth_valid_email },
+	{ NULL }
+};
+
 /*
  * Whether a username or an e-mail is free, for sign-up forms.  It tells
  * which accounts exist, so it is throttled per client address.
@@ -109,35 +118,31 @@ auth_register(struct gh_req *req)
 void
 auth_availability(struct gh_req *req)
 {
-	const char	*username, *email, *value, *why, *key;
+	struct gh_values v;
+	const char	*value, *key;
 	PGresult	*res;
+	int		 byname;
 
-	username = gh_query(req, "username");
-	email = gh_query(req, "email");
-	if ((username == NULL) == (email == NULL)) {
+	if (gh_query_params(req, availability_params, &v) != 0)
+		return;
+	if (gh_vhas(&v, AV_USERNAME) == gh_vhas(&v, AV_EMAIL)) {
 		gh_problem(req, 400, "give exactly one of the query "
 		    "parameters username and email");
 		return;
 	}
-	value = username != NULL ? username : email;
-	why = username != NULL ? auth_valid_username(value) :
-	    auth_valid_email(value);
-	if (why != NULL) {
-		gh_problem(req, 422, "%s: %s", username != NULL ?
-		    "username" : "email", why);
-		return;
-	}
+	byname = gh_vhas(&v, AV_USERNAME);
+	value = gh_vstr(&v, byname ? AV_USERNAME : AV_EMAIL);
 	key = gh_printf(&req->arena, "availability:%s",
 	    req->remote_addr != NULL ? req->remote_addr : "-");
 	if (auth_throttle(req, key, auth_cfg.availability_limit, 60,
 	    "lookups") != 0)
 		return;
-	res = gh_db_query(req, username != NULL ? SQL_USERNAME_TAKEN :
-	    SQL_EMAIL_TAKEN, 1, &value);
+	res = gh_db_query(req, byname ? SQL_USERNAME_TAKEN : SQL_EMAIL_TAKEN,
+	    1, &value);
 	if (res == NULL)
 		return;
 	gh_reply_json(req, 200, json_pack("{s:s, s:b}",
-	    username != NULL ? "username" : "email", value,
+	    byname ? "username" : "email", value,
 	    "available", gh_rows(res) == 0));
 }
 
