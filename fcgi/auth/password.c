@@ -10,9 +10,10 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "password.h"
 
-#define PW_MIN		12
-#define PW_MAX		128
+#define PW_MIN		AUTH_PW_MIN
+#define PW_MAX		AUTH_PW_MAX
 
 #ifndef GH_PKGDATADIR
 #define GH_PKGDATADIR	"/usr/share/gatehouse"
@@ -27,7 +28,7 @@ auth_valid_username(const char *s)
 {
 	size_t	 n = strlen(s);
 
-	if (n < 3 || n > 40)
+	if (n < 3 || n > AUTH_USERNAME_MAX)
 		return "must be 3 to 40 characters";
 	for (; *s != '\0'; s++)
 		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' &&
@@ -46,7 +47,7 @@ auth_valid_email(const char *s)
 	const char	*at, *p, *label;
 	size_t		 n = strlen(s);
 
-	if (n < 3 || n > 254)
+	if (n < 3 || n > AUTH_EMAIL_MAX)
 		return "must be 3 to 254 characters";
 	if ((at = strchr(s, '@')) == NULL || strchr(at + 1, '@') != NULL)
 		return "must be an e-mail address (one @)";
@@ -152,9 +153,13 @@ is_common(const char *pw)
 	    bsearch(&key, common, ncommon, sizeof(*common), cmp) != NULL;
 }
 
-/* NULL when pw is acceptable, else why not (for the 422's detail). */
+/*
+ * NULL when pw is acceptable on its own, else why not (for the 422's
+ * detail).  The table's minlen and maxlen say the same about length
+ * first; it is checked here too so that this stands alone.
+ */
 const char *
-auth_password_weak(const char *pw, const char *username, const char *email)
+auth_valid_password(const char *pw)
 {
 	size_t	 len = gh_utf8_len(pw), i, same = 1;
 
@@ -167,10 +172,18 @@ auth_password_weak(const char *pw, const char *username, const char *email)
 			same = 0;
 	if (same)
 		return "must not be one character repeated";
+	if (is_common(pw))
+		return "is too common: attackers try it first";
+	return NULL;
+}
+
+/* The rule across fields: a password is not the account's own name. */
+const char *
+auth_password_personal(const char *pw, const char *username,
+    const char *email)
+{
 	if ((username != NULL && strcasecmp(pw, username) == 0) ||
 	    (email != NULL && strcasecmp(pw, email) == 0))
 		return "must not be the username or the e-mail";
-	if (is_common(pw))
-		return "is too common: attackers try it first";
 	return NULL;
 }
