@@ -106,10 +106,10 @@ gh_keys() {
 	chmod 700 "$keys"
 	if ! ls "$keys"/*.pem >/dev/null 2>&1; then
 		gh_say "making a token signing key"
-		"$GH_SRCDIR/fcgi/auth/gatehouse-keygen" "$keys" >/dev/null ||
+		"$GH_SRCDIR/admin/gatehouse-keygen" "$keys" >/dev/null ||
 		    gh_die "could not make a signing key"
 	fi
-	"$GH_SRCDIR/fcgi/auth/gatehouse-keygen" --no-new --public "$pub" \
+	"$GH_SRCDIR/admin/gatehouse-keygen" --no-new --public "$pub" \
 	    "$keys" >/dev/null || gh_die "could not export the public keys"
 	chmod 755 "$pub"
 	if gh_is_root; then
