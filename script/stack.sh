@@ -10,7 +10,11 @@
 # As root, PostgreSQL runs as `postgres`, workers as `gatehouse` (made by
 # script/bootstrap) and nginx workers as www-data, as in production.
 
-GH_SERVICES="auth payment media"
+# The services, their databases and roles: what the installed tools use.
+# shellcheck source=../admin/gatehouse-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../admin/gatehouse-common.sh" ||
+    { echo "gatehouse: cannot read admin/gatehouse-common.sh" >&2; exit 1; }
+GH_SERVICES="${GH_ALL_SERVICES[*]}"
 
 gh_die() {
 	printf 'gatehouse: %s\n' "$*" >&2
@@ -202,12 +206,9 @@ gh_nginx_stop() {
 
 # The worker's environment: which database, as which role.
 gh_pool_env() {
-	local svc=$1 db
-	# (db is set apart: `local a=$1 b=$a` expands $a before a is set.)
-	db=$svc
-	[ "$svc" = payment ] && db=payments
-	printf 'GH_DB=host=%s port=5432 dbname=gatehouse_%s user=gatehouse_%s_app\n' \
-	    "$GH_STATE/pg/sock" "$db" "$svc"
+	local svc=$1
+	printf 'GH_DB=host=%s port=5432 dbname=%s user=%s\n' \
+	    "$GH_STATE/pg/sock" "$(gh_db_for "$svc")" "$(gh_app_role "$svc")"
 	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
 	if [ "$svc" = auth ]; then
 		printf 'GH_JWT_KEYS_DIR=%s\n' "$GH_STATE/keys"
