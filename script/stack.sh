@@ -245,13 +245,12 @@ gh_pool_env() {
 	fi
 }
 
-# One pool: spawn-fcgi binds the socket (mode 0660, group www-data under
-# root) and execs multiwatch, which forks N workers sharing it and starts
-# a new one whenever one dies.  -r/-t: a worker that keeps crashing keeps
-# being restarted; only a crash loop of GH_POOL_RETRIES quick deaths in a
-# row gives the slot up, and then systemd restarts the pool as a whole.
+# One pool, as the units run it: gatehouse-pool (the build's, with the
+# spawn-fcgi and multiwatch that configure found), which becomes
+# multiwatch, keeping GH_WORKERS workers on a socket of mode 0660, group
+# www-data under root.
 gh_pool_start() {
-	local svc=$1 n=${GH_WORKERS:-2} user sock bin log
+	local svc=$1 user sock bin log
 	sock="$GH_STATE/run/$svc.sock"
 	bin="$GH_STATE/bin/gatehouse-$svc"
 	log="$GH_STATE/logs/$svc.log"
@@ -260,17 +259,18 @@ gh_pool_start() {
 	[ "$svc" != media ] || install -m 755 \
 	    "$GH_BUILDDIR/fcgi/media/gatehouse-media-thumb" "$GH_STATE/bin"
 	rm -f "$sock"
-	set -- -n -s "$sock" -M 0660
+	set --
 	if gh_is_root; then
 		user=$(gh_worker_user)
-		set -- "$@" -u "$user" -g "$user" -U "$user" -G www-data
+		set -- -u "$user" -g "$user" -U "$user" -G www-data
 	fi
 	(
 		while IFS= read -r kv; do export "${kv?}"; done <<-EOF
 		$(gh_pool_env "$svc")
 		EOF
-		exec spawn-fcgi "$@" -- "$(command -v multiwatch)" -f "$n" \
-		    -r "${GH_POOL_RETRIES:-1000}" -t 1000 -s TERM -- "$bin"
+		export GH_WORKERS="${GH_WORKERS:-2}" \
+		    GH_POOL_RETRIES="${GH_POOL_RETRIES:-1000}"
+		exec "$GH_BUILDDIR/admin/gatehouse-pool" "$@" "$sock" "$bin"
 	) >>"$log" 2>&1 &
 	printf '%s\n' "$!" >"$GH_STATE/run/$svc.pid"
 }
