@@ -210,6 +210,7 @@ gh_pool_env() {
 	printf 'GH_DB=host=%s port=5432 dbname=%s user=%s\n' \
 	    "$GH_STATE/pg/sock" "$(gh_db_for "$svc")" "$(gh_app_role "$svc")"
 	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
+	printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"
 	if [ "$svc" = auth ]; then
 		printf 'GH_JWT_KEYS_DIR=%s\n' "$GH_STATE/keys"
 		printf 'GH_COMMON_PASSWORDS=%s\n' "$GH_STATE/share/common-passwords.txt"
@@ -275,6 +276,38 @@ gh_pool_start() {
 	printf '%s\n' "$!" >"$GH_STATE/run/$svc.pid"
 }
 
+# The revocation feed of this host (gatehouse-revoked), as its unit runs
+# it: auth's database, the file every worker reads.  Started before the
+# pools, so that their first request finds the list.
+gh_revoked_start() {
+	local bin="$GH_STATE/bin/gatehouse-revoked" user
+	install -m 755 "$GH_BUILDDIR/fcgi/revoked/gatehouse-revoked" "$bin"
+	set --
+	gh_is_root && user=$(gh_worker_user) && set -- runuser -u "$user" --
+	(
+		export "$(gh_pool_env auth | grep '^GH_DB=')" \
+		    GH_REVOKED_FILE="$GH_STATE/run/revoked" \
+		    GH_REVOKED_INTERVAL="${GH_REVOKED_INTERVAL:-30}"
+		exec "$@" "$bin"
+	) >>"$GH_STATE/logs/revoked.log" 2>&1 &
+	printf '%s\n' "$!" >"$GH_STATE/run/revoked.pid"
+	for _ in $(seq 50); do
+		[ -s "$GH_STATE/run/revoked" ] && return 0
+		sleep 0.1
+	done
+	gh_say "warning: gatehouse-revoked wrote no list yet; see $GH_STATE/logs/revoked.log"
+}
+
+gh_revoked_stop() {
+	local pid
+	pid=$(cat "$GH_STATE/run/revoked.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$GH_STATE/run/revoked.pid"
+}
+
 gh_pool_pid() {
 	cat "$GH_STATE/run/$1.pid" 2>/dev/null
 }
@@ -324,6 +357,7 @@ gh_stack_start() {
 	gh_keys
 	gh_pg_start
 	gh_db_setup
+	gh_revoked_start
 	for svc in $GH_SERVICES; do gh_pool_start "$svc"; done
 	# A free port can be taken between the look and the bind (tests run
 	# side by side): with ports picked for us, pick again and retry.
@@ -343,5 +377,6 @@ gh_stack_stop() {
 	local svc
 	gh_nginx_stop
 	for svc in $GH_SERVICES; do gh_pool_stop "$svc"; done
+	gh_revoked_stop
 	gh_pg_stop
 }
