@@ -3,6 +3,8 @@
  * carry them: gh_valid_time on the input as a C string.  What it accepts
  * must have the shape it promises, checked here character by character.
  */
+#include <stdlib.h>
+
 #include "gatehouse.h"
 #include "fuzz.h"
 
@@ -20,7 +22,21 @@ num(const char *s, size_t n, int lo, int hi)
 	return v >= lo && v <= hi;
 }
 
-/* YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM), T and Z in any case. */
+/* Whether day d of month m of year y is on the calendar. */
+static int
+on_calendar(int y, int m, int d)
+{
+	int	 leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (m == 2)
+		return d <= 28 + leap;
+	return d <= (m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31);
+}
+
+/*
+ * YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM), T and Z in any case, on
+ * a date that exists.
+ */
 static int
 shape(const char *s)
 {
@@ -30,7 +46,8 @@ shape(const char *s)
 	    !num(s + 5, 2, 1, 12) || s[7] != '-' || !num(s + 8, 2, 1, 31) ||
 	    (s[10] != 'T' && s[10] != 't') || !num(s + 11, 2, 0, 23) ||
 	    s[13] != ':' || !num(s + 14, 2, 0, 59) || s[16] != ':' ||
-	    !num(s + 17, 2, 0, 60))
+	    !num(s + 17, 2, 0, 60) || !on_calendar(atoi(s), atoi(s + 5),
+	    atoi(s + 8)))
 		return 0;
 	s += 19;
 	if (*s == '.') {
