@@ -4,8 +4,12 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "account.h"
+#include "audit.h"
+#include "handlers.h"
 
 #define ADMIN_COLS	USER_COLS ", u.disabled"
+enum { AC_DISABLED = UC__COUNT };
 
 /*
  * Newest first; the cursor is the id of the last user of the previous
@@ -36,13 +40,14 @@ GH_SQL(SQL_AUDIT_CLI) = {{
     "INSERT INTO audit_log (event, user_id, detail) "
     "VALUES ('role_change', $1, '{\"role\":\"admin\",\"by\":\"cli\"}')" }};
 
+/* Check gh_row_failed after. */
 static json_t *
-admin_user_json(PGresult *res, int row)
+admin_user_json(struct gh_row *r)
 {
-	json_t	*u = auth_user_json(res, row, 0);
+	json_t	*u = auth_user_json(r);
 
-	json_object_set_new(u, "disabled", json_boolean(strcmp(PQgetvalue(res,
-	    row, USER_NCOLS), "t") == 0));
+	json_object_set_new(u, "disabled", json_boolean(gh_row_bool(r,
+	    AC_DISABLED)));
 	return u;
 }
 
@@ -51,11 +56,12 @@ auth_admin_users(struct gh_req *req)
 {
 	const char	*q, *after, *lim, *errstr, *p[3];
 	long long	 limit = 20;
+	struct gh_row	 r;
 	PGresult	*res;
-	json_t		*arr;
+	json_t		*arr, *u;
 	int		 i, n;
 
-	if (auth_session(req, "admin") == NULL)
+	if (auth_session(req, GH_ROLE_ADMIN) == NULL)
 		return;
 	if ((lim = gh_query(req, "limit")) != NULL) {
 		limit = gh_strtonum(lim, 1, 100, &errstr);
@@ -83,23 +89,26 @@ auth_admin_users(struct gh_req *req)
 		gh_problem(req, 500, "out of memory");
 		return;
 	}
-	n = PQntuples(res);
-	for (i = 0; i < n && i < limit; i++)
-		json_array_append_new(arr, admin_user_json(res, i));
+	n = gh_rows(res);
+	for (i = 0; i < n && i < limit; i++) {
+		r = GH_ROW(res, i);
+		u = admin_user_json(&r);
+		if (gh_row_failed(req, &r)) {
+			json_decref(u);
+			json_decref(arr);
+			return;
+		}
+		json_array_append_new(arr, u);
+	}
 	gh_reply_json(req, 200, json_pack("{s:o, s:b}", "data", arr,
 	    "has_more", n > limit));
 }
 
-static const char *
-valid_role(const char *s)
-{
-	return strcmp(s, "user") == 0 || strcmp(s, "admin") == 0 ? NULL :
-	    "must be user or admin";
-}
-
 enum { A_ROLE, A_DISABLED };
 static const struct gh_field admin_fields[] = {
-	{ "role",	GH_STRING | GH_OPTIONAL, .maxlen = 16, .valid = valid_role },
+	{ "role",	GH_STRING | GH_OPTIONAL,
+	    .choices = (const char *const[]){ GH_ROLE_USER, GH_ROLE_ADMIN,
+	    NULL } },
 	{ "disabled",	GH_BOOL | GH_OPTIONAL },
 	{ NULL }
 };
@@ -108,11 +117,13 @@ void
 auth_admin_user_update(struct gh_req *req)
 {
 	struct gh_values v;
+	struct gh_row	 r;
 	const char	*id = gh_param(req, "id"), *p[3];
 	PGresult	*res;
+	json_t		*u;
 	int		 disable;
 
-	if (auth_session(req, "admin") == NULL ||
+	if (auth_session(req, GH_ROLE_ADMIN) == NULL ||
 	    gh_body_json(req, admin_fields, &v) != 0)
 		return;
 	if (!gh_is_uuid(id)) {
@@ -136,12 +147,16 @@ auth_admin_user_update(struct gh_req *req)
 	if (gh_db_begin(req) != 0 ||
 	    (res = gh_db_query(req, SQL_ADMIN_UPDATE, 3, p)) == NULL)
 		return;
-	if (PQntuples(res) == 0) {
+	if (gh_rows(res) == 0) {
 		gh_problem(req, 404, "no such user");
 		return;
 	}
+	r = GH_ROW(res, 0);
+	u = admin_user_json(&r);
+	if (gh_row_failed(req, &r))
+		goto fail;
 	if (disable && gh_db_query(req, SQL_REVOKE_USER, 1, p) == NULL)
-		return;
+		goto fail;
 	/* Both values were validated: plain words, safe inside JSON. */
 	if (auth_audit(req, gh_vhas(&v, A_ROLE) ? "role_change" :
 	    "disabled_change", id, gh_printf(&req->arena,
@@ -149,9 +164,11 @@ auth_admin_user_update(struct gh_req *req)
 	    p[1] ? p[1] : "null", p[1] ? "\"" : "",
 	    p[2] ? p[2] : "null")) != 0 ||
 	    gh_db_commit(req) != 0)
-		return;
-	gh_reply_json(req, 200, json_pack("{s:o}", "user",
-	    admin_user_json(res, 0)));
+		goto fail;
+	gh_reply_json(req, 200, json_pack("{s:o}", "user", u));
+	return;
+fail:
+	json_decref(u);
 }
 
 /*

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "handlers.h"
 
 struct auth_settings auth_cfg;
 

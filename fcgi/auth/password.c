@@ -10,9 +10,10 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "password.h"
 
-#define PW_MIN		12
-#define PW_MAX		128
+#define PW_MIN		AUTH_PW_MIN
+#define PW_MAX		AUTH_PW_MAX
 
 #ifndef GH_PKGDATADIR
 #define GH_PKGDATADIR	"/usr/share/gatehouse"
@@ -27,7 +28,7 @@ auth_valid_username(const char *s)
 {
 	size_t	 n = strlen(s);
 
-	if (n < 3 || n > 40)
+	if (n < 3 || n > AUTH_USERNAME_MAX)
 		return "must be 3 to 40 characters";
 	for (; *s != '\0'; s++)
 		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' &&
@@ -46,7 +47,7 @@ auth_valid_email(const char *s)
 	const char	*at, *p, *label;
 	size_t		 n = strlen(s);
 
-	if (n < 3 || n > 254)
+	if (n < 3 || n > AUTH_EMAIL_MAX)
 		return "must be 3 to 254 characters";
 	if ((at = strchr(s, '@')) == NULL || strchr(at + 1, '@') != NULL)
 		return "must be an e-mail address (one @)";

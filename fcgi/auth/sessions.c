@@ -9,44 +9,19 @@
 #include <time.h>
 
 #include "auth.h"
+#include "account.h"
+#include "audit.h"
+#include "handlers.h"
+#include "mfa.h"
+#include "throttle.h"
 
-#define REFRESH_COOKIE	"gh_refresh"
 #define REFRESH_BYTES	32
 
-/* Keys are lowered here, in SQL, so that every case of a name is one key. */
-GH_SQL(SQL_THROTTLE_GET) = {{
-    "SELECT max(ceil(extract(epoch FROM locked_until - now())))::int "
-    "FROM login_throttle WHERE key IN (lower($1), lower($2)) "
-    "AND locked_until > now() HAVING count(*) > 0" }};
-
-/*
- * One sign-in at a time per identifier: parallel guesses would all pass
- * the check above before any of them is counted.
- */
-GH_SQL(SQL_THROTTLE_LOCK) = {{
-    "SELECT pg_try_advisory_xact_lock(hashtext(lower($1)))" }};
-
-/* The delay doubles with each failure past the free ones, up to a cap. */
-GH_SQL(SQL_THROTTLE_FAIL) = {{
-    "INSERT INTO login_throttle AS t (key, failures, locked_until) "
-    "VALUES (lower($1), 1, CASE WHEN 1 > $2::int THEN now() + "
-    " interval '1 second' END) "
-    "ON CONFLICT (key) DO UPDATE SET "
-    " failures = CASE WHEN t.updated_at < now() - interval '1 day' THEN 1 "
-    "  ELSE t.failures + 1 END, "
-    " updated_at = now(), "
-    " locked_until = CASE WHEN t.updated_at >= now() - interval '1 day' "
-    "  AND t.failures + 1 > $2::int THEN now() + "
-    "  make_interval(secs => least($3::int, "
-    "   power(2, least(t.failures + 1 - $2::int - 1, 30))::int)) END" }};
-
-GH_SQL(SQL_THROTTLE_CLEAR) = {{
-    "DELETE FROM login_throttle WHERE key IN (lower($1), lower($2))" }};
-
 GH_SQL(SQL_LOGIN_USER) = {{
-    "SELECT u.password_hash, u.disabled, " USER_COLS " FROM users u "
+    "SELECT " USER_COLS ", u.password_hash, u.disabled FROM users u "
     "WHERE lower(u.username) = lower($1) OR lower(u.email) = lower($1) "
     "LIMIT 1" }};
+enum { LU_HASH = UC__COUNT, LU_DISABLED };
 
 GH_SQL(SQL_REHASH) = {{
     "UPDATE users SET password_hash = $2 WHERE id = $1" }};
@@ -55,6 +30,7 @@ GH_SQL(SQL_SESSION_NEW) = {{
     "INSERT INTO sessions (user_id, expires_at, ip, user_agent) "
     "VALUES ($1, now() + make_interval(secs => $2::int), $3, "
     " left($4, 512)) RETURNING id" }};
+enum { SN_ID };
 
 GH_SQL(SQL_TOKEN_NEW) = {{
     "INSERT INTO refresh_tokens (token_hash, session_id) "
@@ -65,13 +41,14 @@ GH_SQL(SQL_TOKEN_NEW) = {{
  * family take turns.  in_grace: retired less than the grace window ago.
  */
 GH_SQL(SQL_REFRESH_FIND) = {{
-    "SELECT s.id, rt.retired_at IS NOT NULL, "
-    " rt.retired_at > now() - make_interval(secs => $2::int), "
-    " s.revoked_at IS NOT NULL OR s.expires_at <= now() OR u.disabled, "
-    " " USER_COLS " "
+    "SELECT " USER_COLS ", s.id, rt.retired_at IS NOT NULL, "
+    " coalesce(rt.retired_at > now() - make_interval(secs => $2::int), "
+    "  false), "
+    " s.revoked_at IS NOT NULL OR s.expires_at <= now() OR u.disabled "
     "FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id "
     "JOIN users u ON u.id = s.user_id "
     "WHERE rt.token_hash = decode($1, 'hex') FOR UPDATE OF rt, s" }};
+enum { RF_SID = UC__COUNT, RF_RETIRED, RF_IN_GRACE, RF_ENDED };
 
 /*
  * One live token per session: a token used again within the grace window
@@ -99,28 +76,26 @@ num(struct gh_req *req, long long n)
 	return gh_printf(&req->arena, "%lld", n);
 }
 
-static void
-set_refresh_cookie(struct gh_req *req, const char *token, long long max_age)
-{
-	gh_header(req, "Set-Cookie", gh_printf(&req->arena,
-	    REFRESH_COOKIE "=%s; Path=/api/v1/auth; Max-Age=%lld; HttpOnly;%s "
-	    "SameSite=Strict", token, max_age,
-	    auth_cfg.cookie_secure ? " Secure;" : ""));
-}
-
 /*
  * Adds a new refresh token to the session and answers with it and a new
- * access token.  The caller's transaction is committed here.
+ * access token, for the user of ures's first row (USER_COLS first).  The
+ * caller's transaction is committed here.
  */
 static void
 issue_tokens(struct gh_req *req, int status, const char *session_id,
-    PGresult *ures, int ucol)
+    const PGresult *ures)
 {
 	struct gh_claims c;
-	const char	*p[2], *refresh, *jti;
+	struct gh_row	 r = GH_ROW(ures, 0);
+	const char	*p[2], *refresh, *jti, *sub, *role;
 	char		*jwt;
+	json_t		*user;
 	time_t		 now = time(NULL);
 
+	sub = gh_row_str(&r, UC_ID);
+	role = gh_row_str(&r, UC_ROLE);
+	if (gh_row_failed(req, &r))
+		return;
 	memset(&c, 0, sizeof(c));
 	if ((refresh = gh_random_token(&req->arena, REFRESH_BYTES)) == NULL) {
 		gh_problem(req, 500, "internal error");
@@ -134,8 +109,8 @@ issue_tokens(struct gh_req *req, int status, const char *session_id,
 	p[1] = session_id;
 	if (gh_db_query(req, SQL_TOKEN_NEW, 2, p) == NULL)
 		return;
-	snprintf(c.sub, sizeof(c.sub), "%s", PQgetvalue(ures, 0, ucol));
-	snprintf(c.role, sizeof(c.role), "%s", PQgetvalue(ures, 0, ucol + 3));
+	snprintf(c.sub, sizeof(c.sub), "%s", sub);
+	snprintf(c.role, sizeof(c.role), "%s", role);
 	snprintf(c.sid, sizeof(c.sid), "%s", session_id);
 	if ((jti = gh_random_token(&req->arena, 16)) == NULL) {
 		gh_problem(req, 500, "internal error");
@@ -149,68 +124,30 @@ issue_tokens(struct gh_req *req, int status, const char *session_id,
 		gh_problem(req, 500, "internal error");
 		return;
 	}
-	if (gh_db_commit(req) != 0)
+	if ((user = auth_user_json(&r)) == NULL) {
+		gh_problem(req, 500, "out of memory");
 		return;
-	set_refresh_cookie(req, refresh, auth_cfg.refresh_ttl);
+	}
+	if (gh_db_commit(req) != 0) {
+		json_decref(user);
+		return;
+	}
+	auth_refresh_cookie(req, refresh, auth_cfg.refresh_ttl);
 	gh_reply_json(req, status, json_pack("{s:s, s:s, s:I, s:s, s:I, s:o}",
 	    "access_token", jwt, "token_type", "Bearer",
 	    "expires_in", (json_int_t)gh_auth_access_ttl(),
 	    "refresh_token", refresh,
 	    "refresh_expires_in", (json_int_t)auth_cfg.refresh_ttl,
-	    "user", auth_user_json(ures, 0, ucol)));
+	    "user", user));
 }
 
-/* The account's own key: typing its e-mail instead of its name is no way round. */
-static const char *
-account_key(struct gh_req *req, const char *user_id)
-{
-	return user_id == NULL ? NULL : gh_printf(&req->arena, "user:%s",
-	    user_id);
-}
-
-/*
- * Password (and code) checks on signed-in actions share the account's
- * count with sign-in: a stolen access token is no unthrottled oracle.
- * 0 when the account may try; else it has answered 429.
- */
-int
-auth_account_may_try(struct gh_req *req, const char *user_id)
-{
-	PGresult	*res;
-
-	if ((res = gh_db_query(req, SQL_THROTTLE_GET, 2, (const char *[]){
-	    account_key(req, user_id), NULL })) == NULL)
-		return -1;
-	if (PQntuples(res) == 0)
-		return 0;
-	gh_header(req, "Retry-After", PQgetvalue(res, 0, 0));
-	return gh_problem(req, 429, "too many wrong passwords; try again in "
-	    "%s seconds", PQgetvalue(res, 0, 0));
-}
-
-void
-auth_account_failed(struct gh_req *req, const char *user_id)
-{
-	gh_db_query(req, SQL_THROTTLE_FAIL, 3, (const char *[]){
-	    account_key(req, user_id), num(req, auth_cfg.login_free),
-	    num(req, auth_cfg.login_delay_max) });
-}
-
+/* Counts the failure (and audits it) in a transaction of its own. */
 static int
 login_failed(struct gh_req *req, const char *key, const char *user_id)
 {
-	const char	*p[3];
-
-	p[0] = key;
-	p[1] = num(req, auth_cfg.login_free);
-	p[2] = num(req, auth_cfg.login_delay_max);
 	if (gh_db_begin(req) != 0 ||
-	    gh_db_query(req, SQL_THROTTLE_FAIL, 3, p) == NULL)
-		return -1;
-	p[0] = account_key(req, user_id);
-	if (p[0] != NULL && gh_db_query(req, SQL_THROTTLE_FAIL, 3, p) == NULL)
-		return -1;
-	if (auth_audit(req, "login_failed", user_id, NULL) != 0 ||
+	    auth_login_failed(req, key, user_id) != 0 ||
+	    auth_audit(req, "login_failed", user_id, NULL) != 0 ||
 	    gh_db_commit(req) != 0)
 		return -1;
 	return gh_problem(req, 401, "the login or the password is wrong");
@@ -233,16 +170,17 @@ void
 auth_login(struct gh_req *req)
 {
 	struct gh_values v;
+	struct gh_row	 r;
 	PGresult	*res, *ures;
-	const char	*p[4], *pw, *hash, *uid = NULL;
-	char		 newhash[256], *key;
+	const char	*p[4], *login, *pw, *hash = NULL, *uid = NULL;
+	char		 newhash[GH_PASSWORD_HASH_MAX], *key;
 	size_t		 pwlen;
-	int		 rc, on, ok;
+	int		 rc, on, ok, disabled = 0;
 
 	if (gh_body_json(req, login_fields, &v) != 0)
 		return;
-	key = gh_printf(&req->arena, "login:%s", gh_vstr(&v, L_LOGIN));
-	if (key == NULL) {
+	login = gh_vstr(&v, L_LOGIN);
+	if ((key = gh_printf(&req->arena, "login:%s", login)) == NULL) {
 		gh_problem(req, 500, "out of memory");
 		return;
 	}
@@ -253,44 +191,31 @@ auth_login(struct gh_req *req)
 	 * identifier, so that guesses sent in parallel are counted one by
 	 * one instead of all passing the check before any is counted.
 	 */
-	p[0] = key;
-	if (gh_db_begin(req) != 0 ||
-	    (res = gh_db_query(req, SQL_THROTTLE_LOCK, 1, p)) == NULL)
+	if (gh_db_begin(req) != 0 || auth_login_lock(req, key) != 0 ||
+	    (ures = gh_db_query(req, SQL_LOGIN_USER, 1, &login)) == NULL)
 		return;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-		gh_header(req, "Retry-After", "1");
-		gh_problem(req, 429, "another sign-in with this name is under "
-		    "way; try again in a second");
-		return;
+	if (gh_rows(ures) > 0) {
+		r = GH_ROW(ures, 0);
+		uid = gh_row_str(&r, UC_ID);
+		hash = gh_row_str(&r, LU_HASH);
+		disabled = gh_row_bool(&r, LU_DISABLED);
+		if (gh_row_failed(req, &r))
+			return;
 	}
-	p[0] = gh_vstr(&v, L_LOGIN);
-	if ((ures = gh_db_query(req, SQL_LOGIN_USER, 1, p)) == NULL)
+	if (auth_login_may_try(req, key, uid) != 0)
 		return;
-	if (PQntuples(ures) > 0)
-		uid = PQgetvalue(ures, 0, 2);
-	p[0] = key;
-	p[1] = account_key(req, uid);
-	if ((res = gh_db_query(req, SQL_THROTTLE_GET, 2, p)) == NULL)
-		return;
-	if (PQntuples(res) > 0) {
-		gh_header(req, "Retry-After", PQgetvalue(res, 0, 0));
-		gh_problem(req, 429, "too many failed sign-ins; try again in "
-		    "%s seconds", PQgetvalue(res, 0, 0));
-		return;
-	}
 	if (uid == NULL) {
 		gh_password_dummy_verify(&auth_cfg.argon2, pw, pwlen);
 		login_failed(req, key, NULL);
 		return;
 	}
-	hash = PQgetvalue(ures, 0, 0);
 	if ((rc = gh_password_verify(hash, pw, pwlen)) != 0) {
 		if (rc < 0)
 			gh_log_errx("login", "user %s: unreadable hash", uid);
 		login_failed(req, key, uid);
 		return;
 	}
-	if (strcmp(PQgetvalue(ures, 0, 1), "t") == 0) {
+	if (disabled) {
 		gh_problem(req, 403, "this account is disabled");
 		return;
 	}
@@ -312,29 +237,30 @@ auth_login(struct gh_req *req)
 	/* Hashes made under older settings are brought up to date. */
 	if (gh_password_needs_rehash(hash, &auth_cfg.argon2) &&
 	    gh_password_hash(&auth_cfg.argon2, pw, pwlen, newhash,
-	    sizeof(newhash)) == 0) {
-		p[0] = uid;
-		p[1] = newhash;
-		if (gh_db_query(req, SQL_REHASH, 2, p) == NULL)
-			return;
-	}
+	    sizeof(newhash)) == 0 &&
+	    gh_db_query(req, SQL_REHASH, 2, (const char *[]){ uid,
+	    newhash }) == NULL)
+		return;
 	p[0] = uid;
 	p[1] = num(req, auth_cfg.refresh_ttl);
 	p[2] = req->remote_addr;
 	p[3] = gh_header_in(req, "User-Agent");
-	if (gh_db_query(req, SQL_THROTTLE_CLEAR, 2,
-	    (const char *[]){ key, account_key(req, uid) }) == NULL ||
+	if (auth_login_clear(req, key, uid) != 0 ||
 	    (res = gh_db_query(req, SQL_SESSION_NEW, 4, p)) == NULL ||
 	    auth_audit(req, "login", uid, NULL) != 0)
 		return;
-	issue_tokens(req, 200, PQgetvalue(res, 0, 0), ures, 2);
+	r = GH_ROW(res, 0);
+	p[0] = gh_row_str(&r, SN_ID);
+	if (gh_row_failed(req, &r))
+		return;
+	issue_tokens(req, 200, p[0], ures);
 }
 
 static int
 refresh_refused(struct gh_req *req, const char *why)
 {
 	/* The cookie is useless now: tell the browser to drop it. */
-	set_refresh_cookie(req, "", 0);
+	auth_refresh_cookie(req, "", 0);
 	return gh_problem(req, 401, "%s", why);
 }
 
@@ -348,9 +274,11 @@ void
 auth_refresh(struct gh_req *req)
 {
 	struct gh_values v;
+	struct gh_row	 r;
 	PGresult	*res;
-	const char	*token = NULL, *p[2], *sid;
+	const char	*token = NULL, *p[2], *sid, *uid;
 	char		*hex;
+	int		 retired, in_grace, ended;
 
 	if (gh_has_body(req)) {
 		if (gh_body_json(req, refresh_fields, &v) != 0)
@@ -358,10 +286,11 @@ auth_refresh(struct gh_req *req)
 		token = gh_vstr(&v, F_REFRESH);
 	}
 	if (token == NULL)
-		token = gh_cookie(req, REFRESH_COOKIE);
+		token = gh_cookie(req, AUTH_REFRESH_COOKIE);
 	if (token == NULL || *token == '\0') {
 		gh_problem(req, 401, "a refresh token is required (in the "
-		    "body as refresh_token, or the " REFRESH_COOKIE " cookie)");
+		    "body as refresh_token, or the " AUTH_REFRESH_COOKIE
+		    " cookie)");
 		return;
 	}
 	if ((hex = gh_sha256_hex(&req->arena, token, strlen(token))) == NULL) {
@@ -373,22 +302,28 @@ auth_refresh(struct gh_req *req)
 	if (gh_db_begin(req) != 0 ||
 	    (res = gh_db_query(req, SQL_REFRESH_FIND, 2, p)) == NULL)
 		return;
-	if (PQntuples(res) == 0) {
+	if (gh_rows(res) == 0) {
 		refresh_refused(req, "the refresh token is not valid");
 		return;
 	}
-	sid = PQgetvalue(res, 0, 0);
-	if (strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
+	r = GH_ROW(res, 0);
+	uid = gh_row_str(&r, UC_ID);
+	sid = gh_row_str(&r, RF_SID);
+	retired = gh_row_bool(&r, RF_RETIRED);
+	in_grace = gh_row_bool(&r, RF_IN_GRACE);
+	ended = gh_row_bool(&r, RF_ENDED);
+	if (gh_row_failed(req, &r))
+		return;
+	if (ended) {
 		refresh_refused(req, "the session has ended; sign in again");
 		return;
 	}
-	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0 &&
-	    strcmp(PQgetvalue(res, 0, 2), "t") != 0) {
+	if (retired && !in_grace) {
 		/* A retired token again: stolen.  End the whole family. */
 		if (gh_db_query(req, SQL_SESSION_REVOKE, 3, (const char *[]){
-		    sid, PQgetvalue(res, 0, 4), "refresh_reuse" }) == NULL ||
-		    auth_audit(req, "refresh_reuse", PQgetvalue(res, 0, 4),
-		    NULL) != 0 || gh_db_commit(req) != 0)
+		    sid, uid, "refresh_reuse" }) == NULL ||
+		    auth_audit(req, "refresh_reuse", uid, NULL) != 0 ||
+		    gh_db_commit(req) != 0)
 			return;
 		refresh_refused(req, "this refresh token was already used; "
 		    "the session is ended");
@@ -397,7 +332,7 @@ auth_refresh(struct gh_req *req)
 	if (gh_db_query(req, SQL_TOKEN_RETIRE, 1, &sid) == NULL ||
 	    gh_db_query(req, SQL_SESSION_TOUCH, 1, &sid) == NULL)
 		return;
-	issue_tokens(req, 200, sid, res, 4);
+	issue_tokens(req, 200, sid, res);
 }
 
 void
@@ -411,7 +346,7 @@ auth_logout(struct gh_req *req)
 	if (c->sid[0] != '\0' && gh_db_query(req, SQL_SESSION_REVOKE, 3,
 	    (const char *[]){ c->sid, c->sub, "logout" }) == NULL)
 		return;
-	set_refresh_cookie(req, "", 0);
+	auth_refresh_cookie(req, "", 0);
 	gh_reply(req, 204, NULL, NULL, 0);
 }
 
@@ -429,7 +364,7 @@ auth_logout_all(struct gh_req *req)
 	    auth_audit(req, "logout_all", c->sub, NULL) != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
-	set_refresh_cookie(req, "", 0);
+	auth_refresh_cookie(req, "", 0);
 	gh_reply(req, 204, NULL, NULL, 0);
 }
 
@@ -446,14 +381,17 @@ GH_SQL(SQL_SESSIONS_LIST) = {{
     " " TS("expires_at") ", coalesce(ip, ''), coalesce(user_agent, '') "
     "FROM sessions WHERE user_id = $1 AND revoked_at IS NULL "
     "AND expires_at > now() ORDER BY created_at DESC LIMIT 100" }};
+enum { SL_ID, SL_CREATED, SL_USED, SL_EXPIRES, SL_IP, SL_AGENT };
 
 /* My sessions: where I am signed in, so I can end the ones I don't know. */
 void
 auth_sessions_list(struct gh_req *req)
 {
 	const struct gh_claims *c;
+	struct gh_row	 r;
 	PGresult	*res;
-	json_t		*arr;
+	json_t		*arr, *s;
+	const char	*id;
 	int		 i;
 
 	if (auth_session(req, NULL) == NULL)
@@ -466,16 +404,24 @@ auth_sessions_list(struct gh_req *req)
 		gh_problem(req, 500, "out of memory");
 		return;
 	}
-	for (i = 0; i < PQntuples(res); i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, "
-		    "s:s, s:s, s:b}",
-		    "id", PQgetvalue(res, i, 0),
-		    "created_at", PQgetvalue(res, i, 1),
-		    "last_used_at", PQgetvalue(res, i, 2),
-		    "expires_at", PQgetvalue(res, i, 3),
-		    "ip", PQgetvalue(res, i, 4),
-		    "user_agent", PQgetvalue(res, i, 5),
-		    "current", strcmp(PQgetvalue(res, i, 0), c->sid) == 0));
+	for (i = 0; i < gh_rows(res); i++) {
+		r = GH_ROW(res, i);
+		id = gh_row_str(&r, SL_ID);
+		s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}",
+		    "id", id,
+		    "created_at", gh_row_time(&r, SL_CREATED),
+		    "last_used_at", gh_row_time(&r, SL_USED),
+		    "expires_at", gh_row_time(&r, SL_EXPIRES),
+		    "ip", gh_row_str(&r, SL_IP),
+		    "user_agent", gh_row_str(&r, SL_AGENT),
+		    "current", strcmp(id, c->sid) == 0);
+		if (gh_row_failed(req, &r)) {
+			json_decref(s);
+			json_decref(arr);
+			return;
+		}
+		json_array_append_new(arr, s);
+	}
 	gh_reply_json(req, 200, json_pack("{s:o}", "sessions", arr));
 }
 

@@ -701,3 +701,32 @@ t_65b_password_checks_are_throttled() {
 	login pavel
 	expect_problem 429
 }
+
+# The one password re-check refuses a disabled account, on every action
+# that asks for the password.  The account is disabled after its session
+# was checked and before its password is: a lock on the throttle table
+# holds the request in between.  Turning on a second factor used to let
+# it through.
+t_65c_password_recheck_refuses_a_disabled_account() {
+	local uid key pid
+	signup olga
+	uid=$UID_
+	login olga
+	req POST /api/v1/auth/me/totp -H "Authorization: Bearer $AT"
+	expect_status 201
+	key=$(psql_auth "SELECT encode(secret, 'hex') FROM user_totp WHERE user_id = '$uid'")
+	psql_auth "BEGIN; LOCK TABLE login_throttle IN ACCESS EXCLUSIVE MODE;
+	    SELECT pg_sleep(1.5); UPDATE users SET disabled = true WHERE id = '$uid';
+	    COMMIT;" >/dev/null &
+	pid=$!
+	sleep 0.5
+	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"$(totp_code "$key")\",\"password\":\"$PW\"}" \
+	    -H "Authorization: Bearer $AT"
+	wait "$pid"
+	expect_problem 401
+	expect_json .detail 'the account is gone or disabled'
+	[ "$(psql_auth "SELECT count(*) FROM user_totp WHERE user_id = '$uid' AND confirmed_at IS NOT NULL")" = 0 ] ||
+	    fail "a disabled account turned its second factor on"
+	[ "$(psql_auth "SELECT count(*) FROM recovery_codes WHERE user_id = '$uid'")" = 0 ] ||
+	    fail "a disabled account was given recovery codes"
+}
