@@ -12,6 +12,7 @@
 #include "gh_log.h"
 #include "gh_page.h"
 #include "gh_req.h"
+#include "gh_revoked.h"
 #include "gh_token.h"
 
 #endif

@@ -7,6 +7,7 @@
 #include "gh_config.h"
 #include "gh_log.h"
 #include "gh_req.h"
+#include "gh_revoked.h"
 #include "gh_token.h"
 
 #define GH_LEEWAY_S	30
@@ -29,7 +30,8 @@ gh_auth_setup(int need_signing_key)
 
 	issuer = gh_config_str("GH_JWT_ISSUER", "gatehouse");
 	audience = gh_config_str("GH_JWT_AUDIENCE", "gatehouse-api");
-	if (gh_config_int("GH_ACCESS_TTL", 900, 60, 86400, &access_ttl) != 0)
+	if (gh_config_int("GH_ACCESS_TTL", 900, 60, 86400, &access_ttl) != 0 ||
+	    gh_revoked_setup() != 0)
 		return -1;
 	dir = gh_config_str("GH_JWT_KEYS_DIR", NULL);
 	if (dir == NULL && !need_signing_key)
@@ -125,6 +127,9 @@ gh_auth_require(struct gh_req *req, const char *role)
 	if (gh_token_verify(keys, h, issuer, audience, time(NULL),
 	    GH_LEEWAY_S, c, &why) != 0)
 		return unauthorized(req, why, 1);
+	/* Ended at auth: refused here too, within seconds, not at exp. */
+	if (gh_revoked_check(c, time(NULL)))
+		return unauthorized(req, "the session has ended", 1);
 	req->user = c;
 	if (role != NULL && strcmp(c->role, role) != 0)
 		return gh_problem(req, 403, "this needs the %s role", role);

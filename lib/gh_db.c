@@ -1,4 +1,7 @@
+#include <poll.h>
+
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,4 +559,43 @@ gh_row_failed(struct gh_req *req, const struct gh_row *r)
 	    PQfname(r->res, r->bad));
 	gh_problem(req, 500, "internal error");
 	return -1;
+}
+
+/*
+ * For a LISTENing command-line program: waits up to timeout_ms for a
+ * notification.  1 when one (or more) came, 0 on timeout or a signal,
+ * -1 when the connection is gone (it is closed; LISTEN again after the
+ * next statement opens a new one).
+ */
+int
+gh_db_wait(int timeout_ms)
+{
+	struct pollfd	 pfd;
+	PGnotify	*n;
+	int		 got = 0, r;
+
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		return -1;
+	/* Notifications that came with the last result are waiting already. */
+	while ((n = PQnotifies(conn)) != NULL) {
+		PQfreemem(n);
+		got = 1;
+	}
+	if (got)
+		return 1;
+	pfd.fd = PQsocket(conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if ((r = poll(&pfd, 1, timeout_ms)) <= 0)
+		return r == 0 || errno == EINTR ? 0 : -1;
+	if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) {
+		gh_log_warnx("db", "the connection was lost while waiting");
+		gh_db_close();
+		return -1;
+	}
+	while ((n = PQnotifies(conn)) != NULL) {
+		PQfreemem(n);
+		got = 1;
+	}
+	return got;
 }

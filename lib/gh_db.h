@@ -66,6 +66,7 @@ PGresult	*gh_db_run(struct gh_arena *, const struct gh_sql *,
 int		 gh_db_ok(const PGresult *);
 int		 gh_db_run_begin(struct gh_arena *);
 int		 gh_db_run_commit(struct gh_arena *);
+int		 gh_db_wait(int timeout_ms);
 
 /* gh_db.c: statements of a request; errors are answered */
 PGresult	*gh_db_exec(struct gh_req *, const struct gh_sql *,

@@ -177,6 +177,53 @@ t_20_rate_limit_is_429_problem() {
 	expect_header retry-after
 }
 
+# slow_request TEXT: sends TEXT over TLS and then nothing, until nginx
+# closes the connection (at most 15 s).
+slow_request() {
+	local pid in out
+	coproc SLOW { timeout 15 openssl s_client -quiet -connect \
+	    "127.0.0.1:$GH_HTTPS_PORT" 2>/dev/null; }
+	pid=$SLOW_PID in=${SLOW[1]} out=${SLOW[0]}
+	printf '%b' "$1" >&"$in"
+	# Reading until EOF: nginx closing the connection ends s_client.
+	cat <&"$out" >/dev/null
+	wait "$pid" 2>/dev/null || true
+}
+
+# From 127.0.0.2 (not exempt): requests in progress at once are capped per
+# address (GH_CONN_MAX, 6 here), so slow clients cannot hold every
+# connection; a client that stops sending is let go after the timeouts.
+t_20b_slow_clients_are_bounded() {
+	local i pids=() n429 start end url
+	url="https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/ping"
+	# Eight uploads that trickle one byte a second: the first six are
+	# held, the rest refused at once.
+	for i in $(seq 8); do
+		( for _ in 1 2 3 4; do printf x; sleep 1; done ) |
+		    curl -sk --http1.1 --interface 127.0.0.2 -o /dev/null \
+		    -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' \
+		    -T - "$url" >"$T_OUT/slow.$i" 2>/dev/null &
+		pids+=($!)
+		sleep 0.1
+	done
+	wait "${pids[@]}"
+	n429=$(cat "$T_OUT"/slow.* | grep -c '^429$')
+	[ "$n429" -ge 2 ] || fail "only $n429 of 8 slow uploads refused (cap 6): $(cat "$T_OUT"/slow.* | tr '\n' ' ')"
+	# Headers that never end: the connection is closed after the header
+	# timeout (2 s here), not held for a minute.
+	start=$(date +%s)
+	slow_request 'GET /api/v1/auth/ping HTTP/1.1\r\nHost: localhost\r\n'
+	end=$(date +%s)
+	[ $((end - start)) -lt 10 ] || fail "a client that stopped sending headers was held $((end - start)) s"
+	# A body that stops: ended after the body timeout (3 s here).
+	start=$(date +%s)
+	slow_request 'POST /api/v1/auth/ping HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{'
+	end=$(date +%s)
+	[ $((end - start)) -lt 10 ] || fail "a stalled body was held $((end - start)) s"
+	req GET /api/v1/auth/ping
+	expect_status 200
+}
+
 pool_count() {
 	gh_pool_workers "$1" | wc -l
 }
