@@ -7,13 +7,17 @@
 #include "account.h"
 #include "audit.h"
 #include "handlers.h"
+#include "password.h"
 
-#define ADMIN_COLS	USER_COLS ", u.disabled"
-enum { AC_DISABLED = UC__COUNT };
+/* A user as an admin sees it; the key is the list's sort key, for its cursor. */
+#define ADMIN_COLS	USER_COLS ", u.disabled, " GH_SQL_TS_KEY("u.created_at")
+enum { AC_DISABLED = UC__COUNT, AC_KEY };
 
 /*
- * Newest first; the cursor is the id of the last user of the previous
- * page, so pages stay stable while users sign up.
+ * Newest first, after the cursor's (created_at, id), so pages stay stable
+ * while users sign up and whatever becomes of the last user of a page.
+ * starting_after (a user id, resolved here) is the older way to say where
+ * a page starts; it finds nothing after a user who was deleted.
  */
 GH_SQL(SQL_ADMIN_USERS) = {{
     "SELECT " ADMIN_COLS " FROM users u "
@@ -21,6 +25,8 @@ GH_SQL(SQL_ADMIN_USERS) = {{
     "  OR strpos(lower(u.email), lower($1)) > 0) "
     "AND ($2::uuid IS NULL OR (u.created_at, u.id) < "
     "  (SELECT created_at, id FROM users WHERE id = $2::uuid)) "
+    "AND ($4::timestamptz IS NULL OR "
+    "  (u.created_at, u.id) < ($4::timestamptz, $5::uuid)) "
     "ORDER BY u.created_at DESC, u.id DESC LIMIT $3::int" }};
 
 GH_SQL(SQL_ADMIN_UPDATE) = {{
@@ -51,46 +57,40 @@ admin_user_json(struct gh_row *r)
 	return u;
 }
 
+enum { AQ_LIMIT, AQ_CURSOR, AQ_Q, AQ_AFTER };
+static const struct gh_field list_params[] = {
+	GH_PAGE_FIELDS,
+	{ "q",			GH_STRING | GH_OPTIONAL,
+	    .maxlen = AUTH_EMAIL_MAX },
+	{ "starting_after",	GH_STRING | GH_OPTIONAL,
+	    .valid = gh_valid_uuid },
+	{ NULL }
+};
+
 void
 auth_admin_users(struct gh_req *req)
 {
-	const char	*q, *after, *lim, *errstr, *p[3];
-	long long	 limit = 20;
+	struct gh_values q;
+	struct gh_page	 pg;
 	struct gh_row	 r;
 	PGresult	*res;
 	json_t		*arr, *u;
 	int		 i, n;
 
-	if (auth_session(req, GH_ROLE_ADMIN) == NULL)
+	if (auth_session(req, GH_ROLE_ADMIN) == NULL ||
+	    gh_query_params(req, list_params, &q) != 0 ||
+	    gh_page_init(req, &q, AQ_LIMIT, 20, "tu", &pg) != 0)
 		return;
-	if ((lim = gh_query(req, "limit")) != NULL) {
-		limit = gh_strtonum(lim, 1, 100, &errstr);
-		if (errstr != NULL) {
-			gh_problem(req, 422, "limit: must be 1 to 100");
-			return;
-		}
-	}
-	q = gh_query(req, "q");
-	if (q != NULL && (*q == '\0' || strlen(q) > 254)) {
-		gh_problem(req, 422, "q: must be 1 to 254 characters");
-		return;
-	}
-	after = gh_query(req, "starting_after");
-	if (after != NULL && !gh_is_uuid(after)) {
-		gh_problem(req, 422, "starting_after: must be a user id");
-		return;
-	}
-	p[0] = q;
-	p[1] = after;
-	p[2] = gh_printf(&req->arena, "%lld", limit + 1);
-	if ((res = gh_db_query(req, SQL_ADMIN_USERS, 3, p)) == NULL)
+	if ((res = gh_db_query(req, SQL_ADMIN_USERS, 5, (const char *[]){
+	    gh_vstr(&q, AQ_Q), gh_vstr(&q, AQ_AFTER), pg.fetch, pg.key[0],
+	    pg.key[1] })) == NULL)
 		return;
 	if ((arr = json_array()) == NULL) {
 		gh_problem(req, 500, "out of memory");
 		return;
 	}
-	n = gh_rows(res);
-	for (i = 0; i < n && i < limit; i++) {
+	n = gh_page_count(&pg, res);
+	for (i = 0; i < n; i++) {
 		r = GH_ROW(res, i);
 		u = admin_user_json(&r);
 		if (gh_row_failed(req, &r)) {
@@ -100,8 +100,8 @@ auth_admin_users(struct gh_req *req)
 		}
 		json_array_append_new(arr, u);
 	}
-	gh_reply_json(req, 200, json_pack("{s:o, s:b}", "data", arr,
-	    "has_more", n > limit));
+	gh_reply_json(req, 200, gh_page_json(&req->arena, &pg, arr, res,
+	    (const int[]){ AC_KEY, UC_ID }));
 }
 
 enum { A_ROLE, A_DISABLED };

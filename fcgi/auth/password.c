@@ -153,9 +153,13 @@ is_common(const char *pw)
 	    bsearch(&key, common, ncommon, sizeof(*common), cmp) != NULL;
 }
 
-/* NULL when pw is acceptable, else why not (for the 422's detail). */
+/*
+ * NULL when pw is acceptable on its own, else why not (for the 422's
+ * detail).  The table's minlen and maxlen say the same about length
+ * first; it is checked here too so that this stands alone.
+ */
 const char *
-auth_password_weak(const char *pw, const char *username, const char *email)
+auth_valid_password(const char *pw)
 {
 	size_t	 len = gh_utf8_len(pw), i, same = 1;
 
@@ -168,10 +172,18 @@ auth_password_weak(const char *pw, const char *username, const char *email)
 			same = 0;
 	if (same)
 		return "must not be one character repeated";
+	if (is_common(pw))
+		return "is too common: attackers try it first";
+	return NULL;
+}
+
+/* The rule across fields: a password is not the account's own name. */
+const char *
+auth_password_personal(const char *pw, const char *username,
+    const char *email)
+{
 	if ((username != NULL && strcasecmp(pw, username) == 0) ||
 	    (email != NULL && strcasecmp(pw, email) == 0))
 		return "must not be the username or the e-mail";
-	if (is_common(pw))
-		return "is too common: attackers try it first";
 	return NULL;
 }

@@ -33,18 +33,6 @@ reply_taken(struct gh_req *req, PGresult *res)
 	return gh_problem_field(req, 409, field, "is already taken");
 }
 
-/* The password's own rules come after the type checks, with its name. */
-static int
-password_ok(struct gh_req *req, const char *pw, const char *user,
-    const char *email, const char *field)
-{
-	const char	*why;
-
-	if ((why = auth_password_weak(pw, user, email)) == NULL)
-		return 0;
-	return gh_problem_field(req, 422, field, "%s", why);
-}
-
 /* A new password's hash, or -1 having answered. */
 static int
 hash_password(struct gh_req *req, const char *pw, char *hash, size_t len)
@@ -61,7 +49,8 @@ static const struct gh_field register_fields[] = {
 	    .valid = auth_valid_username },
 	{ "email",	GH_STRING, .maxlen = AUTH_EMAIL_MAX,
 	    .valid = auth_valid_email },
-	{ "password",	GH_STRING, .maxlen = 1024 },
+	{ "password",	GH_STRING, .minlen = AUTH_PW_MIN, .maxlen = AUTH_PW_MAX,
+	    .valid = auth_valid_password },
 	{ NULL }
 };
 
@@ -72,7 +61,7 @@ auth_register(struct gh_req *req)
 	struct gh_row	 r;
 	PGresult	*res;
 	json_t		*out;
-	const char	*p[3], *pw, *uid;
+	const char	*p[3], *pw, *why, *uid;
 	char		 hash[GH_PASSWORD_HASH_MAX];
 
 	if (gh_body_json(req, register_fields, &v) != 0)
@@ -80,7 +69,9 @@ auth_register(struct gh_req *req)
 	p[0] = gh_vstr(&v, R_USERNAME);
 	p[1] = gh_vstr(&v, R_EMAIL);
 	pw = gh_vstr(&v, R_PASSWORD);
-	if (password_ok(req, pw, p[0], p[1], "password") != 0)
+	if ((why = auth_password_personal(pw, p[0], p[1])) != NULL)
+		gh_field_error(req, "password", "%s", why);
+	if (gh_errors_reply(req, 422) != 0)
 		return;
 	/* Counted before the costly hash: a flood of sign-ups costs little. */
 	if (auth_throttle(req, gh_printf(&req->arena, "register:%s",
@@ -111,6 +102,15 @@ auth_register(struct gh_req *req)
 	gh_reply_json(req, 201, out);
 }
 
+enum { AV_USERNAME, AV_EMAIL };
+static const struct gh_field availability_params[] = {
+	{ "username",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_USERNAME_MAX,
+	    .valid = auth_valid_username },
+	{ "email",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_EMAIL_MAX,
+	    .valid = auth_valid_email },
+	{ NULL }
+};
+
 /*
  * Whether a username or an e-mail is free, for sign-up forms.  It tells
  * which accounts exist, so it is throttled per client address.
@@ -118,35 +118,31 @@ auth_register(struct gh_req *req)
 void
 auth_availability(struct gh_req *req)
 {
-	const char	*username, *email, *value, *why, *key;
+	struct gh_values v;
+	const char	*value, *key;
 	PGresult	*res;
+	int		 byname;
 
-	username = gh_query(req, "username");
-	email = gh_query(req, "email");
-	if ((username == NULL) == (email == NULL)) {
+	if (gh_query_params(req, availability_params, &v) != 0)
+		return;
+	if (gh_vhas(&v, AV_USERNAME) == gh_vhas(&v, AV_EMAIL)) {
 		gh_problem(req, 400, "give exactly one of the query "
 		    "parameters username and email");
 		return;
 	}
-	value = username != NULL ? username : email;
-	why = username != NULL ? auth_valid_username(value) :
-	    auth_valid_email(value);
-	if (why != NULL) {
-		gh_problem(req, 422, "%s: %s", username != NULL ?
-		    "username" : "email", why);
-		return;
-	}
+	byname = gh_vhas(&v, AV_USERNAME);
+	value = gh_vstr(&v, byname ? AV_USERNAME : AV_EMAIL);
 	key = gh_printf(&req->arena, "availability:%s",
 	    req->remote_addr != NULL ? req->remote_addr : "-");
 	if (auth_throttle(req, key, auth_cfg.availability_limit, 60,
 	    "lookups") != 0)
 		return;
-	res = gh_db_query(req, username != NULL ? SQL_USERNAME_TAKEN :
-	    SQL_EMAIL_TAKEN, 1, &value);
+	res = gh_db_query(req, byname ? SQL_USERNAME_TAKEN : SQL_EMAIL_TAKEN,
+	    1, &value);
 	if (res == NULL)
 		return;
 	gh_reply_json(req, 200, json_pack("{s:s, s:b}",
-	    username != NULL ? "username" : "email", value,
+	    byname ? "username" : "email", value,
 	    "available", gh_rows(res) == 0));
 }
 
@@ -234,7 +230,8 @@ auth_me_update(struct gh_req *req)
 enum { P_CURRENT, P_NEW };
 static const struct gh_field password_fields[] = {
 	{ "current_password",	GH_STRING, .maxlen = 1024 },
-	{ "new_password",	GH_STRING, .maxlen = 1024 },
+	{ "new_password",	GH_STRING, .minlen = AUTH_PW_MIN,
+	    .maxlen = AUTH_PW_MAX, .valid = auth_valid_password },
 	{ NULL }
 };
 
@@ -250,8 +247,6 @@ auth_me_password(struct gh_req *req)
 	    gh_body_json(req, password_fields, &v) != 0 ||
 	    auth_password_recheck(req, "current_password",
 	    gh_vstr(&v, P_CURRENT)) != 0 ||
-	    password_ok(req, gh_vstr(&v, P_NEW), NULL, NULL,
-	    "new_password") != 0 ||
 	    hash_password(req, gh_vstr(&v, P_NEW), hash, sizeof(hash)) != 0)
 		return;
 	c = gh_auth_user(req);

@@ -309,8 +309,17 @@ t_62_availability() {
 	expect_json .available false
 	req GET '/api/v1/auth/availability'
 	expect_problem 400
+	# A bad query parameter is 400 in every service, named in errors[].
 	req GET '/api/v1/auth/availability?username=a%20b'
-	expect_problem 422
+	expect_problem 400
+	expect_json '.errors[0].field' username
+	expect_json '.errors[0].in' query
+	req GET '/api/v1/auth/availability?username=a%20b&email=nope'
+	expect_problem 400
+	expect_json '[.errors[].field] | sort | join(",")' "email,username"
+	req GET '/api/v1/auth/availability?username=oscar&username=other'
+	expect_problem 400
+	expect_json '.errors[0].field' username
 }
 
 # Sign-ups are counted per address (another loopback address here, as
@@ -503,7 +512,7 @@ t_68_admin() {
 	printf '%s' "$BODY" | jq -e --arg l "$last" '[.data[].id] | index($l) == null' >/dev/null ||
 	    fail "the cursor repeated a user"
 	req GET '/api/v1/auth/admin/users?limit=0' -H "Authorization: Bearer $admin_at"
-	expect_problem 422
+	expect_problem 400
 	req PATCH "/api/v1/auth/admin/users/$wendy_id" -H "Authorization: Bearer $admin_at" \
 	    -H 'Content-Type: application/json' --data-raw '{"role":"superuser"}'
 	expect_problem 422
@@ -729,4 +738,139 @@ t_65c_password_recheck_refuses_a_disabled_account() {
 	    fail "a disabled account turned its second factor on"
 	[ "$(psql_auth "SELECT count(*) FROM recovery_codes WHERE user_id = '$uid'")" = 0 ] ||
 	    fail "a disabled account was given recovery codes"
+}
+
+# Every bad field of a sign-up is named in one answer.
+t_51b_register_names_every_bad_field() {
+	json_post /api/v1/auth/register '{"username":"a b","email":"not-an-email","password":"short"}'
+	expect_problem 422
+	expect_json '.errors | length' 3
+	expect_json '[.errors[].field] | sort | join(",")' "email,password,username"
+	expect_json '[.errors[].pointer] | sort | join(",")' "#/email,#/password,#/username"
+	# A common password is named along with a bad e-mail.
+	json_post /api/v1/auth/register '{"username":"newbie","email":"newbie@","password":"Password1234"}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "email,password"
+	expect_json '[.errors[] | select(.field == "password") | .detail | test("common")] | any' true
+	# The rule across fields, alone.
+	json_post /api/v1/auth/register '{"username":"longname-here","email":"ln@example.com","password":"LONGNAME-HERE"}'
+	expect_problem 422
+	expect_json '.errors[0].field' password
+	expect_json '.errors[0].detail | test("username")' true
+	json_post /api/v1/auth/login '{"login":"newbie","password":"Password1234"}'
+	expect_status 401
+}
+
+t_64b_profile_and_password_name_every_bad_field() {
+	signup ursula
+	login ursula
+	req PATCH /api/v1/auth/me -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw '{"username":"no spaces","email":"ursula@"}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "email,username"
+	req POST /api/v1/auth/me/password -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw '{"current_password":"","new_password":"short"}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "current_password,new_password"
+	req POST /api/v1/auth/me/password -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw '{"new_password":"xxxxxxxxxxxxxxxx","extra":1}'
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "current_password,extra,new_password"
+	# Nothing changed, and no wrong password was counted.
+	me "$AT"
+	expect_json .user.username ursula
+	[ "$(psql_auth "SELECT count(*) FROM login_throttle WHERE key = 'user:$UID_'")" = 0 ] ||
+	    fail "a refused request counted a failure"
+	login ursula
+	expect_status 200
+}
+
+# make_admin NAME: signs NAME up, makes it an admin; sets AT to its token.
+make_admin() {
+	local out
+	signup "$1"
+	out=$(env "$(gh_pool_env auth | grep '^GH_DB=')" \
+	    "$GH_STATE/bin/gatehouse-auth" --make-admin "$1" 2>&1) ||
+	    fail "make-admin: $out"
+	login "$1"
+}
+
+t_68b_admin_list_parameters() {
+	local at
+	make_admin param-admin
+	at=$AT
+	req GET '/api/v1/auth/admin/users?limit=abc' -H "Authorization: Bearer $at"
+	expect_problem 400
+	expect_json '.errors[0].field' limit
+	expect_json '.errors[0].in' query
+	req GET '/api/v1/auth/admin/users?limit=101' -H "Authorization: Bearer $at"
+	expect_problem 400
+	req GET '/api/v1/auth/admin/users?limit=1&limit=2' -H "Authorization: Bearer $at"
+	expect_problem 400
+	expect_json '.errors[0].detail | test("once")' true
+	req GET '/api/v1/auth/admin/users?cursor=not-a-cursor' -H "Authorization: Bearer $at"
+	expect_problem 400
+	expect_json '.errors[0].field' cursor
+	req GET '/api/v1/auth/admin/users?q=' -H "Authorization: Bearer $at"
+	expect_problem 400
+	expect_json '.errors[0].field' q
+	req GET '/api/v1/auth/admin/users?q=%zz' -H "Authorization: Bearer $at"
+	expect_problem 400
+	# Every bad one at once.
+	req GET '/api/v1/auth/admin/users?limit=0&starting_after=nope&q=' -H "Authorization: Bearer $at"
+	expect_problem 400
+	expect_json '[.errors[].field] | sort | join(",")' "limit,q,starting_after"
+	expect_json '[.errors[].in] | unique | join(",")' query
+	# Undeclared parameters are ignored; a non-admin learns nothing.
+	req GET '/api/v1/auth/admin/users?limit=1&utm_source=x' -H "Authorization: Bearer $at"
+	expect_status 200
+	expect_json '.data | length' 1
+	signup plain-user
+	login plain-user
+	req GET '/api/v1/auth/admin/users?limit=0' -H "Authorization: Bearer $AT"
+	expect_problem 403
+}
+
+# The cursor holds the last user's position, not the user: deleting that
+# user between two pages does not empty the next one.
+t_68c_admin_cursor_survives_a_deleted_user() {
+	local at c b a cur ids seen
+	make_admin pager-admin
+	at=$AT
+	signup pgdel-a; a=$UID_
+	signup pgdel-b; b=$UID_
+	signup pgdel-c; c=$UID_
+	req GET '/api/v1/auth/admin/users?q=pgdel&limit=2' -H "Authorization: Bearer $at"
+	expect_status 200
+	expect_json '[.data[].id] | join(",")' "$c,$b"
+	expect_json .has_more true
+	cur=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	[ -n "$cur" ] && [ "$cur" != null ] || { fail "no next_cursor"; return; }
+	psql_auth "DELETE FROM users WHERE id = '$b'" >/dev/null
+	req GET "/api/v1/auth/admin/users?q=pgdel&limit=2&cursor=$cur" -H "Authorization: Bearer $at"
+	expect_status 200
+	expect_json '[.data[].id] | join(",")' "$a"
+	expect_json .has_more false
+	expect_json .next_cursor null
+	# starting_after=<id> still works (deprecated for cursor).
+	req GET "/api/v1/auth/admin/users?q=pgdel&limit=1&starting_after=$c" -H "Authorization: Bearer $at"
+	expect_status 200
+	expect_json '[.data[].id] | join(",")' "$a"
+	# Walking every page one user at a time sees each user once.
+	seen=
+	cur=
+	for _ in $(seq 200); do
+		req GET "/api/v1/auth/admin/users?limit=1${cur:+&cursor=$cur}" -H "Authorization: Bearer $at"
+		[ "$STATUS" = 200 ] || { fail "page: status $STATUS"; return; }
+		seen="$seen $(printf '%s' "$BODY" | jq -r '.data[].id')"
+		cur=$(printf '%s' "$BODY" | jq -r '.next_cursor // empty')
+		[ -n "$cur" ] || break
+	done
+	ids=$(psql_auth "SELECT count(*) FROM users")
+	[ "$(printf '%s\n' $seen | sort -u | wc -l)" = "$ids" ] ||
+	    fail "walked $(printf '%s\n' $seen | sort -u | wc -l) distinct users of $ids"
+	[ "$(printf '%s\n' $seen | wc -l)" = "$ids" ] || fail "a user was listed twice"
 }
