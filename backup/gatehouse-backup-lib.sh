@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Shared by gatehouse-backup, gatehouse-restore and gatehouse-backup-verify:
 # settings, JSON log lines, running the PostgreSQL tools, reading sets.
-# Sourced, never run. The caller sets `prog` first.
+# Sourced, never run. The caller sets `prog` first. The services and their
+# databases come from gatehouse-common.sh, found beside this file's folder
+# (admin/ in the source tree; ../gatehouse-common.sh installed).
 # shellcheck disable=SC2154  # prog, set by the caller
 #
 # Settings (environment):
@@ -16,12 +18,23 @@
 #   GH_DB_AUTH GH_DB_PAYMENTS GH_DB_MEDIA   database names, as sql/ uses
 #   GH_DB_OWNER          owner role of the databases (gatehouse_owner)
 
-GH_BK_SERVICES=(auth payment media)
+gh_here=$(dirname "${BASH_SOURCE[0]}")
+for gh_lib in "$gh_here/../admin" "$gh_here/.."; do
+	[[ -f $gh_lib/gatehouse-common.sh ]] && break
+done
+# shellcheck source=../admin/gatehouse-common.sh
+. "$gh_lib/gatehouse-common.sh" || {
+	printf '%s: error: gatehouse-common.sh is not in %s nor %s\n' \
+	    "$prog" "$gh_here/../admin" "$gh_here/.." >&2
+	exit 1
+}
+unset gh_here gh_lib
+
 : "${GH_BACKUP_DIR:=/var/backups/gatehouse}"
 : "${GH_MEDIA_DIR:=/var/lib/gatehouse/media}"
 : "${GH_BACKUP_KEEP_DAYS:=7}"
 : "${GH_BACKUP_LOCK_WAIT:=3600}"
-: "${GH_DB_OWNER:=gatehouse_owner}"
+GH_DB_OWNER=$(gh_owner_role)
 if [[ -z ${GH_BACKUP_PG_RUNAS+set} ]]; then
 	if [[ $(id -u) == 0 ]] && id postgres >/dev/null 2>&1; then
 		GH_BACKUP_PG_RUNAS=postgres
@@ -74,26 +87,9 @@ say() {
 	printf '%s: %s\n' "$prog" "$*"
 }
 
-db_for() {
-	case $1 in
-	auth)		echo "${GH_DB_AUTH:-gatehouse_auth}" ;;
-	payment)	echo "${GH_DB_PAYMENTS:-gatehouse_payments}" ;;
-	media)		echo "${GH_DB_MEDIA:-gatehouse_media}" ;;
-	*)		return 1 ;;
-	esac
-}
-
-check_ident() {
-	[[ $2 =~ ^[a-z_][a-z0-9_]{0,62}$ ]] ||
-	    die "$1 '$2' is not a plain lower-case SQL identifier"
-}
-
 check_settings() {
 	local s
-	for s in "${GH_BK_SERVICES[@]}"; do
-		check_ident "database name for $s" "$(db_for "$s")"
-	done
-	check_ident "GH_DB_OWNER" "$GH_DB_OWNER"
+	gh_check_names
 	[[ $GH_BACKUP_KEEP_DAYS =~ ^[0-9]+$ ]] ||
 	    die "GH_BACKUP_KEEP_DAYS '$GH_BACKUP_KEEP_DAYS' is not a number of days"
 	[[ $GH_BACKUP_LOCK_WAIT =~ ^[0-9]+$ ]] ||

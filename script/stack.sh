@@ -10,7 +10,11 @@
 # As root, PostgreSQL runs as `postgres`, workers as `gatehouse` (made by
 # script/bootstrap) and nginx workers as www-data, as in production.
 
-GH_SERVICES="auth payment media"
+# The services, their databases and roles: what the installed tools use.
+# shellcheck source=../admin/gatehouse-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../admin/gatehouse-common.sh" ||
+    { echo "gatehouse: cannot read admin/gatehouse-common.sh" >&2; exit 1; }
+GH_SERVICES="${GH_ALL_SERVICES[*]}"
 
 gh_die() {
 	printf 'gatehouse: %s\n' "$*" >&2
@@ -106,10 +110,10 @@ gh_keys() {
 	chmod 700 "$keys"
 	if ! ls "$keys"/*.pem >/dev/null 2>&1; then
 		gh_say "making a token signing key"
-		"$GH_SRCDIR/fcgi/auth/gatehouse-keygen" "$keys" >/dev/null ||
+		"$GH_SRCDIR/admin/gatehouse-keygen" "$keys" >/dev/null ||
 		    gh_die "could not make a signing key"
 	fi
-	"$GH_SRCDIR/fcgi/auth/gatehouse-keygen" --no-new --public "$pub" \
+	"$GH_SRCDIR/admin/gatehouse-keygen" --no-new --public "$pub" \
 	    "$keys" >/dev/null || gh_die "could not export the public keys"
 	chmod 755 "$pub"
 	if gh_is_root; then
@@ -202,13 +206,13 @@ gh_nginx_stop() {
 
 # The worker's environment: which database, as which role.
 gh_pool_env() {
-	local svc=$1 db
-	# (db is set apart: `local a=$1 b=$a` expands $a before a is set.)
-	db=$svc
-	[ "$svc" = payment ] && db=payments
-	printf 'GH_DB=host=%s port=5432 dbname=gatehouse_%s user=gatehouse_%s_app\n' \
-	    "$GH_STATE/pg/sock" "$db" "$svc"
+	local svc=$1
+	printf 'GH_DB=host=%s port=5432 dbname=%s user=%s\n' \
+	    "$GH_STATE/pg/sock" "$(gh_db_for "$svc")" "$(gh_app_role "$svc")"
 	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
+	# Auth reads its own sessions and users; the others follow the feed.
+	[ "$svc" = auth ] ||
+	    printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"
 	if [ "$svc" = auth ]; then
 		printf 'GH_JWT_KEYS_DIR=%s\n' "$GH_STATE/keys"
 		printf 'GH_COMMON_PASSWORDS=%s\n' "$GH_STATE/share/common-passwords.txt"
@@ -246,13 +250,12 @@ gh_pool_env() {
 	fi
 }
 
-# One pool: spawn-fcgi binds the socket (mode 0660, group www-data under
-# root) and execs multiwatch, which forks N workers sharing it and starts
-# a new one whenever one dies.  -r/-t: a worker that keeps crashing keeps
-# being restarted; only a crash loop of GH_POOL_RETRIES quick deaths in a
-# row gives the slot up, and then systemd restarts the pool as a whole.
+# One pool, as the units run it: gatehouse-pool (the build's, with the
+# spawn-fcgi and multiwatch that configure found), which becomes
+# multiwatch, keeping GH_WORKERS workers on a socket of mode 0660, group
+# www-data under root.
 gh_pool_start() {
-	local svc=$1 n=${GH_WORKERS:-2} user sock bin log
+	local svc=$1 user sock bin log
 	sock="$GH_STATE/run/$svc.sock"
 	bin="$GH_STATE/bin/gatehouse-$svc"
 	log="$GH_STATE/logs/$svc.log"
@@ -261,19 +264,52 @@ gh_pool_start() {
 	[ "$svc" != media ] || install -m 755 \
 	    "$GH_BUILDDIR/fcgi/media/gatehouse-media-thumb" "$GH_STATE/bin"
 	rm -f "$sock"
-	set -- -n -s "$sock" -M 0660
+	set --
 	if gh_is_root; then
 		user=$(gh_worker_user)
-		set -- "$@" -u "$user" -g "$user" -U "$user" -G www-data
+		set -- -u "$user" -g "$user" -U "$user" -G www-data
 	fi
 	(
 		while IFS= read -r kv; do export "${kv?}"; done <<-EOF
 		$(gh_pool_env "$svc")
 		EOF
-		exec spawn-fcgi "$@" -- "$(command -v multiwatch)" -f "$n" \
-		    -r "${GH_POOL_RETRIES:-1000}" -t 1000 -s TERM -- "$bin"
+		export GH_WORKERS="${GH_WORKERS:-2}" \
+		    GH_POOL_RETRIES="${GH_POOL_RETRIES:-1000}"
+		exec "$GH_BUILDDIR/admin/gatehouse-pool" "$@" "$sock" "$bin"
 	) >>"$log" 2>&1 &
 	printf '%s\n' "$!" >"$GH_STATE/run/$svc.pid"
+}
+
+# The revocation feed of this host (gatehouse-revoked), as its unit runs
+# it: auth's database, the file every worker reads.  Started before the
+# pools, so that their first request finds the list.
+gh_revoked_start() {
+	local bin="$GH_STATE/bin/gatehouse-revoked" user
+	install -m 755 "$GH_BUILDDIR/fcgi/revoked/gatehouse-revoked" "$bin"
+	set --
+	gh_is_root && user=$(gh_worker_user) && set -- runuser -u "$user" --
+	(
+		export "$(gh_pool_env auth | grep '^GH_DB=')" \
+		    GH_REVOKED_FILE="$GH_STATE/run/revoked" \
+		    GH_REVOKED_INTERVAL="${GH_REVOKED_INTERVAL:-30}"
+		exec "$@" "$bin"
+	) >>"$GH_STATE/logs/revoked.log" 2>&1 &
+	printf '%s\n' "$!" >"$GH_STATE/run/revoked.pid"
+	for _ in $(seq 50); do
+		[ -s "$GH_STATE/run/revoked" ] && return 0
+		sleep 0.1
+	done
+	gh_say "warning: gatehouse-revoked wrote no list yet; see $GH_STATE/logs/revoked.log"
+}
+
+gh_revoked_stop() {
+	local pid
+	pid=$(cat "$GH_STATE/run/revoked.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$GH_STATE/run/revoked.pid"
 }
 
 gh_pool_pid() {
@@ -325,6 +361,7 @@ gh_stack_start() {
 	gh_keys
 	gh_pg_start
 	gh_db_setup
+	gh_revoked_start
 	for svc in $GH_SERVICES; do gh_pool_start "$svc"; done
 	# A free port can be taken between the look and the bind (tests run
 	# side by side): with ports picked for us, pick again and retry.
@@ -344,5 +381,6 @@ gh_stack_stop() {
 	local svc
 	gh_nginx_stop
 	for svc in $GH_SERVICES; do gh_pool_stop "$svc"; done
+	gh_revoked_stop
 	gh_pg_stop
 }

@@ -8,11 +8,19 @@
 #include "account.h"
 #include "throttle.h"
 
+/*
+ * first_party: a session of gatehouse's own sign-in, or of a client that
+ * is the operator's own (it skips consent).  A third-party app holding a
+ * user's token may act for the user, never with an admin's power.
+ */
 GH_SQL(SQL_SESSION_USER) = {{
-    "SELECT " USER_COLS " FROM users u "
+    "SELECT " USER_COLS ", (s.client_id IS NULL OR coalesce(c.skip_consent, "
+    " false)) FROM users u "
     "JOIN sessions s ON s.user_id = u.id "
+    "LEFT JOIN oauth_clients c ON c.id = s.client_id "
     "WHERE u.id = $1 AND s.id = $2 AND s.revoked_at IS NULL "
     "AND s.expires_at > now() AND NOT u.disabled" }};
+enum { SU_FIRST_PARTY = UC__COUNT };
 
 GH_SQL(SQL_PASSWORD_HASH) = {{
     "SELECT u.password_hash FROM users u WHERE u.id = $1 AND NOT u.disabled" }};
@@ -33,6 +41,7 @@ auth_session(struct gh_req *req, const char *role)
 	struct gh_row	 r;
 	PGresult	*res = NULL;
 	const char	*have;
+	int		 first_party;
 
 	if (gh_auth_require(req, NULL) != 0)
 		return NULL;
@@ -49,10 +58,16 @@ auth_session(struct gh_req *req, const char *role)
 	}
 	r = GH_ROW(res, 0);
 	have = gh_row_str(&r, UC_ROLE);
+	first_party = gh_row_bool(&r, SU_FIRST_PARTY);
 	if (gh_row_failed(req, &r))
 		return NULL;
 	if (role != NULL && strcmp(have, role) != 0) {
 		gh_problem(req, 403, "this needs the %s role", role);
+		return NULL;
+	}
+	if (role != NULL && strcmp(role, GH_ROLE_ADMIN) == 0 && !first_party) {
+		gh_problem(req, 403, "an app signed in through OAuth may not "
+		    "use the admin role; sign in to gatehouse itself");
 		return NULL;
 	}
 	return res;

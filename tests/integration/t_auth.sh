@@ -603,7 +603,7 @@ t_69_key_rotation() {
 	old_at=$AT
 	old_kid=$(part 1 "$AT" | jq -r .kid)
 	sleep 1	# kids carry the second they were made
-	"$GH_SRCDIR/fcgi/auth/gatehouse-keygen" --public "$GH_STATE/keys-public" \
+	"$GH_SRCDIR/admin/gatehouse-keygen" --public "$GH_STATE/keys-public" \
 	    "$GH_STATE/keys" >/dev/null || { fail "keygen failed"; return; }
 	local svc
 	for svc in payment media auth; do

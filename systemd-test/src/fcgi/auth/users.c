@@ -1,0 +1,293 @@
+/* Accounts: sign-up, availability, the profile. */
+#include <string.h>
+
+#include "auth.h"
+#include "account.h"
+#include "audit.h"
+#include "handlers.h"
+#include "password.h"
+#include "throttle.h"
+
+GH_SQL(SQL_REGISTER) = {{
+    "INSERT INTO users AS u (username, email, password_hash) "
+    "VALUES ($1, $2, $3) RETURNING " USER_COLS }};
+
+GH_SQL(SQL_USERNAME_TAKEN) = {{
+    "SELECT 1 FROM users WHERE lower(username) = lower($1)" }};
+GH_SQL(SQL_EMAIL_TAKEN) = {{
+    "SELECT 1 FROM users WHERE lower(email) = lower($1)" }};
+
+/* A unique violation named for the field it is about. */
+static int
+reply_taken(struct gh_req *req, PGresult *res)
+{
+	const char	*c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	const char	*field;
+
+	if (c != NULL && strcmp(c, "users_username_lower_key") == 0)
+		field = "username";
+	else if (c != NULL && strcmp(c, "users_email_lower_key") == 0)
+		field = "email";
+	else
+		return gh_db_reply_error(req, res);
+	return gh_problem_field(req, 409, field, "is already taken");
+}
+
+/* A new password's hash, or -1 having answered. */
+static int
+hash_password(struct gh_req *req, const char *pw, char *hash, size_t len)
+{
+	if (gh_password_hash(&auth_cfg.argon2, pw, strlen(pw), hash,
+	    len) == 0)
+		return 0;
+	return gh_problem(req, 500, "internal error");
+}
+
+enum { R_USERNAME, R_EMAIL, R_PASSWORD };
+static const struct gh_field register_fields[] = {
+	{ "username",	GH_STRING, .maxlen = AUTH_USERNAME_MAX,
+	    .valid = auth_valid_username },
+	{ "email",	GH_STRING, .maxlen = AUTH_EMAIL_MAX,
+	    .valid = auth_valid_email },
+	{ "password",	GH_STRING, .minlen = AUTH_PW_MIN, .maxlen = AUTH_PW_MAX,
+	    .valid = auth_valid_password },
+	{ NULL }
+};
+
+void
+auth_register(struct gh_req *req)
+{
+	struct gh_values v;
+	struct gh_row	 r;
+	PGresult	*res;
+	json_t		*out;
+	const char	*p[3], *pw, *why, *uid;
+	char		 hash[GH_PASSWORD_HASH_MAX];
+
+	if (gh_body_json(req, register_fields, &v) != 0)
+		return;
+	p[0] = gh_vstr(&v, R_USERNAME);
+	p[1] = gh_vstr(&v, R_EMAIL);
+	pw = gh_vstr(&v, R_PASSWORD);
+	if ((why = auth_password_personal(pw, p[0], p[1])) != NULL)
+		gh_field_error(req, "password", "%s", why);
+	if (gh_errors_reply(req, 422) != 0)
+		return;
+	/* Counted before the costly hash: a flood of sign-ups costs little. */
+	if (auth_throttle(req, gh_printf(&req->arena, "register:%s",
+	    auth_client_net(req)), auth_cfg.register_limit, 3600,
+	    "sign-ups") != 0 ||
+	    hash_password(req, pw, hash, sizeof(hash)) != 0)
+		return;
+	p[2] = hash;
+	if (gh_db_begin(req) != 0)
+		return;
+	if ((res = gh_db_exec(req, SQL_REGISTER, 3, p)) == NULL) {
+		gh_db_reply_error(req, NULL);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		reply_taken(req, res);
+		return;
+	}
+	r = GH_ROW(res, 0);
+	uid = gh_row_str(&r, UC_ID);
+	if (gh_row_failed(req, &r) || (out = auth_user_body(req, res)) == NULL)
+		return;
+	if (auth_audit(req, "signup", uid, NULL) != 0 ||
+	    gh_db_commit(req) != 0) {
+		json_decref(out);
+		return;
+	}
+	gh_reply_json(req, 201, out);
+}
+
+enum { AV_USERNAME, AV_EMAIL };
+static const struct gh_field availability_params[] = {
+	{ "username",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_USERNAME_MAX,
+	    .valid = auth_valid_username },
+	{ "email",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_EMAIL_MAX,
+	    .valid = auth_valid_email },
+	{ NULL }
+};
+
+/*
+ * Whether a username or an e-mail is free, for sign-up forms.  It tells
+ * which accounts exist, so it is throttled per client address.
+ */
+void
+auth_availability(struct gh_req *req)
+{
+	struct gh_values v;
+	const char	*value, *key;
+	PGresult	*res;
+	int		 byname;
+
+	if (gh_query_params(req, availability_params, &v) != 0)
+		return;
+	if (gh_vhas(&v, AV_USERNAME) == gh_vhas(&v, AV_EMAIL)) {
+		gh_problem(req, 400, "give exactly one of the query "
+		    "parameters username and email");
+		return;
+	}
+	byname = gh_vhas(&v, AV_USERNAME);
+	value = gh_vstr(&v, byname ? AV_USERNAME : AV_EMAIL);
+	key = gh_printf(&req->arena, "availability:%s",
+	    req->remote_addr != NULL ? req->remote_addr : "-");
+	if (auth_throttle(req, key, auth_cfg.availability_limit, 60,
+	    "lookups") != 0)
+		return;
+	res = gh_db_query(req, byname ? SQL_USERNAME_TAKEN : SQL_EMAIL_TAKEN,
+	    1, &value);
+	if (res == NULL)
+		return;
+	gh_reply_json(req, 200, json_pack("{s:s, s:b}",
+	    byname ? "username" : "email", value,
+	    "available", gh_rows(res) == 0));
+}
+
+void
+auth_me(struct gh_req *req)
+{
+	PGresult	*res;
+	json_t		*out;
+
+	if ((res = auth_session(req, NULL)) == NULL ||
+	    (out = auth_user_body(req, res)) == NULL)
+		return;
+	gh_reply_json(req, 200, out);
+}
+
+GH_SQL(SQL_UPDATE_ME) = {{
+    "UPDATE users u SET username = coalesce($2, u.username), "
+    " email = coalesce($3, u.email), updated_at = now() "
+    "WHERE u.id = $1 RETURNING " USER_COLS }};
+
+GH_SQL(SQL_SET_PASSWORD) = {{
+    "UPDATE users SET password_hash = $2, password_changed_at = now(), "
+    " updated_at = now() WHERE id = $1" }};
+
+/* Every session but the one in use: a new password ends the others. */
+GH_SQL(SQL_END_OTHER_SESSIONS) = {{
+    "UPDATE sessions SET revoked_at = now(), revoked_reason = 'password' "
+    "WHERE user_id = $1 AND id IS DISTINCT FROM $2::uuid "
+    "AND revoked_at IS NULL" }};
+
+GH_SQL(SQL_DELETE_ME) = {{
+    "DELETE FROM users WHERE id = $1" }};
+
+enum { U_USERNAME, U_EMAIL };
+static const struct gh_field update_fields[] = {
+	{ "username",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_USERNAME_MAX,
+	    .valid = auth_valid_username },
+	{ "email",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_EMAIL_MAX,
+	    .valid = auth_valid_email },
+	{ NULL }
+};
+
+void
+auth_me_update(struct gh_req *req)
+{
+	struct gh_values v;
+	PGresult	*res;
+	json_t		*out;
+	const char	*p[3];
+
+	if (auth_session(req, NULL) == NULL ||
+	    gh_body_json(req, update_fields, &v) != 0)
+		return;
+	if (!gh_vhas(&v, U_USERNAME) && !gh_vhas(&v, U_EMAIL)) {
+		gh_problem(req, 422, "give username, email or both");
+		return;
+	}
+	p[0] = gh_auth_user(req)->sub;
+	p[1] = gh_vstr(&v, U_USERNAME);
+	p[2] = gh_vstr(&v, U_EMAIL);
+	if (gh_db_begin(req) != 0)
+		return;
+	if ((res = gh_db_exec(req, SQL_UPDATE_ME, 3, p)) == NULL) {
+		gh_db_reply_error(req, NULL);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		reply_taken(req, res);
+		return;
+	}
+	if (gh_rows(res) == 0) {
+		gh_problem(req, 404, "the account is gone");
+		return;
+	}
+	if ((out = auth_user_body(req, res)) == NULL)
+		return;
+	if (auth_audit(req, "profile_change", p[0], NULL) != 0 ||
+	    gh_db_commit(req) != 0) {
+		json_decref(out);
+		return;
+	}
+	gh_reply_json(req, 200, out);
+}
+
+enum { P_CURRENT, P_NEW };
+static const struct gh_field password_fields[] = {
+	{ "current_password",	GH_STRING, .maxlen = 1024 },
+	{ "new_password",	GH_STRING, .minlen = AUTH_PW_MIN,
+	    .maxlen = AUTH_PW_MAX, .valid = auth_valid_password },
+	{ NULL }
+};
+
+void
+auth_me_password(struct gh_req *req)
+{
+	const struct gh_claims *c;
+	struct gh_values v;
+	const char	*p[2];
+	char		 hash[GH_PASSWORD_HASH_MAX];
+
+	if (auth_session(req, NULL) == NULL ||
+	    gh_body_json(req, password_fields, &v) != 0 ||
+	    auth_password_recheck(req, "current_password",
+	    gh_vstr(&v, P_CURRENT)) != 0 ||
+	    hash_password(req, gh_vstr(&v, P_NEW), hash, sizeof(hash)) != 0)
+		return;
+	c = gh_auth_user(req);
+	p[0] = c->sub;
+	p[1] = hash;
+	if (gh_db_begin(req) != 0 ||
+	    gh_db_query(req, SQL_SET_PASSWORD, 2, p) == NULL)
+		return;
+	p[1] = c->sid[0] != '\0' ? c->sid : NULL;
+	if (gh_db_query(req, SQL_END_OTHER_SESSIONS, 2, p) == NULL ||
+	    auth_audit(req, "password_change", c->sub, NULL) != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	gh_reply(req, 204, NULL, NULL, 0);
+}
+
+enum { D_PASSWORD };
+static const struct gh_field delete_fields[] = {
+	{ "password",	GH_STRING, .maxlen = 1024 },
+	{ NULL }
+};
+
+/* One transaction: the user, and by cascade its sessions and tokens. */
+void
+auth_me_delete(struct gh_req *req)
+{
+	const struct gh_claims *c;
+	struct gh_values v;
+
+	if (auth_session(req, NULL) == NULL ||
+	    gh_body_json(req, delete_fields, &v) != 0 ||
+	    auth_password_recheck(req, "password",
+	    gh_vstr(&v, D_PASSWORD)) != 0)
+		return;
+	c = gh_auth_user(req);
+	if (gh_db_begin(req) != 0 ||
+	    gh_db_query(req, SQL_DELETE_ME, 1,
+	    (const char *[]){ c->sub }) == NULL ||
+	    auth_audit(req, "account_deleted", c->sub, NULL) != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	auth_refresh_cookie(req, "", 0);
+	gh_reply(req, 204, NULL, NULL, 0);
+}

@@ -1,0 +1,174 @@
+/*
+ * Downloads and signed links.  The worker only decides: nginx sends the
+ * bytes from its internal /_media/ location (X-Accel-Redirect), with
+ * ranges.  A signed link is HMAC-SHA256 over "<id>.<exp>" with a key only
+ * the workers hold, so it works without a token until exp, for that item
+ * only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "media.h"
+
+#define LINK_TTL_DEFAULT	3600
+
+static char *
+link_sig(struct gh_arena *a, const char *id, long long exp)
+{
+	unsigned char	 mac[32];
+	char		 msg[64];
+	int		 n;
+
+	n = snprintf(msg, sizeof(msg), "%s.%lld", id, exp);
+	if (n < 0 || (size_t)n >= sizeof(msg) ||
+	    gh_hmac_sha256(media_cfg.link_key, media_cfg.link_keylen, msg,
+	    (size_t)n, mac) != 0)
+		return NULL;
+	return gh_b64url_encode(a, mac, sizeof(mac));
+}
+
+/* 0 when exp and sig make a live link to id; else answers 403. */
+static int
+link_check(struct gh_req *req, const char *id, const char *exps,
+    const char *sig)
+{
+	const char	*errstr = NULL;
+	long long	 exp = 0;
+	char		*want;
+
+	if (media_cfg.link_key == NULL)
+		return gh_problem(req, 403, "signed links are not enabled");
+	if (exps != NULL)
+		exp = gh_strtonum(exps, 1, (long long)1 << 40, &errstr);
+	if (exps == NULL || sig == NULL || errstr != NULL ||
+	    !gh_is_uuid(id) ||
+	    (want = link_sig(&req->arena, id, exp)) == NULL ||
+	    strlen(sig) != strlen(want) ||
+	    !gh_ct_equal(sig, want, strlen(want)))
+		return gh_problem(req, 403, "the link's signature is not "
+		    "valid");
+	if (exp <= (long long)time(NULL))
+		return gh_problem(req, 403, "the link has expired");
+	return 0;
+}
+
+/* If-None-Match (RFC 9110 13.1.2): weak comparison, "*" or a list. */
+static int
+etag_matches(const char *inm, const char *hex)
+{
+	const char	*p = inm, *e;
+	size_t		 len;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		e = p + strcspn(p, ",");
+		len = (size_t)(e - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 66 && p[0] == '"' && p[65] == '"' &&
+		    strncmp(p + 1, hex, 64) == 0)
+			return 1;
+		p = e;
+	}
+	return 0;
+}
+
+/*
+ * GET /api/v1/media/{id}/file, with a token or a signed link.  The ETag
+ * is the content's SHA-256, so the worker answers If-None-Match itself
+ * (nginx's own ETag, made from mtime and size, is turned off there).
+ */
+void
+media_download(struct gh_req *req)
+{
+	const char	*id = gh_param(req, "id"), *exp, *sig, *inm;
+	const char	*dl;
+	PGresult	*res;
+
+	exp = gh_query(req, "exp");
+	sig = gh_query(req, "sig");
+	if (exp != NULL || sig != NULL) {
+		if (link_check(req, id, exp, sig) != 0 ||
+		    (res = media_find(req, id, MEDIA_LINKED)) == NULL)
+			return;
+	} else if (gh_auth_require(req, NULL) != 0 ||
+	    (res = media_find(req, id, MEDIA_SEE)) == NULL)
+		return;
+
+	media_content_headers(req, res);
+	gh_header(req, "Cache-Control", "private, no-cache");
+	inm = gh_header_in(req, "If-None-Match");
+	if (inm != NULL && etag_matches(inm, PQgetvalue(res, 0, MC_SHA256))) {
+		gh_reply(req, 304, NULL, NULL, 0);
+		return;
+	}
+	dl = gh_query(req, "download");
+	gh_header(req, "Content-Type", PQgetvalue(res, 0, MC_TYPE));
+	gh_header(req, "Content-Disposition", media_disposition(&req->arena,
+	    PQgetvalue(res, 0, MC_TYPE), PQgetisnull(res, 0, MC_FILENAME) ?
+	    NULL : PQgetvalue(res, 0, MC_FILENAME), dl != NULL &&
+	    strcmp(dl, "0") != 0));
+	gh_header(req, "X-Accel-Redirect", gh_printf(&req->arena,
+	    "/_media/%s", PQgetvalue(res, 0, MC_PATH)));
+	gh_reply(req, 200, NULL, NULL, 0);
+}
+
+static const struct gh_field link_fields[] = {
+	{ "expires_in", GH_INT | GH_OPTIONAL, .min = 60,
+	    .max = 365 * 86400 },
+	{ NULL }
+};
+
+/* POST /api/v1/media/{id}/links: the owner (or an admin) shares it. */
+void
+media_link_create(struct gh_req *req)
+{
+	struct gh_values v;
+	const char	*id;
+	long long	 ttl = LINK_TTL_DEFAULT, exp;
+	PGresult	*res;
+	char		*sig, at[32];
+	struct tm	 tm;
+	time_t		 t;
+
+	if (gh_auth_require(req, NULL) != 0)
+		return;
+	if (gh_has_body(req)) {
+		if (gh_body_json(req, link_fields, &v) != 0)
+			return;
+		ttl = gh_vint(&v, 0, LINK_TTL_DEFAULT);
+	}
+	if (ttl > media_cfg.link_ttl_max) {
+		gh_problem_field(req, 422, "expires_in", "must be at most %lld",
+		    media_cfg.link_ttl_max);
+		return;
+	}
+	if ((res = media_find(req, gh_param(req, "id"), MEDIA_OWN)) == NULL)
+		return;
+	if (media_cfg.link_key == NULL) {
+		gh_problem(req, 503, "signed links are not enabled on this "
+		    "server (GH_MEDIA_LINK_SECRET_FILE)");
+		return;
+	}
+	id = PQgetvalue(res, 0, MC_ID);
+	exp = (long long)time(NULL) + ttl;
+	if ((sig = link_sig(&req->arena, id, exp)) == NULL) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	t = (time_t)exp;
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	gh_reply_json(req, 201, json_pack("{s:s, s:s, s:I}",
+	    "url", gh_printf(&req->arena, "/api/v1/media/%s/file?exp=%lld&"
+	    "sig=%s", id, exp, sig),
+	    "expires_at", at,
+	    "expires_in", (json_int_t)ttl));
+}

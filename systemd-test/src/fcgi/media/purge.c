@@ -1,0 +1,85 @@
+/*
+ * Deleting an account's media: the users live in the auth service's
+ * database, which cannot reach this one, so a client that deletes an
+ * account calls DELETE /api/v1/media/users/{user_id} too.  Everything of
+ * the user goes in one transaction: their items (with the comments,
+ * likes, ratings and tag links on them, by ON DELETE CASCADE) and their
+ * own comments, likes and ratings on others' items; the files and
+ * thumbnails are unlinked once that has committed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "media.h"
+
+GH_SQL(SQL_COMMENTS) = {{
+    "DELETE FROM media_comments WHERE user_id = $1::uuid" }};
+GH_SQL(SQL_LIKES) = {{
+    "DELETE FROM media_likes WHERE user_id = $1::uuid" }};
+GH_SQL(SQL_RATINGS) = {{
+    "DELETE FROM media_ratings WHERE user_id = $1::uuid" }};
+GH_SQL(SQL_ITEMS) = {{
+    "DELETE FROM media WHERE owner = $1::uuid "
+    "RETURNING storage_path, thumb_path, size" }};
+
+static json_int_t
+affected(PGresult *res)
+{
+	return (json_int_t)strtoll(PQcmdTuples(res), NULL, 10);
+}
+
+/*
+ * DELETE /api/v1/media/users/{user_id} ("me" for oneself): the user
+ * themself or an admin.  200 with what went; a second call finds nothing
+ * and answers zeros.
+ */
+void
+media_purge_user(struct gh_req *req)
+{
+	const char	*uid = gh_param(req, "user_id");
+	PGresult	*items, *c, *l, *r;
+	long long	 bytes = 0;
+	int		 i;
+
+	if (gh_auth_require(req, NULL) != 0)
+		return;
+	if (uid != NULL && strcmp(uid, "me") == 0)
+		uid = gh_auth_user(req)->sub;
+	if (uid == NULL || !gh_is_uuid(uid)) {
+		gh_problem(req, 404, "no such user");
+		return;
+	}
+	if (strcasecmp(uid, gh_auth_user(req)->sub) != 0 &&
+	    !media_is_admin(req)) {
+		gh_problem(req, 403, "only the user themself or an admin may "
+		    "delete a user's media");
+		return;
+	}
+	if (gh_db_begin(req) != 0 ||
+	    gh_db_query(req, media_sql_lock_owner, 1, &uid) == NULL ||
+	    (c = gh_db_query(req, SQL_COMMENTS, 1, &uid)) == NULL ||
+	    (l = gh_db_query(req, SQL_LIKES, 1, &uid)) == NULL ||
+	    (r = gh_db_query(req, SQL_RATINGS, 1, &uid)) == NULL ||
+	    (items = gh_db_query(req, SQL_ITEMS, 1, &uid)) == NULL ||
+	    gh_db_commit(req) != 0)
+		return;
+	for (i = 0; i < PQntuples(items); i++) {
+		media_unlink(PQgetvalue(items, i, 0));
+		if (!PQgetisnull(items, i, 1))
+			media_unlink(PQgetvalue(items, i, 1));
+		bytes += strtoll(PQgetvalue(items, i, 2), NULL, 10);
+	}
+	gh_log_infox("purge", "request %s: user %s's media deleted by %s: "
+	    "%d items, %lld bytes", req->request_id != NULL ?
+	    req->request_id : "-", uid, gh_auth_user(req)->sub,
+	    PQntuples(items), bytes);
+	gh_reply_json(req, 200, json_pack("{s:s, s:i, s:I, s:I, s:I, s:I}",
+	    "user_id", uid,
+	    "items", PQntuples(items),
+	    "bytes", (json_int_t)bytes,
+	    "comments", affected(c),
+	    "likes", affected(l),
+	    "ratings", affected(r)));
+}

@@ -1,0 +1,20 @@
+/* gatehouse-media: thumbnails (thumb.c), made by gatehouse-media-thumb. */
+#ifndef MEDIA_THUMB_H
+#define MEDIA_THUMB_H
+
+#include <stdint.h>
+
+/* A thumbnail on its way: a temporary, then its place under the root. */
+struct media_thumb {
+	char		*tmpname;	/* NULL: none was made */
+	char		*path;
+	uint32_t	 w, h;
+};
+
+int		 media_thumb_setup(void);
+int		 media_thumb_wanted(const char *mime);
+int		 media_thumb_make(struct gh_req *, const char *tmpname,
+		    const char *mime, uint32_t w, uint32_t h,
+		    struct media_thumb *);
+
+#endif

@@ -1,0 +1,730 @@
+/*
+ * Uploads: a raw body (metadata in the query) or a multipart/form-data
+ * form (fields title, description, visibility and one file), streamed to
+ * a temporary file with its SHA-256 made on the way, the type decided from
+ * the first bytes, then fsynced, renamed into place and its row inserted.
+ * Any failure leaves neither a file nor a row.
+ */
+#define _GNU_SOURCE		/* memmem, strcasestr */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "media.h"
+#include "thumb.h"
+
+#define FORM_HEAD_MAX	8192		/* a part's headers */
+#define FORM_FIELD_MAX	(MEDIA_DESC_MAX * 4)	/* bytes of a text field */
+#define BOUNDARY_MAX	70		/* RFC 2046 */
+
+GH_SQL(SQL_USED) = {{
+    "SELECT coalesce(sum(size), 0) FROM media WHERE owner = $1::uuid" }};
+
+/*
+ * Uploads of one owner queue here, so two cannot both pass the quota; a
+ * purge of the owner's media takes it too (purge.c).  The id is read as a
+ * uuid, so that any spelling of it takes the same lock.
+ */
+const struct gh_sql media_sql_lock_owner[1] = {{
+    "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 5))" }};
+
+GH_SQL(SQL_INSERT) = {{
+    "INSERT INTO media AS m (owner, title, description, visibility, "
+    " mime_type, size, sha256, storage_path, filename, width, height, "
+    " thumb_path, thumb_width, thumb_height) "
+    "SELECT $1::uuid, $2, $3, $4, $5, $6::bigint, $7, $8, $9, $10::integer, "
+    " $11::integer, $13, $14::integer, $15::integer "
+    "WHERE $12::bigint = 0 OR (SELECT coalesce(sum(size), 0) FROM media "
+    " WHERE owner = $1::uuid) + $6::bigint <= $12::bigint "
+    "RETURNING " MEDIA_COLS }};
+
+struct upload_meta {
+	const char	*title;
+	const char	*description;
+	const char	*visibility;
+	const char	*filename;	/* as sent; NULL when none */
+	const char	*declared;	/* the file's Content-Type, or NULL */
+	long long	 length;	/* the file's size when known, or -1 */
+};
+
+struct upload {
+	struct upload_meta m;
+	EVP_MD_CTX	*md;
+	char		*tmpname;
+	int		 fd;
+	long long	 size;
+	unsigned char	 head[MEDIA_SNIFF_LEN];
+	size_t		 headlen;
+	const struct media_type *type;
+	char		 sha[65];
+	uint32_t	 w, h;
+	char		*path;
+	struct media_thumb thumb;
+};
+
+/* Room for a chunk of the body and what a multipart boundary straddles. */
+static char	 iobuf[64 * 1024 + FORM_HEAD_MAX];
+
+/*
+ * A client's file name, reduced to its last component; it is only ever
+ * shown back (Content-Disposition), never part of a path on disk.
+ */
+static const char *
+base_name(const char *s)
+{
+	const char	*p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p == '/' || *p == '\\')
+			s = p + 1;
+	return *s == '\0' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ?
+	    NULL : s;
+}
+
+/*
+ * Embeddings, overrides and isolates (and the marks) reorder what a user
+ * sees of a name, so that its extension is not the one shown; s is valid
+ * UTF-8 already.
+ */
+static int
+has_bidi_control(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	long		 c;
+
+	while (*p != '\0' && (c = media_utf8_next(&p)) >= 0)
+		if (c == 0x061c || c == 0x200e || c == 0x200f ||
+		    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+			return 1;
+	return 0;
+}
+
+/* Needed before the file's bytes: its extension must fit their type. */
+static int
+filename_validate(struct gh_req *req, struct upload_meta *m)
+{
+	const char	*why;
+
+	if (m->filename == NULL || *m->filename == '\0') {
+		m->filename = NULL;
+		return 0;
+	}
+	if ((why = media_valid_text(m->filename, MEDIA_FILENAME_MAX, 0)) !=
+	    NULL)
+		return gh_problem_field(req, 422, "filename", "%s", why);
+	if (has_bidi_control(m->filename))
+		return gh_problem_field(req, 422, "filename", "must not "
+		    "contain bidirectional controls (they make \"gpj.exe\" "
+		    "look like \"exe.jpg\")");
+	m->filename = base_name(m->filename);
+	return 0;
+}
+
+/* Defaults, then the same checks whichever way the fields came. */
+static int
+meta_validate(struct gh_req *req, struct upload_meta *m)
+{
+	const char	*why;
+
+	if (m->title == NULL)
+		m->title = "";
+	if (m->description == NULL)
+		m->description = "";
+	if (m->visibility == NULL)
+		m->visibility = "private";
+	if ((why = media_valid_text(m->title, MEDIA_TITLE_MAX, 0)) != NULL)
+		return gh_problem_field(req, 422, "title", "%s", why);
+	if ((why = media_valid_text(m->description, MEDIA_DESC_MAX, 1)) != NULL)
+		return gh_problem_field(req, 422, "description", "%s", why);
+	if ((why = media_valid_visibility(m->visibility)) != NULL)
+		return gh_problem_field(req, 422, "visibility", "%s", why);
+	return 0;
+}
+
+static long long
+content_length(struct gh_req *req)
+{
+	const char	*cl, *errstr;
+	long long	 n;
+
+	cl = gh_env(req, "CONTENT_LENGTH");
+	if (cl == NULL || *cl == '\0')
+		return -1;
+	n = gh_strtonum(cl, 0, (long long)1 << 50, &errstr);
+	return errstr != NULL ? -2 : n;
+}
+
+/* size is the Content-Length, or 0 when the body outgrew the limit. */
+static int
+too_large(struct gh_req *req, long long size)
+{
+	if (size > 0)
+		return gh_problem(req, 413, "the file is %lld bytes; the limit "
+		    "is %lld", size, media_cfg.max);
+	return gh_problem(req, 413, "the file is larger than the limit of "
+	    "%lld bytes", media_cfg.max);
+}
+
+static int
+over_quota(struct gh_req *req, long long used, long long size)
+{
+	return gh_problem_json(req, 507, gh_printf(&req->arena, "storage "
+	    "quota exceeded: %lld of %lld bytes are used, and this file needs "
+	    "%lld more; delete some files first", used, media_cfg.quota, size),
+	    json_pack("{s:I, s:I}", "quota_bytes", (json_int_t)media_cfg.quota,
+	    "used_bytes", (json_int_t)used));
+}
+
+/* Refuses what cannot fit before a byte of it is read. */
+static int
+precheck(struct gh_req *req, long long length)
+{
+	const char	*sub = gh_auth_user(req)->sub;
+	PGresult	*res;
+	long long	 used;
+
+	if (length > media_cfg.max)
+		return too_large(req, length);
+	if (length == 0)
+		return gh_problem(req, 400, "the body is empty; send the "
+		    "file's bytes");
+	if (media_cfg.quota == 0 || length < 0)
+		return 0;
+	if ((res = gh_db_query(req, SQL_USED, 1, &sub)) == NULL)
+		return -1;
+	used = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (used + length > media_cfg.quota)
+		return over_quota(req, used, length);
+	return 0;
+}
+
+static int
+type_check(struct gh_req *req, struct upload *u)
+{
+	u->type = media_sniff(u->head, u->headlen);
+	if (u->type == NULL)
+		return gh_problem(req, 415, "the file's content is none of "
+		    "the allowed types (JPEG, PNG, GIF, WebP, MP4, WebM, MP3, "
+		    "Ogg, PDF)");
+	if (!media_declared_ok(u->type, u->m.declared))
+		return gh_problem(req, 415, "the file's content is %s, but it "
+		    "was declared as %.100s", u->type->mime, u->m.declared);
+	if (!media_ext_ok(u->type, u->m.filename))
+		return gh_problem(req, 415, "the file's content is %s, which "
+		    "its name's extension does not fit", u->type->mime);
+	return 0;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+disk_error(struct gh_req *req, const char *what)
+{
+	int	 e = errno;
+
+	gh_log_errx("store", "%s: %s", what, strerror(e));
+	if (e == ENOSPC || e == EDQUOT)
+		return gh_problem(req, 507, "the server has no room for the "
+		    "file now");
+	return gh_problem(req, 500, "internal error");
+}
+
+/* Takes the next bytes of the file: limit, type, disk, digest. */
+static int
+file_feed(struct gh_req *req, struct upload *u, const char *buf, size_t n)
+{
+	size_t	 k;
+
+	if (n == 0)
+		return 0;
+	if (u->size + (long long)n > media_cfg.max)
+		return too_large(req, 0);
+	if (u->type == NULL) {
+		k = sizeof(u->head) - u->headlen;
+		k = k < n ? k : n;
+		memcpy(u->head + u->headlen, buf, k);
+		u->headlen += k;
+		if (u->headlen == sizeof(u->head) && type_check(req, u) != 0)
+			return -1;
+	}
+	if (write_all(u->fd, buf, n) != 0)
+		return disk_error(req, "write");
+	if (EVP_DigestUpdate(u->md, buf, n) != 1)
+		return gh_problem(req, 500, "internal error");
+	u->size += (long long)n;
+	return 0;
+}
+
+static ssize_t
+fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return pread(*(int *)ctx, buf, len, (off_t)off);
+}
+
+/* The whole file is in: its type, digest, durability and dimensions. */
+static int
+file_finish(struct gh_req *req, struct upload *u)
+{
+	unsigned char	 sha[32];
+
+	if (u->size == 0)
+		return gh_problem(req, 400, "the file is empty");
+	if (u->type == NULL && type_check(req, u) != 0)
+		return -1;
+	if (EVP_DigestFinal_ex(u->md, sha, NULL) != 1)
+		return gh_problem(req, 500, "internal error");
+	gh_hex(u->sha, sha, sizeof(sha));
+	/* nginx's workers read it through the root's group; nobody writes. */
+	if (fchmod(u->fd, 0644) != 0 || fsync(u->fd) != 0)
+		return disk_error(req, "fsync");
+	media_dimensions(u->type->mime, fd_pread, &u->fd, &u->w, &u->h);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- raw */
+
+static int
+receive_raw(struct gh_req *req, struct upload *u, long long length)
+{
+	size_t	 n;
+
+	while ((n = gh_body_chunk(req, iobuf, sizeof(iobuf))) > 0)
+		if (file_feed(req, u, iobuf, n) != 0)
+			return -1;
+	if (length >= 0 && u->size != length)
+		return gh_problem(req, 400, "the body ended after %lld of %lld "
+		    "bytes", u->size, length);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- form */
+
+struct form {
+	char		 delim[4 + BOUNDARY_MAX + 1];	/* CRLF "--" boundary */
+	size_t		 dlen;
+	size_t		 off, len;	/* unread bytes: iobuf[off, len) */
+	int		 eof;
+};
+
+/* The boundary parameter of a multipart/form-data type, or NULL. */
+static const char *
+form_boundary(struct gh_req *req, const char *ctype)
+{
+	const char	*p;
+	size_t		 n;
+	char		*b;
+
+	if (ctype == NULL || strncasecmp(ctype, "multipart/form-data", 19) != 0)
+		return NULL;
+	if ((p = strcasestr(ctype, "boundary=")) == NULL)
+		return "";
+	p += 9;
+	if (*p == '"')
+		n = strcspn(++p, "\"");
+	else
+		n = strcspn(p, "; \t");
+	if (n == 0 || n > BOUNDARY_MAX || (b = gh_strndup(&req->arena, p,
+	    n)) == NULL)
+		return "";
+	return b;
+}
+
+/* Reads more of the body after what is left; 0 when none came. */
+static size_t
+form_fill(struct gh_req *req, struct form *f)
+{
+	size_t	 n;
+
+	if (f->eof)
+		return 0;
+	memmove(iobuf, iobuf + f->off, f->len - f->off);
+	f->len -= f->off;
+	f->off = 0;
+	n = gh_body_chunk(req, iobuf + f->len, sizeof(iobuf) - f->len);
+	if (n == 0)
+		f->eof = 1;
+	f->len += n;
+	return n;
+}
+
+/* Makes at least n unread bytes available; -1 when the body ends first. */
+static int
+form_need(struct gh_req *req, struct form *f, size_t n)
+{
+	while (f->len - f->off < n)
+		if (form_fill(req, f) == 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Streams a part's content up to the next delimiter, which it consumes:
+ * the file's to disk, a text field's into field.
+ */
+static int
+form_content(struct gh_req *req, struct form *f, struct upload *u, int file,
+    char *field, size_t *fieldlen)
+{
+	const char	*d;
+	size_t		 n;
+	int		 last;
+
+	for (;;) {
+		d = memmem(iobuf + f->off, f->len - f->off, f->delim, f->dlen);
+		last = d != NULL;
+		if (d != NULL)
+			n = (size_t)(d - (iobuf + f->off));
+		else if (f->len - f->off >= f->dlen)
+			n = f->len - f->off - (f->dlen - 1);
+		else
+			n = 0;
+		if (file) {
+			if (file_feed(req, u, iobuf + f->off, n) != 0)
+				return -1;
+		} else {
+			if (*fieldlen + n > FORM_FIELD_MAX)
+				return gh_problem(req, 422, "a form field is "
+				    "too long");
+			memcpy(field + *fieldlen, iobuf + f->off, n);
+			*fieldlen += n;
+		}
+		f->off += n;
+		if (last) {
+			f->off += f->dlen;
+			return 0;
+		}
+		if (form_fill(req, f) == 0)
+			return gh_problem(req, 400, "the form ends inside a "
+			    "part");
+	}
+}
+
+/* One parameter of a Content-Disposition line, unquoted, or NULL. */
+static char *
+disp_param(struct gh_req *req, const char *line, const char *name)
+{
+	const char	*p = line, *v;
+	size_t		 nlen = strlen(name), i;
+	char		*out;
+
+	while ((p = strchr(p, ';')) != NULL) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, name, nlen) != 0 || p[nlen] != '=')
+			continue;
+		v = p + nlen + 1;
+		if (*v != '"')
+			return gh_strndup(&req->arena, v, strcspn(v, "; \t"));
+		if ((out = gh_alloc(&req->arena, strlen(v))) == NULL)
+			return NULL;
+		/*
+		 * Browsers send a quote in a name as %22 and a backslash as
+		 * itself (HTML's form encoding); only \" is taken as an
+		 * escape, so C:\dir\a.png keeps the separators base_name
+		 * needs.
+		 */
+		for (v++, i = 0; *v != '\0' && *v != '"'; v++) {
+			if (*v == '\\' && v[1] == '"')
+				v++;
+			out[i++] = *v;
+		}
+		out[i] = '\0';
+		return out;
+	}
+	return NULL;
+}
+
+/* A part's headers: its field name, file name and type. */
+static int
+form_headers(struct gh_req *req, struct form *f, char **name, char **fname,
+    char **ctype)
+{
+	const char	*end, *line, *eol;
+	char		*l;
+
+	*name = *fname = *ctype = NULL;
+	if (form_need(req, f, 2) == 0 && memcmp(iobuf + f->off, "\r\n", 2) == 0)
+		return gh_problem(req, 400, "a form part has no headers");
+	while ((end = memmem(iobuf + f->off, f->len - f->off, "\r\n\r\n", 4)) ==
+	    NULL) {
+		if (f->len - f->off > FORM_HEAD_MAX || form_fill(req, f) == 0)
+			return gh_problem(req, 400, "a form part's headers "
+			    "are missing or too long");
+	}
+	for (line = iobuf + f->off; line < end + 2; line = eol + 2) {
+		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+		if ((l = gh_strndup(&req->arena, line, (size_t)(eol - line))) ==
+		    NULL)
+			return gh_problem(req, 500, "out of memory");
+		if (strncasecmp(l, "Content-Disposition:", 20) == 0) {
+			*name = disp_param(req, l, "name");
+			*fname = disp_param(req, l, "filename");
+		} else if (strncasecmp(l, "Content-Type:", 13) == 0) {
+			for (l += 13; *l == ' ' || *l == '\t'; l++)
+				;
+			*ctype = l;
+		}
+	}
+	f->off = (size_t)(end + 4 - iobuf);
+	if (*name == NULL)
+		return gh_problem(req, 400, "a form part has no name");
+	return 0;
+}
+
+/* A text field of the form, checked as UTF-8 text later. */
+static int
+form_field(struct gh_req *req, struct form *f, struct upload *u,
+    const char *name)
+{
+	const char	**dst;
+	char		*v;
+	size_t		 len = 0;
+
+	if (strcmp(name, "title") == 0)
+		dst = &u->m.title;
+	else if (strcmp(name, "description") == 0)
+		dst = &u->m.description;
+	else if (strcmp(name, "visibility") == 0)
+		dst = &u->m.visibility;
+	else
+		return gh_problem_field(req, 422, name, "is not a field "
+		    "of an upload (file, title, description, visibility)");
+	if (*dst != NULL)
+		return gh_problem_field(req, 422, name, "is given twice");
+	if ((v = gh_alloc(&req->arena, FORM_FIELD_MAX + 1)) == NULL)
+		return gh_problem(req, 500, "out of memory");
+	if (form_content(req, f, u, 0, v, &len) != 0)
+		return -1;
+	if (memchr(v, '\0', len) != NULL)
+		return gh_problem_field(req, 422, name, "must not contain "
+		    "NUL");
+	v[len] = '\0';
+	*dst = v;
+	return 0;
+}
+
+/*
+ * multipart/form-data (RFC 7578), parsed as it streams: the file part
+ * goes to disk; text fields may come before or after it.
+ */
+static int
+receive_form(struct gh_req *req, struct upload *u, const char *boundary)
+{
+	struct form	 f;
+	char		*name, *fname, *ctype;
+	int		 files = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.dlen = (size_t)snprintf(f.delim, sizeof(f.delim), "\r\n--%s",
+	    boundary);
+	/* The first delimiter has no CRLF before it: lend it one. */
+	memcpy(iobuf, "\r\n", 2);
+	f.len = 2;
+	for (;;) {
+		if (form_need(req, &f, f.dlen) != 0)
+			return gh_problem(req, 400, "the form has no parts");
+		if (memcmp(iobuf + f.off, f.delim, f.dlen) == 0)
+			break;
+		f.off++;			/* preamble */
+	}
+	f.off += f.dlen;
+	for (;;) {
+		if (form_need(req, &f, 2) != 0)
+			return gh_problem(req, 400, "the form ends without "
+			    "its closing delimiter");
+		if (memcmp(iobuf + f.off, "--", 2) == 0)
+			break;
+		if (memcmp(iobuf + f.off, "\r\n", 2) != 0)
+			return gh_problem(req, 400, "a form delimiter is "
+			    "not followed by a line end");
+		f.off += 2;
+		if (form_headers(req, &f, &name, &fname, &ctype) != 0)
+			return -1;
+		if (strcmp(name, "file") != 0) {
+			if (form_field(req, &f, u, name) != 0)
+				return -1;
+			continue;
+		}
+		if (files++ > 0)
+			return gh_problem(req, 400, "send one file per upload");
+		u->m.filename = fname;
+		u->m.declared = ctype;
+		if (filename_validate(req, &u->m) != 0 ||
+		    form_content(req, &f, u, 1, NULL, NULL) != 0)
+			return -1;
+	}
+	if (files == 0)
+		return gh_problem_field(req, 422, "file", "is required");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+/*
+ * Places the file and inserts its row; a failure of either leaves
+ * neither.  The owner's lock makes the quota check and the insert one.
+ */
+static int
+upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
+{
+	const char	*p[15], *sub = gh_auth_user(req)->sub;
+	PGresult	*res;
+	char		 size[24], w[12], h[12], quota[24], tw[12], th[12];
+	int		 rc;
+
+	if (media_place(&req->arena, u->tmpname, &u->path) != 0)
+		return disk_error(req, "place");
+	u->tmpname = NULL;
+	if (u->thumb.tmpname != NULL) {
+		if (media_place(&req->arena, u->thumb.tmpname,
+		    &u->thumb.path) != 0)
+			return disk_error(req, "place");
+		u->thumb.tmpname = NULL;
+	}
+	snprintf(tw, sizeof(tw), "%u", u->thumb.w);
+	snprintf(th, sizeof(th), "%u", u->thumb.h);
+	snprintf(size, sizeof(size), "%lld", u->size);
+	snprintf(w, sizeof(w), "%u", u->w);
+	snprintf(h, sizeof(h), "%u", u->h);
+	snprintf(quota, sizeof(quota), "%lld", media_cfg.quota);
+	p[0] = sub;
+	p[1] = u->m.title;
+	p[2] = u->m.description;
+	p[3] = u->m.visibility;
+	p[4] = u->type->mime;
+	p[5] = size;
+	p[6] = u->sha;
+	p[7] = u->path;
+	p[8] = u->m.filename;
+	p[9] = u->w != 0 ? w : NULL;
+	p[10] = u->h != 0 ? h : NULL;
+	p[11] = quota;
+	p[12] = u->thumb.path;
+	p[13] = u->thumb.path != NULL ? tw : NULL;
+	p[14] = u->thumb.path != NULL ? th : NULL;
+	if (gh_db_begin(req) != 0 ||
+	    gh_db_query(req, media_sql_lock_owner, 1, &sub) == NULL ||
+	    (res = gh_db_query(req, SQL_INSERT, 15, p)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		if ((res = gh_db_query(req, SQL_USED, 1, &sub)) != NULL)
+			over_quota(req, strtoll(PQgetvalue(res, 0, 0), NULL,
+			    10), u->size);
+		return -1;
+	}
+	if ((rc = gh_db_commit(req)) != 0) {
+		/*
+		 * The row may exist after all: its files must stay.  If
+		 * it does not, they are orphans, and the sweep's.
+		 */
+		if (rc == GH_DB_UNKNOWN)
+			u->path = u->thumb.path = NULL;
+		return -1;
+	}
+	*out = res;
+	return 0;
+}
+
+/* The metadata of a raw upload, from the query. */
+static int
+raw_meta(struct gh_req *req, struct upload_meta *m)
+{
+	m->title = gh_query(req, "title");
+	m->description = gh_query(req, "description");
+	m->visibility = gh_query(req, "visibility");
+	m->filename = gh_query(req, "filename");
+	m->declared = gh_env(req, "CONTENT_TYPE");
+	if (m->declared != NULL && *m->declared == '\0')
+		m->declared = NULL;
+	return filename_validate(req, m) != 0 ? -1 : meta_validate(req, m);
+}
+
+void
+media_upload(struct gh_req *req)
+{
+	struct upload	*u;
+	const char	*boundary;
+	long long	 length;
+	PGresult	*res = NULL;
+
+	if (gh_auth_require(req, NULL) != 0)
+		return;
+	if (!gh_is_uuid(gh_auth_user(req)->sub)) {
+		gh_problem(req, 403, "the token's subject is not a user id");
+		return;
+	}
+	if ((length = content_length(req)) == -2) {
+		gh_problem(req, 400, "Content-Length is not a number");
+		return;
+	}
+	if ((u = gh_calloc(&req->arena, 1, sizeof(*u))) == NULL) {
+		gh_problem(req, 500, "out of memory");
+		return;
+	}
+	u->fd = -1;
+	boundary = form_boundary(req, gh_env(req, "CONTENT_TYPE"));
+	if (boundary != NULL && *boundary == '\0') {
+		gh_problem(req, 400, "multipart/form-data needs a boundary of "
+		    "1 to %d characters", BOUNDARY_MAX);
+		return;
+	}
+	/* A form's length is more than its file's: only the stream counts. */
+	if ((boundary == NULL && raw_meta(req, &u->m) != 0) ||
+	    precheck(req, boundary == NULL ? length : -1) != 0)
+		return;
+	if ((u->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1) {
+		gh_problem(req, 500, "out of memory");
+		goto done;
+	}
+	if ((u->fd = media_tmp_open(&req->arena, &u->tmpname)) == -1) {
+		disk_error(req, "open");
+		goto done;
+	}
+	if ((boundary == NULL ? receive_raw(req, u, length) :
+	    receive_form(req, u, boundary)) != 0 ||
+	    (boundary != NULL && meta_validate(req, &u->m) != 0) ||
+	    file_finish(req, u) != 0)
+		goto fail;
+	close(u->fd);
+	u->fd = -1;
+	if (media_thumb_make(req, u->tmpname, u->type->mime, u->w, u->h,
+	    &u->thumb) != 0 || upload_commit(req, u, &res) != 0)
+		goto fail;
+	media_content_headers(req, res);
+	gh_header(req, "Location", gh_printf(&req->arena, "/api/v1/media/%s",
+	    PQgetvalue(res, 0, MC_ID)));
+	gh_reply_json(req, 201, media_json(res, 0));
+	goto done;
+fail:
+	if (u->fd != -1)
+		close(u->fd);
+	media_unlink(u->tmpname);
+	media_unlink(u->path);
+	media_unlink(u->thumb.tmpname);
+	media_unlink(u->thumb.path);
+done:
+	EVP_MD_CTX_free(u->md);
+}

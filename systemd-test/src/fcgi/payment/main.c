@@ -1,0 +1,40 @@
+/* gatehouse-payment: payments, their state machine, refunds, webhooks. */
+#include "payment.h"
+
+struct payment_settings pay_cfg;
+
+static const struct gh_route routes[] = {
+	{ "GET",	"/api/v1/payment/health",	gh_handle_health },
+	{ "GET",	"/api/v1/payment/ping",	gh_handle_ping },
+	{ "POST",	"/api/v1/payments",		pay_create },
+	{ "GET",	"/api/v1/payments",		pay_list },
+	{ "POST",	"/api/v1/payments/webhook",	pay_webhook },
+	{ "GET",	"/api/v1/payments/{reference}",	pay_get },
+	{ "POST",	"/api/v1/payments/{reference}/cancel",	pay_cancel },
+	{ "POST",	"/api/v1/payments/{reference}/status",	pay_transition },
+	{ "POST",	"/api/v1/payments/{reference}/refunds",	pay_refund },
+	{ "GET",	"/api/v1/payments/{reference}/transactions",
+	    pay_transactions },
+	{ NULL, NULL, NULL }
+};
+
+static int
+pay_init(void)
+{
+	if (gh_config_int("GH_IDEMPOTENCY_TTL", 86400, 60, 30 * 86400,
+	    &pay_cfg.idem_ttl) != 0 ||
+	    gh_config_int("GH_IDEMPOTENCY_STALE", 60, 5, 3600,
+	    &pay_cfg.idem_stale) != 0 ||
+	    gh_config_int("GH_WEBHOOK_TOLERANCE", 300, 1, 3600,
+	    &pay_cfg.webhook_tolerance) != 0)
+		return -1;
+	return gh_auth_setup(0);
+}
+
+static const struct gh_app app = { "payment", routes, pay_init };
+
+int
+main(int argc, char *argv[])
+{
+	return gh_app_main(&app, argc, argv);
+}

@@ -1,0 +1,392 @@
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "gh_app.h"
+#include "gh_config.h"
+#include "gh_db.h"
+#include "gh_json.h"
+#include "gh_log.h"
+#include "gh_req.h"
+
+#define GH_SEGMENTS_MAX	32
+
+static volatile sig_atomic_t stopping;
+static char	ping_body[128];
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+int
+gh_stopping(void)
+{
+	return stopping;
+}
+
+/* Next path segment of *p, as [start, end); advances *p past it. */
+static int
+next_segment(const char **p, const char **start, size_t *len)
+{
+	const char	*s = *p, *e;
+
+	if (*s != '/')
+		return 0;
+	s++;
+	e = strchr(s, '/');
+	if (e == NULL)
+		e = s + strlen(s);
+	*start = s;
+	*len = (size_t)(e - s);
+	*p = e;
+	return 1;
+}
+
+/*
+ * Matches req->path against one pattern; on success fills the request's
+ * params (decoded, in its arena).  A {param} matches one non-empty
+ * segment; anything else must match byte for byte.
+ */
+static int
+match_one(struct gh_req *req, const char *pattern)
+{
+	const char	*pp = pattern, *rp = req->path, *ps = NULL, *rs = NULL;
+	size_t		 pl = 0, rl = 0, np = 0;
+	char		*v;
+
+	for (;;) {
+		int	 pmore = next_segment(&pp, &ps, &pl);
+		int	 rmore = next_segment(&rp, &rs, &rl);
+
+		if (!pmore || !rmore) {
+			if (pmore != rmore || *pp != '\0' || *rp != '\0')
+				return 0;
+			break;
+		}
+		if (pl >= 2 && ps[0] == '{' && ps[pl - 1] == '}') {
+			if (rl == 0 || np == GH_PARAMS_MAX)
+				return 0;
+			if ((v = gh_strndup(&req->arena, rs, rl)) == NULL ||
+			    gh_pct_decode(v, &rl) != 0 || rl == 0)
+				return 0;
+			req->param_name[np] = gh_strndup(&req->arena,
+			    ps + 1, pl - 2);
+			req->param_value[np++] = v;
+			continue;
+		}
+		if (pl != rl || memcmp(ps, rs, pl) != 0)
+			return 0;
+	}
+	req->nparams = np;
+	return 1;
+}
+
+static void
+allow_add(char *allow, size_t len, const char *method)
+{
+	size_t	 n = strlen(method);
+	const char *p;
+
+	/* Each method once: several routes may share a path. */
+	for (p = allow; (p = strstr(p, method)) != NULL; p += n)
+		if ((p == allow || p[-1] == ' ') &&
+		    (p[n] == ',' || p[n] == '\0'))
+			return;
+	snprintf(allow + strlen(allow), len - strlen(allow), "%s%s",
+	    *allow != '\0' ? ", " : "", method);
+}
+
+/*
+ * Finds the route for the request.  When the path exists under other
+ * methods only, allow lists them for the 405's Allow header.  HEAD is
+ * served by GET routes (nginx drops the body).
+ */
+enum gh_match
+gh_route_match(struct gh_req *req, const struct gh_route *routes,
+    const struct gh_route **found, char *allow, size_t allowlen)
+{
+	const struct gh_route *r;
+	const char	*method = req->method;
+	int		 path_seen = 0;
+
+	*found = NULL;
+	if (allowlen > 0)
+		allow[0] = '\0';
+	if (req->path == NULL || req->path[0] != '/' || method == NULL)
+		return GH_MATCH_NONE;
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
+	for (r = routes; r->method != NULL; r++) {
+		if (!match_one(req, r->pattern))
+			continue;
+		if (strcmp(r->method, method) == 0) {
+			*found = r;
+			return GH_MATCH_FOUND;
+		}
+		path_seen = 1;
+		allow_add(allow, allowlen, r->method);
+		if (strcmp(r->method, "GET") == 0)
+			allow_add(allow, allowlen, "HEAD");
+	}
+	req->nparams = 0;
+	return path_seen ? GH_MATCH_METHOD : GH_MATCH_NONE;
+}
+
+void
+gh_dispatch(const struct gh_app *app, struct gh_req *req)
+{
+	const struct gh_route *r;
+	char		 allow[128];
+
+	switch (gh_route_match(req, app->routes, &r, allow, sizeof(allow))) {
+	case GH_MATCH_FOUND:
+		r->handler(req);
+		if (req->status == 0) {
+			gh_log_errx("dispatch", "%s %s: handler gave no answer",
+			    req->method, r->pattern);
+			gh_problem(req, 500, "internal error");
+		}
+		break;
+	case GH_MATCH_METHOD:
+		gh_header(req, "Allow", allow);
+		gh_problem(req, 405, "%s is not allowed here; allowed: %s",
+		    req->method, allow);
+		break;
+	case GH_MATCH_NONE:
+		gh_problem(req, 404, "no such resource");
+		break;
+	}
+}
+
+void
+gh_req_init(struct gh_req *req, const struct gh_app *app)
+{
+	memset(req, 0, sizeof(*req));
+	gh_arena_init(&req->arena);
+	req->app = app;
+}
+
+/* Reads what every request has from the FastCGI params. */
+void
+gh_req_start(struct gh_req *req)
+{
+	const char	*uri, *q;
+
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	req->method = gh_env(req, "REQUEST_METHOD");
+	req->request_id = gh_env(req, "REQUEST_ID");
+	req->remote_addr = gh_env(req, "REMOTE_ADDR");
+	if ((uri = gh_env(req, "REQUEST_URI")) == NULL)
+		uri = gh_env(req, "DOCUMENT_URI");
+	if (uri == NULL)
+		uri = "";
+	if ((q = strchr(uri, '?')) != NULL) {
+		req->path = gh_strndup(&req->arena, uri, (size_t)(q - uri));
+		req->query = q + 1;
+	} else {
+		req->path = uri;
+		req->query = "";
+	}
+}
+
+static void
+log_request(struct gh_req *req)
+{
+	struct gh_logbuf lb;
+	struct timespec	 now;
+	double		 ms;
+
+	if (!gh_log_enabled(GH_LOG_INFO))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
+	gh_logbuf_begin(&lb, req->status >= 500 ? GH_LOG_ERROR :
+	    GH_LOG_INFO, "request");
+	gh_logbuf_str(&lb, "request_id", req->request_id);
+	gh_logbuf_str(&lb, "method", req->method);
+	gh_logbuf_str(&lb, "path", req->path);
+	gh_logbuf_int(&lb, "status", req->status);
+	gh_logbuf_int(&lb, "bytes", (long long)req->body_out);
+	gh_logbuf_ms(&lb, "duration_ms", ms);
+	gh_logbuf_str(&lb, "remote_addr", req->remote_addr);
+	gh_logbuf_str(&lb, "detail", req->problem);
+	gh_logbuf_end(&lb);
+}
+
+/* Ends a request: rolls back what was not committed, logs, frees. */
+void
+gh_req_end(struct gh_req *req)
+{
+	struct gh_arena	 arena = req->arena;
+	const struct gh_app *app = req->app;
+	struct FCGX_Request *fcgx = req->fcgx;
+
+	gh_db_request_end();
+	log_request(req);
+	free(req->test_out);
+	gh_arena_reset(&arena);
+	memset(req, 0, sizeof(*req));
+	req->arena = arena;
+	req->app = app;
+	req->fcgx = fcgx;
+}
+
+void
+gh_handle_ping(struct gh_req *req)
+{
+	gh_reply(req, 200, "application/json", ping_body, strlen(ping_body));
+}
+
+void
+gh_handle_health(struct gh_req *req)
+{
+	json_t	*extra;
+
+	if (gh_db_ping() == 0) {
+		gh_reply_json(req, 200, json_pack("{s:s, s:s, s:s}",
+		    "status", "ok", "service", req->app->name,
+		    "database", "reachable"));
+		return;
+	}
+	extra = json_pack("{s:s, s:s}", "service", req->app->name,
+	    "database", "unreachable");
+	gh_header(req, "Retry-After", "5");
+	gh_problem_json(req, 503, "the database is unreachable", extra);
+}
+
+static int
+app_setup(const struct gh_app *app)
+{
+	enum gh_level	 level = GH_LOG_INFO;
+	const char	*s;
+	char		 appname[64];
+	struct sigaction sa;
+
+	/*
+	 * First of all, a fixed mmap threshold: large blocks (argon2's 19 MiB, big bodies)
+	 * go back to the system when freed, instead of raising glibc's
+	 * dynamic threshold and staying resident in an idle worker.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+
+	s = gh_config_str("GH_LOG_LEVEL", "info");
+	if (gh_log_level_parse(s, &level) != 0) {
+		gh_log_setup(app->name, GH_LOG_INFO);
+		gh_log_errx("config", "GH_LOG_LEVEL=%s is not one of debug, "
+		    "info, warn, error", s);
+		return -1;
+	}
+	gh_log_setup(app->name, level);
+	snprintf(ping_body, sizeof(ping_body),
+	    "{\"status\":\"ok\",\"service\":\"%s\"}", app->name);
+	snprintf(appname, sizeof(appname), "gatehouse-%s", app->name);
+	if (gh_json_setup() != 0 || gh_db_setup(strdup(appname)) != 0)
+		return -1;
+	if (app->init != NULL && app->init() != 0)
+		return -1;
+
+	/* No SA_RESTART: a signal must break the wait in accept(). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [-s socket]\n"
+	    "Run under spawn-fcgi (the socket on fd 0), or with -s to "
+	    "listen on a unix socket or :port itself.\n", prog);
+}
+
+/*
+ * The accept loop.  A SIGTERM while a request runs lets it finish; one
+ * while waiting in accept() ends the wait.  Either way the worker exits 0.
+ */
+int
+gh_app_main(const struct gh_app *app, int argc, char **argv)
+{
+	FCGX_Request	 fcgx;
+	struct gh_req	 req;
+	const char	*sock = NULL;
+	sigset_t	 stopset;
+	int		 ch, fd = 0, rc;
+
+	while ((ch = getopt(argc, argv, "s:h")) != -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		default:
+			usage(argv[0]);
+			return 2;
+		}
+	}
+	if (app_setup(app) != 0)
+		return 1;
+	if (FCGX_Init() != 0) {
+		gh_log_errx("start", "FCGX_Init failed");
+		return 1;
+	}
+	if (sock != NULL && (fd = FCGX_OpenSocket(sock, 128)) < 0) {
+		gh_log_errx("start", "cannot listen on %s", sock);
+		return 1;
+	}
+	if (sock == NULL && FCGX_IsCGI()) {
+		usage(argv[0]);
+		return 2;
+	}
+	FCGX_InitRequest(&fcgx, fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	gh_req_init(&req, app);
+	/*
+	 * Stop signals are blocked while a request runs (libfcgi's reads and
+	 * writes do not retry after EINTR, so one would break the answer) and
+	 * let through only while waiting in accept(), which they end.
+	 */
+	sigemptyset(&stopset);
+	sigaddset(&stopset, SIGTERM);
+	sigaddset(&stopset, SIGINT);
+	sigaddset(&stopset, SIGHUP);
+	gh_log_infox("start", "worker ready");
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
+		if (stopping)
+			break;
+		rc = FCGX_Accept_r(&fcgx);
+		sigprocmask(SIG_BLOCK, &stopset, NULL);
+		if (rc < 0) {
+			if (stopping || errno == EINTR)
+				continue;
+			gh_log_errx("accept", "FCGX_Accept_r failed: %s",
+			    strerror(errno));
+			break;
+		}
+		req.fcgx = &fcgx;
+		req.envp = fcgx.envp;
+		gh_req_start(&req);
+		gh_dispatch(app, &req);
+		/* The params die with FCGX_Finish_r: log while they live. */
+		gh_req_end(&req);
+		FCGX_Finish_r(&fcgx);
+	}
+	gh_log_infox("stop", "worker exiting");
+	gh_arena_free(&req.arena);
+	gh_db_close();
+	return stopping ? 0 : 1;
+}

@@ -1,0 +1,382 @@
+# shellcheck shell=bash
+# Functions that start and stop the local stack: a private PostgreSQL
+# cluster, the three worker pools and nginx, all under one state folder.
+# Sourced by script/server, tests/integration/run and tests/bench/run.
+#
+# Inputs (set before calling gh_stack_start):
+#   GH_SRCDIR    the source tree           GH_BUILDDIR  the build tree
+#   GH_STATE     the state folder (kept between runs by script/server)
+#   GH_HTTPS_PORT, GH_HTTP_PORT            GH_WORKERS   workers per pool
+# As root, PostgreSQL runs as `postgres`, workers as `gatehouse` (made by
+# script/bootstrap) and nginx workers as www-data, as in production.
+
+# The services, their databases and roles: what the installed tools use.
+# shellcheck source=../admin/gatehouse-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../admin/gatehouse-common.sh" ||
+    { echo "gatehouse: cannot read admin/gatehouse-common.sh" >&2; exit 1; }
+GH_SERVICES="${GH_ALL_SERVICES[*]}"
+
+gh_die() {
+	printf 'gatehouse: %s\n' "$*" >&2
+	exit 1
+}
+
+gh_say() {
+	printf '==> %s\n' "$*" >&2
+}
+
+gh_is_root() {
+	[ "$(id -u)" -eq 0 ]
+}
+
+# Runs a command as the PostgreSQL owner: `postgres` under root, else us.
+gh_as_pg() {
+	if gh_is_root; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+gh_pg_bin() {
+	local d
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$d" ] || gh_die "PostgreSQL server binaries not found (run script/bootstrap)"
+	printf '%s\n' "$d"
+}
+
+gh_worker_user() {
+	if gh_is_root; then
+		id gatehouse >/dev/null 2>&1 ||
+		    gh_die "user gatehouse is missing (run script/bootstrap)"
+		printf 'gatehouse\n'
+	fi
+}
+
+# Two different free ports for nginx, when the caller set none.
+gh_pick_ports() {
+	GH_HTTPS_PORT=$(gh_free_port)
+	GH_HTTP_PORT=$(gh_free_port)
+	while [ "$GH_HTTP_PORT" = "$GH_HTTPS_PORT" ]; do
+		GH_HTTP_PORT=$(gh_free_port)
+	done
+	export GH_HTTPS_PORT GH_HTTP_PORT
+}
+
+# A port nobody listens on, from a range unlikely to be in use.
+gh_free_port() {
+	local p tries=0
+	while [ $tries -lt 100 ]; do
+		p=$(( 20000 + RANDOM % 30000 ))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			printf '%s\n' "$p"
+			return 0
+		fi
+		tries=$((tries + 1))
+	done
+	gh_die "no free port found"
+}
+
+gh_state_init() {
+	mkdir -p "$GH_STATE"/{pg,run,logs,tls,conf,bin,media}
+	# Other users (postgres, gatehouse, www-data) reach into the folder.
+	chmod 755 "$GH_STATE"
+	chmod 755 "$GH_STATE"/{pg,logs,conf,bin}
+	if gh_is_root; then
+		chown postgres: "$GH_STATE/pg"
+		chown "$(gh_worker_user)":www-data "$GH_STATE/run" "$GH_STATE/media"
+		chmod 750 "$GH_STATE/run" "$GH_STATE/media"
+	fi
+}
+
+# A self-signed certificate for localhost, made once.
+gh_cert() {
+	local dir="$GH_STATE/tls"
+	[ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ] && return 0
+	gh_say "making a self-signed certificate for localhost"
+	(umask 077 && openssl req -x509 -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+	    -subj /CN=localhost \
+	    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+	    -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null) ||
+	    gh_die "openssl could not make a certificate"
+}
+
+# Token signing keys, made once: private ones for auth, public ones for
+# the services that only verify.
+gh_keys() {
+	local keys="$GH_STATE/keys" pub="$GH_STATE/keys-public"
+	mkdir -p "$keys" "$pub"
+	chmod 700 "$keys"
+	if ! ls "$keys"/*.pem >/dev/null 2>&1; then
+		gh_say "making a token signing key"
+		"$GH_SRCDIR/admin/gatehouse-keygen" "$keys" >/dev/null ||
+		    gh_die "could not make a signing key"
+	fi
+	"$GH_SRCDIR/admin/gatehouse-keygen" --no-new --public "$pub" \
+	    "$keys" >/dev/null || gh_die "could not export the public keys"
+	chmod 755 "$pub"
+	if gh_is_root; then
+		chown -R "$(gh_worker_user)": "$keys"
+	fi
+	# The payment provider's webhook secret (script/payment-sim signs with it).
+	if [ ! -s "$GH_STATE/webhook/secret" ]; then
+		mkdir -p "$GH_STATE/webhook"
+		"$GH_SRCDIR/script/payment-sim" keygen "$GH_STATE/webhook/secret" \
+		    >/dev/null || gh_die "could not make the webhook secret"
+	fi
+	chmod 700 "$GH_STATE/webhook"
+	gh_is_root && chown -R "$(gh_worker_user)": "$GH_STATE/webhook"
+	# Data the workers read, where the worker user can reach it.
+	mkdir -p "$GH_STATE/share"
+	install -m 644 "$GH_SRCDIR/fcgi/auth/common-passwords.txt" \
+	    "$GH_STATE/share/common-passwords.txt"
+	chmod 755 "$GH_STATE/share"
+}
+
+gh_pg_env() {
+	export PGHOST="$GH_STATE/pg/sock" PGPORT=5432 PGUSER=postgres
+}
+
+# PostgreSQL listens only on a unix socket inside the state folder, so
+# its port never collides with anything.
+gh_pg_start() {
+	local bin data="$GH_STATE/pg/data"
+	bin=$(gh_pg_bin)
+	mkdir -p "$GH_STATE/pg/sock"
+	gh_is_root && chown postgres: "$GH_STATE/pg/sock"
+	if [ ! -s "$data/PG_VERSION" ]; then
+		gh_say "creating a PostgreSQL cluster in $data"
+		gh_as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust \
+		    -E UTF8 --locale=C.UTF-8 >"$GH_STATE/logs/initdb.log" 2>&1 ||
+		    gh_die "initdb failed; see $GH_STATE/logs/initdb.log"
+	fi
+	gh_is_root && touch "$GH_STATE/logs/postgres.log" &&
+	    chown postgres: "$GH_STATE/logs/postgres.log"
+	gh_as_pg "$bin/pg_ctl" -D "$data" -l "$GH_STATE/logs/postgres.log" \
+	    -w -t 60 -o "-c listen_addresses='' -c unix_socket_directories='$GH_STATE/pg/sock' -p 5432 -c fsync=${GH_PG_FSYNC:-on}" \
+	    start >/dev/null || gh_die "PostgreSQL did not start; see $GH_STATE/logs/postgres.log"
+	gh_pg_env
+}
+
+gh_pg_stop() {
+	local data="$GH_STATE/pg/data"
+	[ -f "$data/postmaster.pid" ] || return 0
+	gh_as_pg "$(gh_pg_bin)/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1
+}
+
+gh_db_setup() {
+	gh_pg_env
+	GH_SQL_DIR="$GH_SRCDIR/sql" "$GH_SRCDIR/sql/gatehouse-db-setup" \
+	    >"$GH_STATE/logs/db-setup.log" 2>&1 ||
+	    { cat "$GH_STATE/logs/db-setup.log" >&2; gh_die "database setup failed"; }
+}
+
+gh_nginx_conf() {
+	local exempt="${GH_RATE_EXEMPT-}"
+	"$GH_SRCDIR/nginx/gatehouse-nginx-render" --mode local \
+	    --out "$GH_STATE/conf" --state-dir "$GH_STATE" \
+	    --https-port "$GH_HTTPS_PORT" --http-port "$GH_HTTP_PORT" \
+	    --socket-dir "$GH_STATE/run" --rate-exempt "$exempt" \
+	    --docs-root "$GH_SRCDIR/docs" --web-root "${GH_WEB_ROOT:-$GH_SRCDIR/web}" \
+	    --media-root "$GH_STATE/media" >/dev/null ||
+	    gh_die "could not render the nginx configuration"
+}
+
+gh_nginx_start() {
+	gh_nginx_conf
+	nginx -t -q -c "$GH_STATE/conf/nginx.conf" -p "$GH_STATE" \
+	    2>"$GH_STATE/logs/nginx-test.log" ||
+	    { cat "$GH_STATE/logs/nginx-test.log" >&2; gh_die "nginx -t failed"; }
+	nginx -c "$GH_STATE/conf/nginx.conf" -p "$GH_STATE" 2>>"$GH_STATE/logs/nginx-start.log"
+}
+
+gh_nginx_pid() {
+	cat "$GH_STATE/nginx.pid" 2>/dev/null
+}
+
+gh_nginx_stop() {
+	local pid
+	pid=$(gh_nginx_pid) || return 0
+	[ -n "$pid" ] || return 0
+	kill -QUIT "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# The worker's environment: which database, as which role.
+gh_pool_env() {
+	local svc=$1
+	printf 'GH_DB=host=%s port=5432 dbname=%s user=%s\n' \
+	    "$GH_STATE/pg/sock" "$(gh_db_for "$svc")" "$(gh_app_role "$svc")"
+	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
+	printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"
+	if [ "$svc" = auth ]; then
+		printf 'GH_JWT_KEYS_DIR=%s\n' "$GH_STATE/keys"
+		printf 'GH_COMMON_PASSWORDS=%s\n' "$GH_STATE/share/common-passwords.txt"
+		printf 'GH_REFRESH_GRACE=%s\n' "${GH_REFRESH_GRACE:-10}"
+		# The suite and the bench sign many users up from one address.
+		printf 'GH_REGISTER_LIMIT=%s\n' "${GH_REGISTER_LIMIT:-100000}"
+	else
+		printf 'GH_JWT_PUBLIC_KEYS_DIR=%s\n' "$GH_STATE/keys-public"
+	fi
+	# Read per event (made by script/payment-sim keygen), so they rotate live.
+	if [ "$svc" = payment ]; then
+		printf 'GH_WEBHOOK_SECRET_FILE=%s\n' "$GH_STATE/webhook/secret"
+		printf 'GH_WEBHOOK_SECRET_PREVIOUS_FILE=%s\n' "$GH_STATE/webhook/secret.previous"
+	fi
+	# Media: the files' root, limits, and the link-signing key, made once
+	# and readable by the workers only.
+	if [ "$svc" = media ]; then
+		local key="$GH_STATE/secrets/media-link.key"
+		if [ ! -s "$key" ]; then
+			mkdir -p "$GH_STATE/secrets"
+			chmod 700 "$GH_STATE/secrets"
+			(umask 077 && openssl rand -hex 32 | tr -d '\n' >"$key")
+			gh_is_root && chown -R "$(gh_worker_user)": "$GH_STATE/secrets"
+		fi
+		printf 'GH_MEDIA_DIR=%s\n' "$GH_STATE/media"
+		printf 'GH_MEDIA_LINK_SECRET_FILE=%s\n' "$key"
+		printf 'GH_MEDIA_MAX=%s\n' "${GH_MEDIA_MAX:-100m}"
+		printf 'GH_MEDIA_QUOTA=%s\n' "${GH_MEDIA_QUOTA:-1g}"
+		printf 'GH_MEDIA_MAX_PIXELS=%s\n' "${GH_MEDIA_MAX_PIXELS:-100000000}"
+		printf 'GH_MEDIA_THUMB_PROGRAM=%s\n' \
+		    "${GH_MEDIA_THUMB_PROGRAM:-$GH_STATE/bin/gatehouse-media-thumb}"
+		printf 'GH_MEDIA_THUMB_SECONDS=%s\n' "${GH_MEDIA_THUMB_SECONDS:-5}"
+	fi
+}
+
+# One pool, as the units run it: gatehouse-pool (the build's, with the
+# spawn-fcgi and multiwatch that configure found), which becomes
+# multiwatch, keeping GH_WORKERS workers on a socket of mode 0660, group
+# www-data under root.
+gh_pool_start() {
+	local svc=$1 user sock bin log
+	sock="$GH_STATE/run/$svc.sock"
+	bin="$GH_STATE/bin/gatehouse-$svc"
+	log="$GH_STATE/logs/$svc.log"
+	# A copy the worker user can reach, whatever the build tree's modes.
+	install -m 755 "$GH_BUILDDIR/fcgi/$svc/gatehouse-$svc" "$bin"
+	[ "$svc" != media ] || install -m 755 \
+	    "$GH_BUILDDIR/fcgi/media/gatehouse-media-thumb" "$GH_STATE/bin"
+	rm -f "$sock"
+	set --
+	if gh_is_root; then
+		user=$(gh_worker_user)
+		set -- -u "$user" -g "$user" -U "$user" -G www-data
+	fi
+	(
+		while IFS= read -r kv; do export "${kv?}"; done <<-EOF
+		$(gh_pool_env "$svc")
+		EOF
+		export GH_WORKERS="${GH_WORKERS:-2}" \
+		    GH_POOL_RETRIES="${GH_POOL_RETRIES:-1000}"
+		exec "$GH_BUILDDIR/admin/gatehouse-pool" "$@" "$sock" "$bin"
+	) >>"$log" 2>&1 &
+	printf '%s\n' "$!" >"$GH_STATE/run/$svc.pid"
+}
+
+# The revocation feed of this host (gatehouse-revoked), as its unit runs
+# it: auth's database, the file every worker reads.  Started before the
+# pools, so that their first request finds the list.
+gh_revoked_start() {
+	local bin="$GH_STATE/bin/gatehouse-revoked" user
+	install -m 755 "$GH_BUILDDIR/fcgi/revoked/gatehouse-revoked" "$bin"
+	set --
+	gh_is_root && user=$(gh_worker_user) && set -- runuser -u "$user" --
+	(
+		export "$(gh_pool_env auth | grep '^GH_DB=')" \
+		    GH_REVOKED_FILE="$GH_STATE/run/revoked" \
+		    GH_REVOKED_INTERVAL="${GH_REVOKED_INTERVAL:-30}"
+		exec "$@" "$bin"
+	) >>"$GH_STATE/logs/revoked.log" 2>&1 &
+	printf '%s\n' "$!" >"$GH_STATE/run/revoked.pid"
+	for _ in $(seq 50); do
+		[ -s "$GH_STATE/run/revoked" ] && return 0
+		sleep 0.1
+	done
+	gh_say "warning: gatehouse-revoked wrote no list yet; see $GH_STATE/logs/revoked.log"
+}
+
+gh_revoked_stop() {
+	local pid
+	pid=$(cat "$GH_STATE/run/revoked.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$GH_STATE/run/revoked.pid"
+}
+
+gh_pool_pid() {
+	cat "$GH_STATE/run/$1.pid" 2>/dev/null
+}
+
+# The workers of a pool: multiwatch's children.
+gh_pool_workers() {
+	local pid
+	pid=$(gh_pool_pid "$1") || return 0
+	pgrep -P "$pid" 2>/dev/null | sort -n
+}
+
+gh_pool_stop() {
+	local pid
+	pid=$(gh_pool_pid "$1") || return 0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$GH_STATE/run/$1.pid"
+}
+
+gh_url() {
+	printf 'https://localhost:%s%s\n' "$GH_HTTPS_PORT" "$1"
+}
+
+# Waits until each service answers its ping through nginx.
+gh_wait_ready() {
+	local svc code
+	for svc in $GH_SERVICES; do
+		for _ in $(seq 100); do
+			code=$(curl -sk -o /dev/null -w '%{http_code}' \
+			    "$(gh_url "/api/v1/$svc/ping")") || true
+			[ "$code" = 200 ] && break
+			sleep 0.1
+		done
+		[ "$code" = 200 ] || gh_die "$svc did not answer its ping (last status $code); see $GH_STATE/logs/$svc.log"
+	done
+}
+
+gh_stack_start() {
+	local svc tries
+	: "${GH_SRCDIR:?}" "${GH_BUILDDIR:?}" "${GH_STATE:?}"
+	: "${GH_HTTPS_PORT:=8443}" "${GH_HTTP_PORT:=8080}"
+	export GH_HTTPS_PORT GH_HTTP_PORT
+	gh_state_init
+	gh_cert
+	gh_keys
+	gh_pg_start
+	gh_db_setup
+	gh_revoked_start
+	for svc in $GH_SERVICES; do gh_pool_start "$svc"; done
+	# A free port can be taken between the look and the bind (tests run
+	# side by side): with ports picked for us, pick again and retry.
+	tries=0
+	until gh_nginx_start; do
+		tries=$((tries + 1))
+		if [ "${GH_PORTS_AUTO:-0}" != 1 ] || [ "$tries" -ge 5 ]; then
+			cat "$GH_STATE/logs/nginx-start.log" >&2
+			gh_die "nginx did not start; see $GH_STATE/logs/nginx-error.log"
+		fi
+		gh_pick_ports
+	done
+	gh_wait_ready
+}
+
+gh_stack_stop() {
+	local svc
+	gh_nginx_stop
+	for svc in $GH_SERVICES; do gh_pool_stop "$svc"; done
+	gh_revoked_stop
+	gh_pg_stop
+}

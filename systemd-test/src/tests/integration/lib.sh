@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# Test primitives for the integration suite: requests through nginx over
+# TLS, and assertions that record failures without stopping the suite.
+
+T_FAILS=0
+T_COUNT=0
+T_NAME=
+T_OUT=
+
+# req METHOD PATH [curl args...]: sets STATUS, BODY, HEADERS (lowercased
+# names), HTTPV.  Over HTTP/2 unless the caller passes --http1.1.
+req() {
+	local method=$1 path=$2 out
+	shift 2
+	out=$(curl -sk --http2 -X "$method" -D "$T_OUT/h" -o "$T_OUT/b" \
+	    -w '%{http_code} %{http_version}' "$@" "$(gh_url "$path")") || true
+	STATUS=${out%% *}
+	HTTPV=${out##* }
+	BODY=$(cat "$T_OUT/b" 2>/dev/null)
+	HEADERS=$(tr -d '\r' <"$T_OUT/h" 2>/dev/null | sed 's/^\([^:]*\):/\L\1:/')
+}
+
+# pool_wait SVC: until the pool answers its ping again, after a restart.
+pool_wait() {
+	for _ in $(seq 50); do
+		req GET "/api/v1/$1/ping"
+		[ "$STATUS" = 200 ] && return 0
+		sleep 0.1
+	done
+	fail "the $1 pool did not come back"
+	return 1
+}
+
+fail() {
+	printf '    FAIL %s: %s\n' "$T_NAME" "$*"
+	T_FAILS=$((T_FAILS + 1))
+	T_CASE_FAILED=1
+}
+
+expect_status() {
+	[ "$STATUS" = "$1" ] || fail "status $STATUS, wanted $1 (body: ${BODY:0:300})"
+}
+
+# header NAME: the value of a response header, empty when absent.
+header() {
+	printf '%s\n' "$HEADERS" | sed -n "s/^$1: //Ip" | head -n 1
+}
+
+expect_header() {
+	local v
+	v=$(header "$1")
+	if [ -z "$v" ]; then
+		fail "no $1 header"
+	elif [ -n "${2-}" ] && [ "$v" != "$2" ]; then
+		fail "$1 is '$v', wanted '$2'"
+	fi
+}
+
+# expect_json FILTER VALUE: jq -r on the body.
+expect_json() {
+	local v
+	v=$(printf '%s' "$BODY" | jq -r "$1" 2>/dev/null) || v="<not json>"
+	[ "$v" = "$2" ] || fail "$1 is '$v', wanted '$2' (body: ${BODY:0:300})"
+}
+
+expect_problem() {
+	expect_status "$1"
+	expect_header content-type application/problem+json
+	expect_json .status "$1"
+	expect_json '.request_id' "$(header x-request-id)"
+}
+
+# Runs each function named t_* in the sourced files, in order.
+run_cases() {
+	local f
+	for f in $(declare -F | awk '{print $3}' | grep '^t_'); do
+		T_NAME=$f
+		T_CASE_FAILED=0
+		T_COUNT=$((T_COUNT + 1))
+		"$f"
+		if [ "$T_CASE_FAILED" = 0 ]; then
+			printf 'ok   %s\n' "$f"
+		else
+			printf 'FAIL %s\n' "$f"
+		fi
+	done
+}

@@ -1,0 +1,546 @@
+# shellcheck shell=bash
+# Payments: create under an Idempotency-Key, read, list, the state
+# machine, refunds, the ledger and signed provider webhooks.
+
+PAY_SIM="$GH_SRCDIR/script/payment-sim"
+PAY_PW='tall-lamp-quiet-river-42'
+
+psql_pay() {
+	(cd / && gh_as_pg psql -X -h "$GH_STATE/pg/sock" -U postgres \
+	    -d gatehouse_payments -tAc "$1")
+}
+
+# pay_login NAME: signs NAME up (once) and in; sets TOK and TOK_UID.
+pay_login() {
+	req POST /api/v1/auth/register -H 'Content-Type: application/json' \
+	    --data-raw "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"$PAY_PW\"}"
+	req POST /api/v1/auth/login -H 'Content-Type: application/json' \
+	    --data-raw "{\"login\":\"$1\",\"password\":\"$PAY_PW\"}"
+	TOK=$(printf '%s' "$BODY" | jq -r .access_token)
+	TOK_UID=$(printf '%s' "$BODY" | jq -r .user.id)
+}
+
+# Users, an admin and a webhook secret, made once for all the cases.
+pay_setup() {
+	[ -n "${PAY_A-}" ] && return 0
+	pay_login pay_alice
+	PAY_A=$TOK PAY_A_ID=$TOK_UID
+	pay_login pay_bob
+	PAY_B=$TOK
+	pay_login pay_admin
+	(cd / && gh_as_pg psql -X -h "$GH_STATE/pg/sock" -U postgres \
+	    -d gatehouse_auth -tAc "UPDATE users SET role = 'admin' WHERE username = 'pay_admin'") >/dev/null
+	pay_login pay_admin
+	PAY_ADMIN=$TOK
+	PAY_WH="$GH_STATE/webhook"
+	"$PAY_SIM" keygen "$PAY_WH/secret"
+	pay_own_secrets
+}
+
+pay_own_secrets() {
+	if gh_is_root; then
+		chown -R "$(gh_worker_user)": "$PAY_WH"
+	fi
+}
+
+# pay_create TOKEN KEY BODY: POST /api/v1/payments.
+pay_create() {
+	req POST /api/v1/payments -H "Authorization: Bearer $1" \
+	    -H "Idempotency-Key: $2" -H 'Content-Type: application/json' \
+	    --data-raw "$3"
+	REF=$(printf '%s' "$BODY" | jq -r .reference 2>/dev/null)
+}
+
+pay_as() {
+	local tok=$1 method=$2 path=$3
+	shift 3
+	req "$method" "$path" -H "Authorization: Bearer $tok" "$@"
+}
+
+# pay_status TOKEN REF STATUS: an admin's transition.
+pay_move() {
+	pay_as "$1" POST "/api/v1/payments/$2/status" \
+	    -H 'Content-Type: application/json' --data-raw "{\"status\":\"$3\"}"
+}
+
+pay_hook() {
+	local out
+	out=$(GH_WEBHOOK_URL=$(gh_url /api/v1/payments/webhook) \
+	    GH_WEBHOOK_SECRET_FILE="$PAY_WH/secret" "$PAY_SIM" send -k "$@")
+	STATUS=${out%% *}
+	BODY=${out#* }
+}
+
+pay_count() {
+	psql_pay "SELECT count(*) FROM $1"
+}
+
+t_70_payment_create_and_get() {
+	local key
+	pay_setup
+	key="k70-$RANDOM$RANDOM"
+	pay_create "$PAY_A" "$key" '{"amount":1999,"currency":"EUR","description":"Tea","metadata":{"order":"A-1"}}'
+	expect_status 201
+	expect_json .status pending
+	expect_json .amount 1999
+	expect_json .currency EUR
+	expect_json .description Tea
+	expect_json .metadata.order A-1
+	expect_json .refunded_amount 0
+	expect_json .user_id "$PAY_A_ID"
+	expect_json '.created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$")' true
+	[[ "$REF" =~ ^pay_[A-Za-z0-9_-]{22}$ ]] || fail "reference '$REF'"
+	[ -z "$(header idempotent-replayed)" ] || fail "a first answer marked replayed"
+	pay_as "$PAY_A" GET "/api/v1/payments/$REF"
+	expect_status 200
+	expect_json .reference "$REF"
+	expect_json .amount 1999
+	pay_as "$PAY_A" GET "/api/v1/payments/$REF/transactions"
+	expect_status 200
+	expect_json '.data | length' 1
+	expect_json '.data[0].kind' created
+	expect_json '.data[0].to_status' pending
+	expect_json '.data[0].amount' 1999
+	# A minimal body: no description nor metadata; JPY has no minor unit.
+	pay_create "$PAY_A" "k70b-$RANDOM$RANDOM" '{"amount":500,"currency":"JPY"}'
+	expect_status 201
+	expect_json .description null
+	expect_json '.metadata | length' 0
+	pay_as "$PAY_A" GET /api/v1/payments/pay_AAAAAAAAAAAAAAAAAAAAAA
+	expect_problem 404
+	pay_as "$PAY_A" GET /api/v1/payments/not-a-reference
+	expect_problem 404
+	req GET "/api/v1/payments/$REF"
+	expect_problem 401
+}
+
+t_71_payment_bad_inputs_write_nothing() {
+	local before_p before_k big bad
+	pay_setup
+	before_p=$(pay_count payments)
+	before_k=$(pay_count idempotency_keys)
+	for bad in '0' '-5' '1.5' '"100"' '9007199254740992' 'null' 'true'; do
+		pay_create "$PAY_B" "k71-$RANDOM$RANDOM" "{\"amount\":$bad,\"currency\":\"EUR\"}"
+		expect_problem 422
+		expect_json '.errors[0].field' amount
+	done
+	pay_create "$PAY_B" "k71-$RANDOM" '{"currency":"EUR"}'
+	expect_problem 422
+	expect_json '.errors[0].field' amount
+	pay_create "$PAY_B" "k71-$RANDOM" '{"amount":100,"currency":"XYZ"}'
+	expect_problem 422
+	expect_json '.errors[0].field' currency
+	pay_create "$PAY_B" "k71-$RANDOM" '{"amount":100,"currency":"eur"}'
+	expect_problem 422
+	expect_json '.errors[0].field' currency
+	pay_create "$PAY_B" "k71-$RANDOM" '{"amount":100,"currency":"EURO"}'
+	expect_problem 422
+	expect_json '.errors[0].field' currency
+	big=$(printf 'x%.0s' $(seq 5000))
+	pay_create "$PAY_B" "k71-$RANDOM" "{\"amount\":100,\"currency\":\"EUR\",\"metadata\":{\"k\":\"$big\"}}"
+	expect_problem 422
+	expect_json '.errors[0].field' metadata
+	pay_create "$PAY_B" "k71-$RANDOM" '{"amount":100,"currency":"EUR","metadata":[1]}'
+	expect_problem 422
+	expect_json '.errors[0].field' metadata
+	pay_create "$PAY_B" "k71-$RANDOM" "{\"amount\":100,\"currency\":\"EUR\",\"description\":\"$(printf 'd%.0s' $(seq 501))\"}"
+	expect_problem 422
+	expect_json '.errors[0].field' description
+	pay_create "$PAY_B" "k71-$RANDOM" '{"amount":100,"currency":"EUR","status":"succeeded"}'
+	expect_problem 422
+	expect_json '.errors[0].field' status
+	pay_create "$PAY_B" "k71-$RANDOM" '{"amount":100,"currency":"EUR"'
+	expect_problem 400
+	# The key: missing, empty, too long, not visible ASCII.
+	req POST /api/v1/payments -H "Authorization: Bearer $PAY_B" \
+	    -H 'Content-Type: application/json' --data-raw '{"amount":100,"currency":"EUR"}'
+	expect_problem 400
+	expect_json '.detail | test("Idempotency-Key")' true
+	req POST /api/v1/payments -H "Authorization: Bearer $PAY_B" \
+	    -H 'Idempotency-Key;' -H 'Content-Type: application/json' \
+	    --data-raw '{"amount":100,"currency":"EUR"}'
+	expect_problem 400
+	pay_create "$PAY_B" "$(printf 'k%.0s' $(seq 256))" '{"amount":100,"currency":"EUR"}'
+	expect_problem 400
+	expect_json '.detail | test("Idempotency-Key")' true
+	pay_create "$PAY_B" "two words" '{"amount":100,"currency":"EUR"}'
+	expect_problem 400
+	# 255 characters is the limit, and is fine.
+	pay_create "$PAY_B" "$(printf 'k%.0s' $(seq 255))" '{"amount":100,"currency":"EUR"}'
+	expect_status 201
+	req POST /api/v1/payments -H "Idempotency-Key: k71-anon" \
+	    -H 'Content-Type: application/json' --data-raw '{"amount":100,"currency":"EUR"}'
+	expect_problem 401
+	[ "$(pay_count payments)" = $((before_p + 1)) ] ||
+	    fail "payments: $(pay_count payments), wanted $((before_p + 1))"
+	[ "$(pay_count idempotency_keys)" = $((before_k + 1)) ] ||
+	    fail "keys: $(pay_count idempotency_keys), wanted $((before_k + 1))"
+}
+
+t_72_payment_idempotency_replay_and_mismatch() {
+	local key ref first
+	pay_setup
+	key="k72-$RANDOM$RANDOM"
+	pay_create "$PAY_A" "$key" '{"amount":700,"currency":"USD","metadata":{"a":1,"b":2}}'
+	expect_status 201
+	ref=$REF
+	first=$BODY
+	# The same body, members in another order: the first answer again.
+	pay_create "$PAY_A" "$key" '{"metadata":{"b":2,"a":1},"currency":"USD","amount":700}'
+	expect_status 201
+	expect_header idempotent-replayed true
+	[ "$REF" = "$ref" ] || fail "replay made $REF, first was $ref"
+	[ "$BODY" = "$first" ] || fail "replayed body differs"
+	pay_create "$PAY_A" "$key" '{"amount":701,"currency":"USD","metadata":{"a":1,"b":2}}'
+	expect_problem 422
+	expect_json '.detail | test("Idempotency-Key")' true
+	[ "$(psql_pay "SELECT count(*) FROM payments WHERE reference = '$ref'")" = 1 ] ||
+	    fail "the replay wrote a payment"
+	# Keys are each user's own: bob's same key is a new payment.
+	pay_create "$PAY_B" "$key" '{"amount":700,"currency":"USD","metadata":{"a":1,"b":2}}'
+	expect_status 201
+	[ "$REF" != "$ref" ] || fail "bob got alice's payment"
+	# An expired key is a new key.
+	psql_pay "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = '$key' AND user_id = '$PAY_A_ID'" >/dev/null
+	pay_create "$PAY_A" "$key" '{"amount":700,"currency":"USD","metadata":{"a":1,"b":2}}'
+	expect_status 201
+	[ "$REF" != "$ref" ] || fail "an expired key replayed"
+	[ -z "$(header idempotent-replayed)" ] || fail "expired key marked replayed"
+	# A claim still in progress is 409; an abandoned one is taken over.
+	psql_pay "INSERT INTO idempotency_keys (user_id, key, request_hash, expires_at) VALUES ('$PAY_A_ID', '$key-busy', repeat('0', 64), now() + interval '1 day')" >/dev/null
+	pay_create "$PAY_A" "$key-busy" '{"amount":1,"currency":"USD"}'
+	expect_problem 409
+	expect_header retry-after
+	psql_pay "UPDATE idempotency_keys SET created_at = now() - interval '1 hour' WHERE key = '$key-busy'" >/dev/null
+	pay_create "$PAY_A" "$key-busy" '{"amount":1,"currency":"USD"}'
+	expect_status 201
+}
+
+t_73_payment_twenty_parallel_creates_one_payment() {
+	local key i n n201 refs pids
+	pay_setup
+	key="k73-$RANDOM$RANDOM"
+	pids=
+	for i in $(seq 20); do
+		curl -sk --http2 -X POST -H "Authorization: Bearer $PAY_A" \
+		    -H "Idempotency-Key: $key" -H 'Content-Type: application/json' \
+		    --data-raw '{"amount":4242,"currency":"GBP"}' \
+		    -o "$T_OUT/par$i" -w '%{http_code}' \
+		    "$(gh_url /api/v1/payments)" >"$T_OUT/par$i.code" &
+		pids="$pids $!"
+	done
+	# Only these: the pools were started from this shell too.
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$pids" ] && wait $pids
+	n201=0
+	for i in $(seq 20); do
+		case $(cat "$T_OUT/par$i.code") in
+		201) n201=$((n201 + 1)); jq -r .reference "$T_OUT/par$i" >>"$T_OUT/par.refs" ;;
+		409) ;;
+		*) fail "parallel create $i: $(cat "$T_OUT/par$i.code") $(cat "$T_OUT/par$i")" ;;
+		esac
+	done
+	[ "$n201" -ge 1 ] || fail "no create succeeded"
+	refs=$(sort -u "$T_OUT/par.refs" | wc -l)
+	[ "$refs" = 1 ] || fail "$refs different references"
+	rm -f "$T_OUT"/par*
+	n=$(psql_pay "SELECT count(*) FROM payments p JOIN idempotency_keys k ON k.payment_id = p.id WHERE k.key = '$key'")
+	[ "$n" = 1 ] || fail "$n payments for one key"
+	n=$(psql_pay "SELECT count(*) FROM payments WHERE user_id = '$PAY_A_ID' AND amount = 4242")
+	[ "$n" = 1 ] || fail "$n payments of 4242"
+	# Afterwards the key replays.
+	pay_create "$PAY_A" "$key" '{"amount":4242,"currency":"GBP"}'
+	expect_status 201
+	expect_header idempotent-replayed true
+}
+
+t_74_payment_other_users_see_404() {
+	local ref
+	pay_setup
+	pay_create "$PAY_A" "k74-$RANDOM$RANDOM" '{"amount":300,"currency":"EUR"}'
+	ref=$REF
+	pay_as "$PAY_B" GET "/api/v1/payments/$ref"
+	expect_problem 404
+	pay_as "$PAY_B" POST "/api/v1/payments/$ref/cancel"
+	expect_problem 404
+	pay_as "$PAY_B" GET "/api/v1/payments/$ref/transactions"
+	expect_problem 404
+	pay_as "$PAY_B" GET /api/v1/payments?limit=100
+	expect_status 200
+	printf '%s' "$BODY" | jq -e --arg r "$ref" '.data[] | select(.reference == $r)' >/dev/null &&
+	    fail "bob lists alice's payment"
+	pay_as "$PAY_B" GET "/api/v1/payments?user_id=$PAY_A_ID"
+	expect_problem 403
+	pay_as "$PAY_B" GET "/api/v1/payments?starting_after=$ref"
+	expect_problem 400
+	pay_move "$PAY_B" "$ref" processing
+	expect_problem 403
+	# Still pending: nothing the others tried changed it.
+	pay_as "$PAY_ADMIN" GET "/api/v1/payments/$ref"
+	expect_status 200
+	expect_json .status pending
+	pay_as "$PAY_ADMIN" GET "/api/v1/payments?user_id=$PAY_A_ID&limit=100"
+	expect_status 200
+	expect_json "[.data[] | select(.reference == \"$ref\")] | length" 1
+	expect_json "[.data[] | select(.user_id != \"$PAY_A_ID\")] | length" 0
+}
+
+t_75_payment_list_pagination() {
+	local tok i after bad
+	pay_setup
+	pay_login pay_lister
+	tok=$TOK
+	for i in 1 2 3 4 5; do
+		pay_create "$tok" "k75-$i-$RANDOM" "{\"amount\":$i,\"currency\":\"EUR\"}"
+	done
+	pay_as "$tok" GET "/api/v1/payments?limit=2"
+	expect_status 200
+	expect_json '[.data[].amount] | join(",")' "5,4"
+	expect_json .has_more true
+	after=$(printf '%s' "$BODY" | jq -r .next_starting_after)
+	pay_as "$tok" GET "/api/v1/payments?limit=2&starting_after=$after"
+	expect_json '[.data[].amount] | join(",")' "3,2"
+	expect_json .has_more true
+	after=$(printf '%s' "$BODY" | jq -r '.data[-1].reference')
+	pay_as "$tok" GET "/api/v1/payments?limit=2&starting_after=$after"
+	expect_json '[.data[].amount] | join(",")' "1"
+	expect_json .has_more false
+	pay_as "$tok" GET /api/v1/payments
+	expect_json '.data | length' 5
+	pay_as "$tok" GET "/api/v1/payments?status=canceled"
+	expect_json '.data | length' 0
+	pay_as "$tok" GET "/api/v1/payments?status=pending&created_gte=2000-01-01T00:00:00Z&created_lt=2999-01-01T00:00:00Z"
+	expect_json '.data | length' 5
+	pay_as "$tok" GET "/api/v1/payments?created_lt=2000-01-01T00:00:00Z"
+	expect_json '.data | length' 0
+	for bad in limit=0 limit=101 limit=abc limit= status=paid \
+	    created_gte=yesterday created_lt=2024-13-01T00:00:00Z \
+	    starting_after=nope user_id=123; do
+		pay_as "$tok" GET "/api/v1/payments?$bad"
+		expect_problem 400
+		expect_json '.detail | startswith("'"${bad%%=*}"'")' true
+	done
+}
+
+t_76_payment_state_machine() {
+	local ref ref2 i pids
+	pay_setup
+	pay_create "$PAY_A" "k76-$RANDOM$RANDOM" '{"amount":900,"currency":"EUR"}'
+	ref=$REF
+	pay_as "$PAY_A" POST "/api/v1/payments/$ref/cancel" \
+	    -H 'Content-Type: application/json' --data-raw '{"reason":"changed my mind"}'
+	expect_status 200
+	expect_json .status canceled
+	pay_as "$PAY_A" POST "/api/v1/payments/$ref/cancel"
+	expect_problem 409
+	expect_json .current_status canceled
+	expect_json '.detail | test("canceled")' true
+	pay_move "$PAY_ADMIN" "$ref" processing
+	expect_problem 409
+	expect_json .current_status canceled
+	expect_json .allowed_from pending
+	pay_as "$PAY_A" GET "/api/v1/payments/$ref/transactions"
+	expect_json '[.data[].to_status] | join(",")' "pending,canceled"
+	expect_json '.data[1].actor' owner
+	expect_json '.data[1].reason' "changed my mind"
+
+	pay_create "$PAY_A" "k76b-$RANDOM$RANDOM" '{"amount":900,"currency":"EUR"}'
+	ref2=$REF
+	pay_move "$PAY_ADMIN" "$ref2" succeeded
+	expect_problem 409
+	expect_json .current_status pending
+	expect_json .allowed_from processing
+	pay_move "$PAY_ADMIN" "$ref2" processing
+	expect_status 200
+	expect_json .status processing
+	pay_move "$PAY_ADMIN" "$ref2" succeeded
+	expect_status 200
+	pay_move "$PAY_ADMIN" "$ref2" processing
+	expect_problem 409
+	expect_json .current_status succeeded
+	pay_as "$PAY_A" POST "/api/v1/payments/$ref2/cancel"
+	expect_problem 409
+	pay_move "$PAY_ADMIN" "$ref2" refunded
+	expect_problem 422
+	expect_json '.errors[0].field' status
+	pay_move "$PAY_ADMIN" pay_AAAAAAAAAAAAAAAAAAAAAA processing
+	expect_problem 404
+	pay_as "$PAY_ADMIN" GET "/api/v1/payments/$ref2/transactions"
+	expect_json '[.data[].to_status] | join(",")' "pending,processing,succeeded"
+	expect_json '.data[2].actor' admin
+	expect_json '.data[2].actor_id | length > 0' true
+	# Racing transitions: one wins, the others see the new state.
+	pay_create "$PAY_A" "k76c-$RANDOM$RANDOM" '{"amount":900,"currency":"EUR"}'
+	ref=$REF
+	pids=
+	for i in $(seq 8); do
+		curl -sk -X POST -H "Authorization: Bearer $PAY_A" \
+		    -o /dev/null -w '%{http_code}\n' \
+		    "$(gh_url "/api/v1/payments/$ref/cancel")" >>"$T_OUT/race" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$pids" ] && wait $pids
+	[ "$(grep -c '^200$' "$T_OUT/race")" = 1 ] || fail "racing cancels: $(sort "$T_OUT/race" | uniq -c | tr '\n' ' ')"
+	[ "$(grep -c '^409$' "$T_OUT/race")" = 7 ] || fail "racing cancels: $(sort "$T_OUT/race" | uniq -c | tr '\n' ' ')"
+	rm -f "$T_OUT/race"
+	[ "$(psql_pay "SELECT count(*) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$ref' AND t.kind = 'status_change'")" = 1 ] ||
+	    fail "racing cancels wrote more than one ledger row"
+}
+
+t_77_payment_refunds() {
+	local ref i n bad pids
+	pay_setup
+	pay_create "$PAY_A" "k77-$RANDOM$RANDOM" '{"amount":1000,"currency":"EUR"}'
+	ref=$REF
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$ref/refunds" \
+	    -H 'Content-Type: application/json' --data-raw '{"amount":100}'
+	expect_problem 409
+	expect_json .current_status pending
+	pay_move "$PAY_ADMIN" "$ref" processing
+	pay_move "$PAY_ADMIN" "$ref" succeeded
+	pay_as "$PAY_A" POST "/api/v1/payments/$ref/refunds" \
+	    -H 'Content-Type: application/json' --data-raw '{"amount":100}'
+	expect_problem 403
+	for bad in 0 -1 1.5 '"10"'; do
+		pay_as "$PAY_ADMIN" POST "/api/v1/payments/$ref/refunds" \
+		    -H 'Content-Type: application/json' --data-raw "{\"amount\":$bad}"
+		expect_problem 422
+		expect_json '.errors[0].field' amount
+	done
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$ref/refunds" \
+	    -H 'Content-Type: application/json' --data-raw '{"amount":300,"reason":"broken cup"}'
+	expect_status 201
+	expect_json .payment.status partially_refunded
+	expect_json .payment.refunded_amount 300
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$ref/refunds" \
+	    -H 'Content-Type: application/json' --data-raw '{"amount":701}'
+	expect_problem 409
+	expect_json '.errors[0].field' amount
+	# Ten refunds of 100 at once: 700 are left, so seven pass.
+	pids=
+	for i in $(seq 10); do
+		curl -sk -X POST -H "Authorization: Bearer $PAY_ADMIN" \
+		    -H 'Content-Type: application/json' --data-raw '{"amount":100}' \
+		    -o /dev/null -w '%{http_code}\n' \
+		    "$(gh_url "/api/v1/payments/$ref/refunds")" >>"$T_OUT/refunds" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$pids" ] && wait $pids
+	n=$(grep -c '^201$' "$T_OUT/refunds")
+	[ "$n" = 7 ] || fail "$n parallel refunds passed: $(sort "$T_OUT/refunds" | uniq -c | tr '\n' ' ')"
+	[ "$(grep -c '^409$' "$T_OUT/refunds")" = 3 ] || fail "refunds: $(sort "$T_OUT/refunds" | uniq -c | tr '\n' ' ')"
+	rm -f "$T_OUT/refunds"
+	pay_as "$PAY_A" GET "/api/v1/payments/$ref"
+	expect_json .status refunded
+	expect_json .refunded_amount 1000
+	[ "$(psql_pay "SELECT sum(t.amount) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$ref' AND t.kind = 'refund'")" = 1000 ] ||
+	    fail "the ledger's refunds do not add up to 1000"
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$ref/refunds"
+	expect_problem 409
+	# No amount: the whole rest.
+	pay_create "$PAY_A" "k77b-$RANDOM$RANDOM" '{"amount":250,"currency":"EUR"}'
+	pay_move "$PAY_ADMIN" "$REF" processing
+	pay_move "$PAY_ADMIN" "$REF" succeeded
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$REF/refunds"
+	expect_status 201
+	expect_json .amount 250
+	expect_json .payment.status refunded
+}
+
+t_78_payment_webhooks() {
+	local ref id now events ledger sig
+	pay_setup
+	pay_create "$PAY_A" "k78-$RANDOM$RANDOM" '{"amount":1200,"currency":"EUR"}'
+	ref=$REF
+	id="msg_t78_$RANDOM$RANDOM"
+	pay_hook -i "$id" payment.processing "$ref"
+	[ "$STATUS" = 200 ] || fail "good event: $STATUS $BODY"
+	expect_json .result applied
+	expect_json .status processing
+	# The same event again (a provider retry, or a replay): once only.
+	pay_hook -i "$id" payment.processing "$ref"
+	[ "$STATUS" = 200 ] || fail "duplicate: $STATUS"
+	expect_json .result duplicate
+	events=$(pay_count webhook_events)
+	ledger=$(pay_count transactions)
+	# Forged: another secret; a tampered body; no signature; late; early.
+	openssl rand -base64 32 | sed 's/^/whsec_/' >"$T_OUT/forged"
+	pay_hook -s "$T_OUT/forged" payment.succeeded "$ref"
+	[ "$STATUS" = 401 ] || fail "forged: $STATUS $BODY"
+	now=$(date +%s)
+	sig=$(GH_WEBHOOK_SECRET_FILE="$PAY_WH/secret" "$PAY_SIM" send -n -i msg_tamper \
+	    -t "$now" payment.failed "$ref" | sed -n 's/^webhook-signature: //p')
+	req POST /api/v1/payments/webhook -H 'Content-Type: application/json' \
+	    -H 'webhook-id: msg_tamper' -H "webhook-timestamp: $now" \
+	    -H "webhook-signature: $sig" \
+	    --data-raw "{\"type\":\"payment.succeeded\",\"data\":{\"reference\":\"$ref\"}}"
+	expect_problem 401
+	req POST /api/v1/payments/webhook -H 'Content-Type: application/json' \
+	    --data-raw "{\"type\":\"payment.succeeded\",\"data\":{\"reference\":\"$ref\"}}"
+	expect_problem 401
+	pay_hook -t $((now - 400)) payment.succeeded "$ref"
+	[ "$STATUS" = 401 ] || fail "late: $STATUS $BODY"
+	pay_hook -t $((now + 400)) payment.succeeded "$ref"
+	[ "$STATUS" = 401 ] || fail "early: $STATUS $BODY"
+	pay_hook -x "v1,$(openssl rand -base64 32)" -i "$id-x" -t "$now" \
+	    -b '{"type":"payment.succeeded"}' payment.succeeded "$ref"
+	[ "$STATUS" = 422 ] || fail "no data.reference: $STATUS $BODY"
+	pay_hook payment.succeeded pay_AAAAAAAAAAAAAAAAAAAAAA
+	[ "$STATUS" = 404 ] || fail "unknown payment: $STATUS $BODY"
+	[ "$(pay_count webhook_events)" = "$events" ] || fail "a refused event was recorded"
+	[ "$(pay_count transactions)" = "$ledger" ] || fail "a refused event wrote the ledger"
+	pay_as "$PAY_A" GET "/api/v1/payments/$ref"
+	expect_json .status processing
+	# Several signatures, the first a stale one: the good one counts.
+	pay_hook -x "v1,$(openssl rand -base64 32)" payment.succeeded "$ref"
+	[ "$STATUS" = 200 ] || fail "second signature: $STATUS $BODY"
+	expect_json .result applied
+	expect_json .status succeeded
+	# Out of order: a late "processing" does not move it back.
+	pay_hook payment.processing "$ref"
+	[ "$STATUS" = 200 ] || fail "late processing: $STATUS"
+	expect_json .result ignored
+	expect_json .status succeeded
+	pay_hook payment.failed "$ref"
+	expect_json .result ignored
+	pay_as "$PAY_A" GET "/api/v1/payments/$ref"
+	expect_json .status succeeded
+	pay_as "$PAY_A" GET "/api/v1/payments/$ref/transactions"
+	expect_json '[.data[] | select(.kind == "webhook") | .to_status] | join(",")' "processing,succeeded"
+	expect_json '[.data[] | select(.kind == "webhook") | .actor] | unique | join(",")' provider
+	# Unknown event types are acknowledged and left alone.
+	pay_hook payment.disputed "$ref"
+	expect_json .result ignored
+	# Rotation: a new secret, and the previous one still accepted.
+	cp "$PAY_WH/secret" "$T_OUT/old-secret"
+	"$PAY_SIM" keygen "$PAY_WH/secret"
+	pay_own_secrets
+	pay_create "$PAY_A" "k78b-$RANDOM$RANDOM" '{"amount":50,"currency":"EUR"}'
+	pay_hook payment.canceled "$REF"
+	[ "$STATUS" = 200 ] || fail "new secret: $STATUS $BODY"
+	pay_create "$PAY_A" "k78c-$RANDOM$RANDOM" '{"amount":50,"currency":"EUR"}'
+	pay_hook -s "$T_OUT/old-secret" payment.canceled "$REF"
+	[ "$STATUS" = 200 ] || fail "previous secret: $STATUS $BODY"
+	expect_json .result applied
+	rm -f "$T_OUT/old-secret" "$T_OUT/forged"
+}
+
+# Whatever failed above, what is stored adds up.
+t_79_payment_nothing_half_written() {
+	local n
+	pay_setup
+	n=$(psql_pay "SELECT count(*) FROM payments p WHERE NOT EXISTS (SELECT 1 FROM transactions t WHERE t.payment_id = p.id AND t.kind = 'created')")
+	[ "$n" = 0 ] || fail "$n payments without their creation in the ledger"
+	n=$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE state = 'in_progress' AND created_at > now() - interval '10 minutes'")
+	[ "$n" = 0 ] || fail "$n keys left in progress"
+	n=$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE state = 'done' AND payment_id IS NULL")
+	[ "$n" = 0 ] || fail "$n done keys without a payment"
+	# Each payment's status is the last the ledger says, and its refunds add up.
+	n=$(psql_pay "SELECT count(*) FROM payments p WHERE p.status <> (SELECT t.to_status FROM transactions t WHERE t.payment_id = p.id ORDER BY t.id DESC LIMIT 1) OR p.refunded_amount <> (SELECT coalesce(sum(t.amount), 0) FROM transactions t WHERE t.payment_id = p.id AND t.kind = 'refund')")
+	[ "$n" = 0 ] || fail "$n payments disagree with their ledger"
+	psql_pay "UPDATE transactions SET amount = 0" >/dev/null 2>&1 &&
+	    fail "the ledger could be rewritten"
+	return 0
+}
