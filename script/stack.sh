@@ -219,6 +219,8 @@ gh_pool_env() {
 		printf 'GH_REFRESH_GRACE=%s\n' "${GH_REFRESH_GRACE:-10}"
 		# The suite and the bench sign many users up from one address.
 		printf 'GH_REGISTER_LIMIT=%s\n' "${GH_REGISTER_LIMIT:-100000}"
+		# The OpenID provider's name: what the tests reach it at.
+		printf 'GH_OIDC_ISSUER=https://localhost:%s\n' "$GH_HTTPS_PORT"
 	else
 		printf 'GH_JWT_PUBLIC_KEYS_DIR=%s\n' "$GH_STATE/keys-public"
 	fi

@@ -3,6 +3,8 @@
 
 #include "auth.h"
 #include "handlers.h"
+#include "oauth.h"
+#include "oauth_handlers.h"
 
 struct auth_settings auth_cfg;
 
@@ -27,6 +29,26 @@ static const struct gh_route routes[] = {
 	{ "GET",	"/api/v1/auth/admin/users",	auth_admin_users },
 	{ "PATCH",	"/api/v1/auth/admin/users/{id}", auth_admin_user_update },
 	{ "GET",	"/.well-known/jwks.json",	auth_jwks },
+	{ "GET",	"/.well-known/openid-configuration", oauth_discovery },
+	{ "GET",	"/.well-known/oauth-authorization-server",
+	    oauth_discovery },
+	{ "GET",	"/api/v1/auth/oauth/authorize",	oauth_authorize },
+	{ "POST",	"/api/v1/auth/oauth/login",		oauth_login },
+	{ "POST",	"/api/v1/auth/oauth/consent",		oauth_consent },
+	{ "POST",	"/api/v1/auth/oauth/token",		oauth_token },
+	{ "GET",	"/api/v1/auth/oauth/userinfo",		oauth_userinfo },
+	{ "POST",	"/api/v1/auth/oauth/userinfo",		oauth_userinfo },
+	{ "POST",	"/api/v1/auth/oauth/revoke",		oauth_revoke },
+	{ "POST",	"/api/v1/auth/oauth/introspect",	oauth_introspect },
+	{ "POST",	"/api/v1/auth/admin/clients",	oauth_admin_client_create },
+	{ "GET",	"/api/v1/auth/admin/clients",	oauth_admin_clients },
+	{ "GET",	"/api/v1/auth/admin/clients/{id}", oauth_admin_client_get },
+	{ "PATCH",	"/api/v1/auth/admin/clients/{id}",
+	    oauth_admin_client_update },
+	{ "POST",	"/api/v1/auth/admin/clients/{id}/secret",
+	    oauth_admin_client_secret },
+	{ "GET",	"/api/v1/auth/me/apps",		oauth_me_apps },
+	{ "DELETE",	"/api/v1/auth/me/apps/{client_id}", oauth_me_app_remove },
 	{ NULL, NULL, NULL }
 };
 
@@ -48,7 +70,7 @@ auth_init(void)
 	    &auth_cfg.register_limit) != 0 ||
 	    gh_config_bool("GH_COOKIE_SECURE", 1, &auth_cfg.cookie_secure) != 0)
 		return -1;
-	if (gh_auth_setup(1) != 0)
+	if (gh_auth_setup(1) != 0 || oauth_setup() != 0)
 		return -1;
 	/* Made now, so that no sign-in pays for the dummy hash. */
 	gh_password_dummy_verify(&auth_cfg.argon2, "warm-up", 7);
@@ -64,5 +86,7 @@ main(int argc, char *argv[])
 		return auth_cli_make_admin(argv[2]);
 	if (argc >= 2 && strcmp(argv[1], "--sweep") == 0)
 		return auth_cli_sweep(argc, argv);
+	if (argc >= 3 && strcmp(argv[1], "--add-client") == 0)
+		return oauth_cli_add_client(argc, argv);
 	return gh_app_main(&app, argc, argv);
 }

@@ -103,3 +103,23 @@ CREATE TABLE oauth_par (
 	expires_at	timestamptz NOT NULL,
 	used_at		timestamptz
 );
+
+-- A browser flow waiting for its user: the authorization request as
+-- validated, under a random handle the sign-in and consent forms carry,
+-- bound to the browser's CSRF cookie (csrf_hash), for ten minutes.
+-- user_id is set once a password was right and a second factor is still
+-- asked (mfa_until); idp_session_id once the user is signed in and the
+-- consent page was shown to that provider session.
+CREATE TABLE oauth_requests (
+	handle_hash	bytea PRIMARY KEY CHECK (length(handle_hash) = 32),
+	csrf_hash	bytea NOT NULL CHECK (length(csrf_hash) = 32),
+	client_id	text NOT NULL REFERENCES oauth_clients (id)
+	    ON DELETE CASCADE,
+	params		jsonb NOT NULL,
+	user_id		uuid REFERENCES users (id) ON DELETE CASCADE,
+	mfa_until	timestamptz,
+	idp_session_id	uuid REFERENCES idp_sessions (id) ON DELETE CASCADE,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	expires_at	timestamptz NOT NULL
+);
+CREATE INDEX oauth_requests_expires_idx ON oauth_requests (expires_at);

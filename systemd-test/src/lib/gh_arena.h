@@ -28,7 +28,8 @@ char	*gh_strdup(struct gh_arena *, const char *);
 char	*gh_strndup(struct gh_arena *, const char *, size_t);
 char	*gh_printf(struct gh_arena *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-char	*gh_vprintf(struct gh_arena *, const char *, va_list);
+char	*gh_vprintf(struct gh_arena *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 int	 gh_defer(struct gh_arena *, void (*)(void *), void *);
 
 #endif

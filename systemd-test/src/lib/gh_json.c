@@ -56,19 +56,53 @@ gh_is_uuid(const char *s)
 static int
 field_error(json_t *errors, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static int
+field_verror(json_t *, const char *, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
+/*
+ * The member's JSON pointer (RFC 6901: ~ and / escaped), "#/name", or
+ * NULL when out of memory; the caller frees it.
+ */
+static char *
+pointer_of(const char *name)
+{
+	size_t	 i, o = 2;
+	char	*p;
+
+	if ((p = malloc(strlen(name) * 2 + 3)) == NULL)
+		return NULL;
+	memcpy(p, "#/", 2);
+	for (i = 0; name[i] != '\0'; i++) {
+		if (name[i] == '~' || name[i] == '/') {
+			p[o++] = '~';
+			p[o++] = name[i] == '~' ? '0' : '1';
+		} else
+			p[o++] = name[i];
+	}
+	p[o] = '\0';
+	return p;
+}
 
 static int
 field_verror(json_t *errors, const char *name, const char *fmt, va_list ap)
 {
-	char	 detail[256], pointer[160];
+	char	 detail[256], *pointer;
+	json_t	*e;
 
 	/* Past the cap a failure still counts, but is not listed. */
 	if (json_array_size(errors) >= GH_ERRORS_MAX)
 		return 1;
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	snprintf(pointer, sizeof(pointer), "#/%s", name);
-	json_array_append_new(errors, json_pack("{s:s, s:s, s:s}",
-	    "field", name, "pointer", pointer, "detail", detail));
+	pointer = pointer_of(name);
+	e = json_pack("{s:s, s:s?, s:s}", "field", name, "pointer", pointer,
+	    "detail", detail);
+	free(pointer);
+	/* A name that is not UTF-8 still gets its entry, unnamed. */
+	if (e == NULL)
+		e = json_pack("{s:s, s:s}", "field", "(not UTF-8)", "detail",
+		    "is not a known field");
+	json_array_append_new(errors, e);
 	return 1;
 }
 
@@ -445,6 +479,15 @@ gh_vjson(const struct gh_values *v, size_t i)
 	return gh_vhas(v, i) ? v->v[i] : NULL;
 }
 
+static int
+utf8_ok(const char *s, size_t n)
+{
+	json_t	*j = json_stringn(s, n);
+
+	json_decref(j);
+	return j != NULL;
+}
+
 /* Markers gh_params_parse leaves for a value it could not take. */
 #define PARAM_BAD_ENCODING	1
 #define PARAM_REPEATED		2
@@ -478,7 +521,9 @@ gh_params_parse(const char *s, size_t len, json_t *out)
 		for (i = 0; i < nlen; i++)
 			if (name[i] == '+')
 				name[i] = ' ';
-		if (gh_pct_decode(name, &nlen) != 0 || nlen == 0)
+		/* A name no table can declare (not UTF-8) is ignored. */
+		if (gh_pct_decode(name, &nlen) != 0 || nlen == 0 ||
+		    !utf8_ok(name, nlen))
 			continue;
 		vlen = eq == NULL ? 0 : (size_t)(amp - eq - 1);
 		if ((val = malloc(vlen + 1)) == NULL)
@@ -686,6 +731,24 @@ digits(const char *s, size_t n, int lo, int hi)
 	return v >= lo && v <= hi;
 }
 
+/* The date of an RFC 3339 time exists: no 31 April, no 29 February 2023. */
+static int
+day_exists(const char *s)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int	 y, m, d, max;
+
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	max = mdays[m - 1];
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		max = 29;
+	return d <= max;
+}
+
 /* RFC 3339: 2024-05-01T12:00:00Z, with an optional fraction and offset. */
 const char *
 gh_valid_time(const char *s)
@@ -698,7 +761,7 @@ gh_valid_time(const char *s)
 	    !digits(s + 8, 2, 1, 31) || (s[10] != 'T' && s[10] != 't') ||
 	    !digits(s + 11, 2, 0, 23) || s[13] != ':' ||
 	    !digits(s + 14, 2, 0, 59) || s[16] != ':' ||
-	    !digits(s + 17, 2, 0, 60))
+	    !digits(s + 17, 2, 0, 60) || !day_exists(s))
 		return why;
 	s += 19;
 	if (*s == '.') {
@@ -713,3 +776,4 @@ gh_valid_time(const char *s)
 	return (*s == '+' || *s == '-') && digits(s + 1, 2, 0, 23) &&
 	    s[3] == ':' && digits(s + 4, 2, 0, 59) && s[6] == '\0' ? NULL : why;
 }
+

@@ -83,7 +83,8 @@ gh_cursor_decode(struct gh_arena *a, const char *cursor, const char *kinds,
 		if (!key_ok(kinds[i], p))
 			return -1;
 		key[i] = p;
-		p = nl + 1;
+		if (nl != NULL)
+			p = nl + 1;
 	}
 	return 0;
 }

@@ -210,7 +210,9 @@ gh_pool_env() {
 	printf 'GH_DB=host=%s port=5432 dbname=%s user=%s\n' \
 	    "$GH_STATE/pg/sock" "$(gh_db_for "$svc")" "$(gh_app_role "$svc")"
 	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
-	printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"
+	# Auth reads its own sessions and users; the others follow the feed.
+	[ "$svc" = auth ] ||
+	    printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"
 	if [ "$svc" = auth ]; then
 		printf 'GH_JWT_KEYS_DIR=%s\n' "$GH_STATE/keys"
 		printf 'GH_COMMON_PASSWORDS=%s\n' "$GH_STATE/share/common-passwords.txt"

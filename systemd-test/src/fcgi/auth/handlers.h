@@ -36,4 +36,7 @@ void		 auth_admin_users(struct gh_req *);
 void		 auth_admin_user_update(struct gh_req *);
 int		 auth_cli_make_admin(const char *username);
 
+/* sweep.c */
+int		 auth_cli_sweep(int, char **);
+
 #endif

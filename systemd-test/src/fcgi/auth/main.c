@@ -62,5 +62,7 @@ main(int argc, char *argv[])
 {
 	if (argc == 3 && strcmp(argv[1], "--make-admin") == 0)
 		return auth_cli_make_admin(argv[2]);
+	if (argc >= 2 && strcmp(argv[1], "--sweep") == 0)
+		return auth_cli_sweep(argc, argv);
 	return gh_app_main(&app, argc, argv);
 }

@@ -447,6 +447,7 @@ START_TEST(times)
 	static const char *const good[] = {
 		"2024-05-01T12:00:00Z", "2024-05-01t12:00:00z",
 		"2024-05-01T12:00:00.123456Z", "2024-05-01T12:00:00+02:00",
+		"2024-02-29T12:00:00Z", "2000-02-29T00:00:00Z",
 	};
 	static const char *const bad[] = {
 		"", "yesterday", "2024-05-01", "2024-05-01T12:00:00",
@@ -455,6 +456,8 @@ START_TEST(times)
 		"2024-05-01 12:00:00Z", "2024-05-01T12:00:00.Z",
 		"2024-05-01T12:00:00.12345678901Z", "2024-05-01T12:00:00+2:00",
 		"2024-05-01T12:00:00Z ", "0000-05-01T12:00:00Z",
+		"2024-02-30T12:00:00Z", "2023-02-29T12:00:00Z",
+		"2024-04-31T12:00:00Z", "1900-02-29T00:00:00Z",
 	};
 	size_t	 i;
 
@@ -462,6 +465,46 @@ START_TEST(times)
 		ck_assert_msg(gh_valid_time(good[i]) == NULL, "%s", good[i]);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(gh_valid_time(bad[i]) != NULL, "%s", bad[i]);
+}
+END_TEST
+
+/* Found by the fuzzers (tests/fuzz/regressions). */
+START_TEST(fuzz_regressions)
+{
+	struct gh_values v;
+	struct gh_arena	 a;
+	const char	*key[GH_PAGE_KEYS_MAX];
+	json_t		*errors, *obj, *root;
+	char		 body[512];
+	int		 i, n;
+
+	/* A name that is not UTF-8 is ignored, not "out of memory". */
+	ck_assert_int_eq(params("%FF=1&limit=5&%C3=x", qfields, &errors, &v,
+	    &obj), 0);
+	ck_assert_int_eq(gh_vint(&v, Q_LIMIT, 0), 5);
+	json_decref(errors);
+	json_decref(obj);
+	/* The last part of a cursor. */
+	gh_arena_init(&a);
+	ck_assert_int_eq(gh_cursor_decode(&a, "YQ", "s", key), 0);
+	ck_assert_str_eq(key[0], "a");
+	gh_arena_free(&a);
+	/* A long unknown name of two-byte characters is still named, and a
+	 * pointer escapes ~ and / (RFC 6901). */
+	n = snprintf(body, sizeof(body), "{\"");
+	for (i = 0; i < 79; i++)
+		n += snprintf(body + n, sizeof(body) - (size_t)n, "\xc3\xa9");
+	snprintf(body + n, sizeof(body) - (size_t)n, "\":1, \"a/b~c\":2}");
+	root = json_loads(body, 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	errors = json_array();
+	ck_assert_int_eq(gh_json_validate(root, qfields + Q_STATUS, &v,
+	    errors), 2);
+	ck_assert_int_eq(json_array_size(errors), 2);
+	ck_assert_str_eq(entry(errors, 1, "pointer"), "#/a~1b~0c");
+	ck_assert_int_eq(strlen(entry(errors, 0, "pointer")), 2 + 79 * 2);
+	json_decref(errors);
+	json_decref(root);
 }
 END_TEST
 
@@ -504,6 +547,7 @@ suite(void)
 	tcase_add_test(tc, page_json_shape);
 	tcase_add_test(tc, times);
 	tcase_add_test(tc, hex);
+	tcase_add_test(tc, fuzz_regressions);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,494 @@
+# shellcheck shell=bash
+# The OAuth 2.1 / OpenID Connect provider, driven as a browser would be
+# (curl and a cookie jar) and as clients are; each attack its own case,
+# refused with nothing issued.
+
+OA=/api/v1/auth/oauth
+OA_PW='tall-lamp-quiet-river-42'
+OA_SPA_URI=https://spa.example.test/cb
+OA_WEB_URI=https://web.example.test/callback
+OA_WEB_LOGOUT=https://web.example.test/bye
+
+oa_psql() {
+	gh_as_pg psql -h "$GH_STATE/pg/sock" -U postgres -d gatehouse_auth -tAc "$1"
+}
+
+oa_json() {
+	local path=$1 body=$2
+	shift 2
+	req POST "$path" -H 'Content-Type: application/json' --data-raw "$body" "$@"
+}
+
+oa_b64url() {
+	openssl base64 -A | tr '+/' '-_' | tr -d '='
+}
+
+# oa_part N JWT: the Nth part, decoded.
+oa_part() {
+	local s
+	s=$(printf '%s' "$2" | cut -d. -f"$1" | tr '_-' '/+')
+	while [ $(( ${#s} % 4 )) != 0 ]; do s="$s="; done
+	printf '%s' "$s" | base64 -d 2>/dev/null
+}
+
+# oa_pkce: sets VERIFIER and CHALLENGE (S256).
+oa_pkce() {
+	VERIFIER=$(openssl rand 32 | oa_b64url)
+	CHALLENGE=$(printf '%s' "$VERIFIER" | openssl dgst -sha256 -binary | oa_b64url)
+}
+
+# One admin, three clients and a user, made once for every case.
+oa_setup() {
+	[ -n "${OA_READY-}" ] && return 0
+	oa_json /api/v1/auth/register "{\"username\":\"oadmin\",\"email\":\"oadmin@example.com\",\"password\":\"$OA_PW\"}"
+	env "$(gh_pool_env auth | grep '^GH_DB=')" \
+	    "$GH_STATE/bin/gatehouse-auth" --make-admin oadmin >/dev/null 2>&1 ||
+	    fail "make-admin"
+	oa_json /api/v1/auth/login "{\"login\":\"oadmin\",\"password\":\"$OA_PW\"}"
+	OA_ADMIN=$(printf '%s' "$BODY" | jq -r .access_token)
+	oa_json /api/v1/auth/admin/clients "{\"name\":\"Single-page <app>\",\"type\":\"public\",\"redirect_uris\":[\"$OA_SPA_URI\",\"http://127.0.0.1/cb\"]}" \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	OA_SPA=$(printf '%s' "$BODY" | jq -r .client_id)
+	oa_json /api/v1/auth/admin/clients "{\"name\":\"Server app\",\"type\":\"confidential\",\"redirect_uris\":[\"$OA_WEB_URI\"],\"post_logout_redirect_uris\":[\"$OA_WEB_LOGOUT\"]}" \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	OA_WEB=$(printf '%s' "$BODY" | jq -r .client_id)
+	OA_WEB_SECRET=$(printf '%s' "$BODY" | jq -r .client_secret)
+	oa_json /api/v1/auth/admin/clients "{\"name\":\"First party\",\"type\":\"public\",\"skip_consent\":true,\"redirect_uris\":[\"https://first.example.test/cb\"]}" \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	OA_FIRST=$(printf '%s' "$BODY" | jq -r .client_id)
+	oa_json /api/v1/auth/register "{\"username\":\"olive\",\"email\":\"olive@example.com\",\"password\":\"$OA_PW\"}"
+	OA_UID=$(printf '%s' "$BODY" | jq -r .user.id)
+	OA_ORIGIN=$(gh_url '')
+	OA_READY=1
+}
+
+# oa_url CLIENT REDIRECT SCOPE [extra]: sets URL, with a fresh PKCE pair.
+oa_url() {
+	oa_pkce
+	URL=$(printf '%s?response_type=code&client_id=%s&redirect_uri=%s&scope=%s&state=st-1&nonce=n-1&code_challenge=%s&code_challenge_method=S256%s' \
+	    "$OA/authorize" "$1" "$(jq -rn --arg v "$2" '$v|@uri')" \
+	    "$(jq -rn --arg v "$3" '$v|@uri')" "$CHALLENGE" "${4-}")
+}
+
+# oa_form_fields: HANDLE and CSRF from the page in BODY.
+oa_form_fields() {
+	HANDLE=$(printf '%s' "$BODY" | sed -n 's/.*name="handle" value="\([^"]*\)".*/\1/p' | head -n 1)
+	CSRF=$(printf '%s' "$BODY" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -n 1)
+}
+
+# oa_browser JAR URL [LOGIN]: the browser's way to a code: the sign-in
+# page (when shown), the consent page (when shown), allow.  Sets CODE
+# (empty when none) and LOC.
+oa_browser() {
+	local jar=$1 url=$2 login=${3:-olive}
+	CODE=
+	req GET "$url" -b "$jar" -c "$jar"
+	if [ "$STATUS" = 200 ] && printf '%s' "$BODY" | grep -q 'name="password"'; then
+		oa_form_fields
+		req POST "$OA/login" -b "$jar" -c "$jar" -H "Origin: $OA_ORIGIN" \
+		    --data-urlencode "handle=$HANDLE" --data-urlencode "csrf=$CSRF" \
+		    --data-urlencode "login=$login" --data-urlencode "password=$OA_PW"
+	fi
+	if [ "$STATUS" = 200 ] && printf '%s' "$BODY" | grep -q 'name="decision"'; then
+		oa_form_fields
+		req POST "$OA/consent" -b "$jar" -c "$jar" -H "Origin: $OA_ORIGIN" \
+		    --data-urlencode "handle=$HANDLE" --data-urlencode "csrf=$CSRF" \
+		    --data-urlencode "decision=allow"
+	fi
+	LOC=$(header location)
+	CODE=$(printf '%s' "$LOC" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+}
+
+# oa_token CLIENT FORM...: the token endpoint, as a public client.
+oa_token() {
+	local client=$1
+	shift
+	req POST "$OA/token" --data-urlencode "client_id=$client" "$@"
+}
+
+oa_exchange() {
+	oa_token "$1" --data-urlencode grant_type=authorization_code \
+	    --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$2" \
+	    --data-urlencode "code_verifier=${3:-$VERIFIER}"
+}
+
+oa_no_location() {
+	[ -z "$(header location)" ] || fail "redirected to $(header location)"
+}
+
+oa_codes() {
+	oa_psql "SELECT count(*) FROM oauth_codes"
+}
+
+t_6o01_discovery() {
+	local iss
+	iss=$(gh_url '')
+	req GET /.well-known/openid-configuration
+	expect_status 200
+	expect_json .issuer "$iss"
+	expect_json .authorization_endpoint "$iss$OA/authorize"
+	expect_json .token_endpoint "$iss$OA/token"
+	expect_json .jwks_uri "$iss/.well-known/jwks.json"
+	expect_json '.code_challenge_methods_supported | join(",")' S256
+	expect_json '.response_types_supported | join(",")' code
+	expect_json '.id_token_signing_alg_values_supported | join(",")' ES256
+	expect_json .authorization_response_iss_parameter_supported true
+	req GET /.well-known/oauth-authorization-server
+	expect_status 200
+	expect_json .issuer "$iss"
+}
+
+t_6o02_clients_admin_api_and_cli() {
+	local out id
+	oa_setup
+	[ -n "$OA_SPA" ] && [ "$OA_SPA" != null ] || fail "no SPA client"
+	[ ${#OA_WEB_SECRET} = 43 ] || fail "secret '$OA_WEB_SECRET'"
+	oa_json /api/v1/auth/admin/clients '{"name":"x","type":"public","redirect_uris":["https://ok.example/cb","http://evil.example/cb","https://a@b/cb"],"scopes":["openid","admin"]}' \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' "redirect_uris/1,redirect_uris/2,scopes/1"
+	oa_json /api/v1/auth/admin/clients '{"name":"x","type":"public","redirect_uris":["https://ok.example/cb"],"grant_types":["client_credentials"]}' \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	expect_problem 422
+	oa_json /api/v1/auth/login "{\"login\":\"olive\",\"password\":\"$OA_PW\"}"
+	req GET /api/v1/auth/admin/clients -H "Authorization: Bearer $(printf '%s' "$BODY" | jq -r .access_token)"
+	expect_problem 403
+	req GET '/api/v1/auth/admin/clients?limit=2' -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 200
+	expect_json '.data | length' 2
+	expect_json .has_more true
+	req GET "/api/v1/auth/admin/clients?limit=2&cursor=$(printf '%s' "$BODY" | jq -r .next_cursor)" -H "Authorization: Bearer $OA_ADMIN"
+	expect_json '.data | length' 1
+	req GET "/api/v1/auth/admin/clients/$OA_WEB" -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 200
+	expect_json .type confidential
+	printf '%s' "$BODY" | grep -q secret && fail "a secret in the client's answer"
+	out=$(env "$(gh_pool_env auth | grep '^GH_DB=')" "$GH_STATE/bin/gatehouse-auth" \
+	    --add-client "CLI app" --type confidential --redirect-uri https://cli.example.test/cb \
+	    --scopes "openid profile" 2>&1) || fail "add-client: $out"
+	id=$(printf '%s' "$out" | sed -n 's/^client_id: //p')
+	printf '%s' "$out" | grep -q '^client_secret: ' || fail "no secret printed: $out"
+	req GET "/api/v1/auth/admin/clients/$id" -H "Authorization: Bearer $OA_ADMIN"
+	expect_json '.scopes | join(" ")' "openid profile"
+	env "$(gh_pool_env auth | grep '^GH_DB=')" "$GH_STATE/bin/gatehouse-auth" \
+	    --add-client bad --type public --redirect-uri http://evil.example/cb >/dev/null 2>&1 &&
+	    fail "add-client took a plain-http redirect URI"
+	req POST "/api/v1/auth/admin/clients/$id/secret" -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 200
+	[ "$(printf '%s' "$BODY" | jq -r '.client_secret | length')" = 43 ] || fail "rotated secret"
+}
+
+t_6o03_code_flow_id_token_userinfo_refresh() {
+	local jar="$T_OUT/jar3" at rt idt h p
+	oa_setup
+	rm -f "$jar"
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid profile email offline_access"
+	oa_browser "$jar" "$URL"
+	expect_status 303
+	case "$LOC" in
+	"$OA_SPA_URI?code="*"&state=st-1&iss="*) ;;
+	*) fail "location '$LOC'" ;;
+	esac
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	expect_status 200
+	expect_json .token_type Bearer
+	expect_json .scope "openid profile email offline_access"
+	at=$(printf '%s' "$BODY" | jq -r .access_token)
+	rt=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	idt=$(printf '%s' "$BODY" | jq -r .id_token)
+	h=$(oa_part 1 "$idt")
+	p=$(oa_part 2 "$idt")
+	[ "$(printf '%s' "$h" | jq -r '.typ + " " + .alg')" = "JWT ES256" ] || fail "id token header $h"
+	[ "$(printf '%s' "$p" | jq -r .iss)" = "$(gh_url '')" ] || fail "iss in $p"
+	[ "$(printf '%s' "$p" | jq -r .aud)" = "$OA_SPA" ] || fail "aud in $p"
+	[ "$(printf '%s' "$p" | jq -r .sub)" = "$OA_UID" ] || fail "sub in $p"
+	[ "$(printf '%s' "$p" | jq -r .nonce)" = n-1 ] || fail "nonce in $p"
+	[ "$(printf '%s' "$p" | jq -r '.amr | join(",")')" = pwd ] || fail "amr in $p"
+	[ "$(printf '%s' "$p" | jq -r .preferred_username)" = olive ] || fail "username in $p"
+	[ "$(printf '%s' "$p" | jq -r .email_verified)" = false ] || fail "email_verified in $p"
+	[ "$(printf '%s' "$p" | jq -r .at_hash)" = "$(printf '%s' "$at" | openssl dgst -sha256 -binary | head -c 16 | oa_b64url)" ] ||
+	    fail "at_hash in $p"
+	# An ID token is no access token.
+	req GET /api/v1/auth/me -H "Authorization: Bearer $idt"
+	expect_status 401
+	req GET "$OA/userinfo" -H "Authorization: Bearer $at"
+	expect_status 200
+	expect_json .sub "$OA_UID"
+	expect_json .email olive@example.com
+	oa_token "$OA_SPA" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$rt"
+	expect_status 200
+	[ "$(printf '%s' "$BODY" | jq -r .refresh_token)" != "$rt" ] || fail "refresh token not rotated"
+	# The JSON refresh refuses a client's session.
+	oa_json /api/v1/auth/refresh "{\"refresh_token\":\"$(printf '%s' "$BODY" | jq -r .refresh_token)\"}"
+	expect_problem 401
+	# Remembered consent and the provider session: straight to the code.
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid profile"
+	oa_browser "$jar" "$URL"
+	expect_status 303
+	[ -n "$CODE" ] || fail "no code on the second visit: $LOC"
+}
+
+t_6o04_redirect_uri_attacks_get_an_error_page() {
+	local before u
+	oa_setup
+	before=$(oa_codes)
+	for u in "$OA_SPA_URI/" "$OA_SPA_URI?x=1" "http://spa.example.test/cb" \
+	    "https://spa.example.test:444/cb" "https://spa.example.test@evil.example/cb" \
+	    "https://evil.example/cb" "HTTPS://spa.example.test/cb"; do
+		oa_url "$OA_SPA" "$u" openid
+		req GET "$URL"
+		expect_status 400
+		oa_no_location
+		expect_header content-type "text/html; charset=utf-8"
+	done
+	# The loopback rule: any port for 127.0.0.1.
+	oa_url "$OA_SPA" "http://127.0.0.1:49152/cb" openid
+	req GET "$URL"
+	expect_status 200
+	req GET "$OA/authorize?response_type=code&client_id=$OA_SPA&scope=openid"
+	expect_status 400
+	oa_no_location
+	oa_url no-such-client-x "$OA_SPA_URI" openid
+	req GET "$URL"
+	expect_status 400
+	oa_no_location
+	[ "$(oa_codes)" = "$before" ] || fail "a code was issued"
+}
+
+t_6o05_pkce_is_required_and_s256_only() {
+	local jar="$T_OUT/jar5" url
+	oa_setup
+	req GET "$OA/authorize?response_type=code&client_id=$OA_SPA&redirect_uri=$OA_SPA_URI&scope=openid&state=s5"
+	expect_status 303
+	case "$(header location)" in
+	"$OA_SPA_URI?error=invalid_request&"*"state=s5&iss="*) ;;
+	*) fail "no PKCE: $(header location)" ;;
+	esac
+	req GET "$OA/authorize?response_type=code&client_id=$OA_SPA&redirect_uri=$OA_SPA_URI&scope=openid&code_challenge=$(openssl rand 32 | oa_b64url)&code_challenge_method=plain"
+	expect_status 303
+	header location | grep -q 'error=invalid_request' || fail "plain PKCE: $(header location)"
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid admin"
+	req GET "$URL"
+	header location | grep -q 'error=invalid_scope' || fail "unknown scope: $(header location)"
+	rm -f "$jar"
+	oa_url "$OA_SPA" "$OA_SPA_URI" openid
+	oa_browser "$jar" "$URL"
+	oa_exchange "$OA_SPA" "$OA_SPA_URI" "$(openssl rand 32 | oa_b64url)"
+	expect_status 400
+	expect_json .error invalid_grant
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	expect_status 200
+}
+
+t_6o06_code_replay_revokes_what_it_issued() {
+	local jar="$T_OUT/jar6" at rt
+	oa_setup
+	rm -f "$jar"
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid offline_access"
+	oa_browser "$jar" "$URL"
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	expect_status 200
+	at=$(printf '%s' "$BODY" | jq -r .access_token)
+	rt=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	req GET /api/v1/auth/me -H "Authorization: Bearer $at"
+	expect_status 200
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	expect_status 400
+	expect_json .error invalid_grant
+	printf '%s' "$BODY" | jq -e 'has("access_token")' >/dev/null && fail "tokens on replay"
+	req GET /api/v1/auth/me -H "Authorization: Bearer $at"
+	expect_status 401
+	oa_token "$OA_SPA" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$rt"
+	expect_status 400
+	expect_json .error invalid_grant
+}
+
+t_6o07_code_bound_to_client_redirect_and_time() {
+	local jar="$T_OUT/jar7"
+	oa_setup
+	rm -f "$jar"
+	oa_url "$OA_SPA" "http://127.0.0.1/cb" openid
+	oa_browser "$jar" "$URL"
+	[ -n "$CODE" ] || fail "no code: $LOC"
+	oa_exchange "$OA_FIRST" "http://127.0.0.1/cb"
+	expect_json .error invalid_grant
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	expect_json .error invalid_grant
+	oa_psql "UPDATE oauth_codes SET expires_at = now() - interval '1 second' WHERE used_at IS NULL" >/dev/null
+	oa_exchange "$OA_SPA" "http://127.0.0.1/cb"
+	expect_status 400
+	expect_json .error invalid_grant
+}
+
+t_6o08_cross_site_posts_are_refused() {
+	local jar="$T_OUT/jar8" evil="$T_OUT/jar8e" before
+	oa_setup
+	rm -f "$jar" "$evil"
+	before=$(oa_psql "SELECT count(*) FROM idp_sessions")
+	oa_url "$OA_SPA" "$OA_SPA_URI" openid
+	req GET "$URL" -b "$jar" -c "$jar"
+	expect_status 200
+	expect_header x-frame-options DENY
+	header content-security-policy | grep -q "frame-ancestors 'none'" || fail "no frame-ancestors"
+	expect_header referrer-policy no-referrer
+	oa_form_fields
+	# No CSRF cookie (another site's form).
+	req POST "$OA/login" --data-urlencode "handle=$HANDLE" --data-urlencode "csrf=$CSRF" \
+	    --data-urlencode login=olive --data-urlencode "password=$OA_PW"
+	expect_status 403
+	# Another browser's cookie.
+	oa_url "$OA_SPA" "$OA_SPA_URI" openid
+	req GET "$URL" -b "$evil" -c "$evil"
+	req POST "$OA/login" -b "$evil" --data-urlencode "handle=$HANDLE" --data-urlencode "csrf=$CSRF" \
+	    --data-urlencode login=olive --data-urlencode "password=$OA_PW"
+	expect_status 403
+	# The right cookie, posted from a foreign origin.
+	req POST "$OA/login" -b "$jar" -H 'Origin: https://evil.example' \
+	    --data-urlencode "handle=$HANDLE" --data-urlencode "csrf=$CSRF" \
+	    --data-urlencode login=olive --data-urlencode "password=$OA_PW"
+	expect_status 403
+	[ "$(oa_psql "SELECT count(*) FROM idp_sessions")" = "$before" ] || fail "signed in anyway"
+	# A wrong password: the page again, with the same answer as a stranger's.
+	req POST "$OA/login" -b "$jar" -H "Origin: $OA_ORIGIN" \
+	    --data-urlencode "handle=$HANDLE" --data-urlencode "csrf=$CSRF" \
+	    --data-urlencode login=olive --data-urlencode "password=wrong-$OA_PW"
+	expect_status 200
+	printf '%s' "$BODY" | grep -q 'The login or the password is wrong' || fail "no error shown"
+	[ "$(oa_psql "SELECT count(*) FROM audit_log WHERE event = 'login_failed' AND user_id = '$OA_UID'")" -ge 1 ] ||
+	    fail "the failure was not counted"
+	oa_psql "DELETE FROM login_throttle" >/dev/null
+}
+
+t_6o09_confidential_client_secrets() {
+	local jar="$T_OUT/jar9" at rt
+	oa_setup
+	rm -f "$jar"
+	oa_url "$OA_WEB" "$OA_WEB_URI" "openid email offline_access"
+	oa_browser "$jar" "$URL"
+	[ -n "$CODE" ] || fail "no code: $LOC"
+	req POST "$OA/token" -u "$OA_WEB:wrong-secret" --data-urlencode grant_type=authorization_code \
+	    --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$OA_WEB_URI" \
+	    --data-urlencode "code_verifier=$VERIFIER"
+	expect_status 401
+	expect_json .error invalid_client
+	expect_header www-authenticate 'Basic realm="gatehouse"'
+	oa_exchange "$OA_WEB" "$OA_WEB_URI"
+	expect_status 401
+	expect_json .error invalid_client
+	req POST "$OA/token" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode grant_type=authorization_code \
+	    --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$OA_WEB_URI" \
+	    --data-urlencode "code_verifier=$VERIFIER"
+	expect_status 200
+	at=$(printf '%s' "$BODY" | jq -r .access_token)
+	rt=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	req POST "$OA/introspect" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode "token=$at"
+	expect_status 200
+	expect_json .active true
+	expect_json .client_id "$OA_WEB"
+	expect_json .username olive
+	req POST "$OA/introspect" --data-urlencode "client_id=$OA_SPA" --data-urlencode "token=$at"
+	expect_status 401
+	req POST "$OA/revoke" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode "token=$rt"
+	expect_status 200
+	req POST "$OA/introspect" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode "token=$at"
+	expect_json .active false
+	req POST "$OA/revoke" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode "token=nonsense"
+	expect_status 200
+}
+
+t_6o10_refresh_cannot_widen_the_scope() {
+	local jar="$T_OUT/jar10" rt
+	oa_setup
+	rm -f "$jar"
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid offline_access"
+	oa_browser "$jar" "$URL"
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	rt=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	oa_token "$OA_SPA" --data-urlencode grant_type=refresh_token \
+	    --data-urlencode "refresh_token=$rt" --data-urlencode "scope=openid email"
+	expect_status 400
+	expect_json .error invalid_scope
+	oa_token "$OA_FIRST" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$rt"
+	expect_json .error invalid_grant
+	oa_token "$OA_SPA" --data-urlencode grant_type=refresh_token \
+	    --data-urlencode "refresh_token=$rt" --data-urlencode "scope=openid"
+	expect_status 200
+	expect_json .scope openid
+}
+
+t_6o11_prompt_none_and_the_provider_session() {
+	local jar="$T_OUT/jar11"
+	oa_setup
+	rm -f "$jar"
+	oa_url "$OA_FIRST" https://first.example.test/cb openid "&prompt=none"
+	req GET "$URL"
+	expect_status 303
+	header location | grep -q 'error=login_required' || fail "prompt=none: $(header location)"
+	header location | grep -q 'state=st-1' || fail "no state: $(header location)"
+	oa_url "$OA_SPA" "$OA_SPA_URI" openid
+	oa_browser "$jar" "$URL"
+	[ -n "$CODE" ] || fail "no code: $LOC"
+	# A second client: no password asked, no consent (first party).
+	oa_url "$OA_FIRST" https://first.example.test/cb openid "&prompt=none"
+	req GET "$URL" -b "$jar"
+	expect_status 303
+	header location | grep -q '[?&]code=' || fail "second client: $(header location)"
+	# A third-party client the user has not allowed: consent_required.
+	oa_url "$OA_WEB" "$OA_WEB_URI" "openid profile" "&prompt=none"
+	req GET "$URL" -b "$jar"
+	header location | grep -q 'error=consent_required' || fail "consent: $(header location)"
+	oa_url "$OA_FIRST" https://first.example.test/cb openid "&prompt=none%20login"
+	req GET "$URL" -b "$jar"
+	header location | grep -q 'error=invalid_request' || fail "none+login: $(header location)"
+}
+
+t_6o12_my_apps_and_taking_one_back() {
+	local jar="$T_OUT/jar12" at uat
+	oa_setup
+	rm -f "$jar"
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid profile"
+	oa_browser "$jar" "$URL"
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	at=$(printf '%s' "$BODY" | jq -r .access_token)
+	oa_json /api/v1/auth/login "{\"login\":\"olive\",\"password\":\"$OA_PW\"}"
+	uat=$(printf '%s' "$BODY" | jq -r .access_token)
+	req GET /api/v1/auth/me/apps -H "Authorization: Bearer $uat"
+	expect_status 200
+	expect_json "[.data[] | select(.client_id == \"$OA_SPA\")][0].name" "Single-page <app>"
+	req DELETE "/api/v1/auth/me/apps/$OA_SPA" -H "Authorization: Bearer $uat"
+	expect_status 204
+	req GET "$OA/userinfo" -H "Authorization: Bearer $at"
+	expect_status 401
+	req DELETE "/api/v1/auth/me/apps/$OA_SPA" -H "Authorization: Bearer $uat"
+	expect_problem 404
+	# The name is escaped on the consent page.
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid"
+	oa_browser "$jar" "$URL" >/dev/null
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid" "&prompt=consent"
+	req GET "$URL" -b "$jar"
+	printf '%s' "$BODY" | grep -q 'Single-page &lt;app&gt;' || fail "name not escaped"
+}
+
+t_6o13_disabled_client_and_its_tokens() {
+	local jar="$T_OUT/jar13" at
+	oa_setup
+	rm -f "$jar"
+	oa_json /api/v1/auth/admin/clients '{"name":"Soon gone","type":"public","skip_consent":true,"redirect_uris":["https://gone.example.test/cb"]}' \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	local id
+	id=$(printf '%s' "$BODY" | jq -r .client_id)
+	oa_url "$id" https://gone.example.test/cb openid
+	oa_browser "$jar" "$URL"
+	oa_exchange "$id" https://gone.example.test/cb
+	at=$(printf '%s' "$BODY" | jq -r .access_token)
+	req PATCH "/api/v1/auth/admin/clients/$id" -H "Authorization: Bearer $OA_ADMIN" \
+	    -H 'Content-Type: application/json' --data-raw '{"disabled":true}'
+	expect_status 200
+	expect_json .disabled true
+	req GET "$OA/userinfo" -H "Authorization: Bearer $at"
+	expect_status 401
+	oa_url "$id" https://gone.example.test/cb openid
+	req GET "$URL"
+	expect_status 400
+	oa_no_location
+}
