@@ -5,23 +5,20 @@
  * the first bytes, then fsynced, renamed into place and its row inserted.
  * Any failure leaves neither a file nor a row.
  */
-#define _GNU_SOURCE		/* memmem, strcasestr */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "media.h"
+#include "multipart.h"
 #include "thumb.h"
 
-#define FORM_HEAD_MAX	8192		/* a part's headers */
 #define FORM_FIELD_MAX	(MEDIA_DESC_MAX * 4)	/* bytes of a text field */
-#define BOUNDARY_MAX	70		/* RFC 2046 */
 
 GH_SQL(SQL_USED) = {{
     "SELECT coalesce(sum(size), 0) FROM media WHERE owner = $1::uuid" }};
@@ -69,7 +66,7 @@ struct upload {
 };
 
 /* Room for a chunk of the body and what a multipart boundary straddles. */
-static char	 iobuf[64 * 1024 + FORM_HEAD_MAX];
+static char	 iobuf[64 * 1024 + MULTIPART_HEAD_MAX];
 
 /*
  * A client's file name, reduced to its last component; it is only ever
@@ -320,187 +317,56 @@ receive_raw(struct gh_req *req, struct upload *u, long long length)
 
 /* ---------------------------------------------------------------- form */
 
-struct form {
-	char		 delim[4 + BOUNDARY_MAX + 1];	/* CRLF "--" boundary */
-	size_t		 dlen;
-	size_t		 off, len;	/* unread bytes: iobuf[off, len) */
-	int		 eof;
+/* Where a part's content goes: the file, or a text field's buffer. */
+struct sink {
+	struct gh_req	*req;
+	struct upload	*u;
+	char		*field;
+	size_t		 len;
 };
 
-/* The boundary parameter of a multipart/form-data type, or NULL. */
-static const char *
-form_boundary(struct gh_req *req, const char *ctype)
-{
-	const char	*p;
-	size_t		 n;
-	char		*b;
-
-	if (ctype == NULL || strncasecmp(ctype, "multipart/form-data", 19) != 0)
-		return NULL;
-	if ((p = strcasestr(ctype, "boundary=")) == NULL)
-		return "";
-	p += 9;
-	if (*p == '"')
-		n = strcspn(++p, "\"");
-	else
-		n = strcspn(p, "; \t");
-	if (n == 0 || n > BOUNDARY_MAX || (b = gh_strndup(&req->arena, p,
-	    n)) == NULL)
-		return "";
-	return b;
-}
-
-/* Reads more of the body after what is left; 0 when none came. */
 static size_t
-form_fill(struct gh_req *req, struct form *f)
+body_read(void *req, char *buf, size_t len)
 {
-	size_t	 n;
-
-	if (f->eof)
-		return 0;
-	memmove(iobuf, iobuf + f->off, f->len - f->off);
-	f->len -= f->off;
-	f->off = 0;
-	n = gh_body_chunk(req, iobuf + f->len, sizeof(iobuf) - f->len);
-	if (n == 0)
-		f->eof = 1;
-	f->len += n;
-	return n;
+	return gh_body_chunk(req, buf, len);
 }
 
-/* Makes at least n unread bytes available; -1 when the body ends first. */
 static int
-form_need(struct gh_req *req, struct form *f, size_t n)
+file_sink(void *ctx, const char *buf, size_t n)
 {
-	while (f->len - f->off < n)
-		if (form_fill(req, f) == 0)
-			return -1;
+	struct sink	*s = ctx;
+
+	return file_feed(s->req, s->u, buf, n);
+}
+
+static int
+field_sink(void *ctx, const char *buf, size_t n)
+{
+	struct sink	*s = ctx;
+
+	if (s->len + n > FORM_FIELD_MAX)
+		return gh_problem(s->req, 422, "a form field is too long");
+	memcpy(s->field + s->len, buf, n);
+	s->len += n;
 	return 0;
 }
 
-/*
- * Streams a part's content up to the next delimiter, which it consumes:
- * the file's to disk, a text field's into field.
- */
+/* The parser's failure, answered; the sink's has been already. */
 static int
-form_content(struct gh_req *req, struct form *f, struct upload *u, int file,
-    char *field, size_t *fieldlen)
+form_failed(struct gh_req *req, const struct multipart *mp)
 {
-	const char	*d;
-	size_t		 n;
-	int		 last;
-
-	for (;;) {
-		d = memmem(iobuf + f->off, f->len - f->off, f->delim, f->dlen);
-		last = d != NULL;
-		if (d != NULL)
-			n = (size_t)(d - (iobuf + f->off));
-		else if (f->len - f->off >= f->dlen)
-			n = f->len - f->off - (f->dlen - 1);
-		else
-			n = 0;
-		if (file) {
-			if (file_feed(req, u, iobuf + f->off, n) != 0)
-				return -1;
-		} else {
-			if (*fieldlen + n > FORM_FIELD_MAX)
-				return gh_problem(req, 422, "a form field is "
-				    "too long");
-			memcpy(field + *fieldlen, iobuf + f->off, n);
-			*fieldlen += n;
-		}
-		f->off += n;
-		if (last) {
-			f->off += f->dlen;
-			return 0;
-		}
-		if (form_fill(req, f) == 0)
-			return gh_problem(req, 400, "the form ends inside a "
-			    "part");
-	}
-}
-
-/* One parameter of a Content-Disposition line, unquoted, or NULL. */
-static char *
-disp_param(struct gh_req *req, const char *line, const char *name)
-{
-	const char	*p = line, *v;
-	size_t		 nlen = strlen(name), i;
-	char		*out;
-
-	while ((p = strchr(p, ';')) != NULL) {
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncasecmp(p, name, nlen) != 0 || p[nlen] != '=')
-			continue;
-		v = p + nlen + 1;
-		if (*v != '"')
-			return gh_strndup(&req->arena, v, strcspn(v, "; \t"));
-		if ((out = gh_alloc(&req->arena, strlen(v))) == NULL)
-			return NULL;
-		/*
-		 * Browsers send a quote in a name as %22 and a backslash as
-		 * itself (HTML's form encoding); only \" is taken as an
-		 * escape, so C:\dir\a.png keeps the separators base_name
-		 * needs.
-		 */
-		for (v++, i = 0; *v != '\0' && *v != '"'; v++) {
-			if (*v == '\\' && v[1] == '"')
-				v++;
-			out[i++] = *v;
-		}
-		out[i] = '\0';
-		return out;
-	}
-	return NULL;
-}
-
-/* A part's headers: its field name, file name and type. */
-static int
-form_headers(struct gh_req *req, struct form *f, char **name, char **fname,
-    char **ctype)
-{
-	const char	*end, *line, *eol;
-	char		*l;
-
-	*name = *fname = *ctype = NULL;
-	if (form_need(req, f, 2) == 0 && memcmp(iobuf + f->off, "\r\n", 2) == 0)
-		return gh_problem(req, 400, "a form part has no headers");
-	while ((end = memmem(iobuf + f->off, f->len - f->off, "\r\n\r\n", 4)) ==
-	    NULL) {
-		if (f->len - f->off > FORM_HEAD_MAX || form_fill(req, f) == 0)
-			return gh_problem(req, 400, "a form part's headers "
-			    "are missing or too long");
-	}
-	for (line = iobuf + f->off; line < end + 2; line = eol + 2) {
-		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
-		if ((l = gh_strndup(&req->arena, line, (size_t)(eol - line))) ==
-		    NULL)
-			return gh_problem(req, 500, "out of memory");
-		if (strncasecmp(l, "Content-Disposition:", 20) == 0) {
-			*name = disp_param(req, l, "name");
-			*fname = disp_param(req, l, "filename");
-		} else if (strncasecmp(l, "Content-Type:", 13) == 0) {
-			for (l += 13; *l == ' ' || *l == '\t'; l++)
-				;
-			*ctype = l;
-		}
-	}
-	f->off = (size_t)(end + 4 - iobuf);
-	if (*name == NULL)
-		return gh_problem(req, 400, "a form part has no name");
-	return 0;
+	if (mp->why == NULL)
+		return -1;
+	return gh_problem(req, mp->status, "%s", mp->why);
 }
 
 /* A text field of the form, checked as UTF-8 text later. */
 static int
-form_field(struct gh_req *req, struct form *f, struct upload *u,
+form_field(struct gh_req *req, struct multipart *mp, struct upload *u,
     const char *name)
 {
+	struct sink	 s = { req, u, NULL, 0 };
 	const char	**dst;
-	char		*v;
-	size_t		 len = 0;
 
 	if (strcmp(name, "title") == 0)
 		dst = &u->m.title;
@@ -513,68 +379,50 @@ form_field(struct gh_req *req, struct form *f, struct upload *u,
 		    "of an upload (file, title, description, visibility)");
 	if (*dst != NULL)
 		return gh_problem_field(req, 422, name, "is given twice");
-	if ((v = gh_alloc(&req->arena, FORM_FIELD_MAX + 1)) == NULL)
+	if ((s.field = gh_alloc(&req->arena, FORM_FIELD_MAX + 1)) == NULL)
 		return gh_problem(req, 500, "out of memory");
-	if (form_content(req, f, u, 0, v, &len) != 0)
-		return -1;
-	if (memchr(v, '\0', len) != NULL)
+	if (multipart_content(mp, field_sink, &s) != 0)
+		return form_failed(req, mp);
+	if (memchr(s.field, '\0', s.len) != NULL)
 		return gh_problem_field(req, 422, name, "must not contain "
 		    "NUL");
-	v[len] = '\0';
-	*dst = v;
+	s.field[s.len] = '\0';
+	*dst = s.field;
 	return 0;
 }
 
 /*
- * multipart/form-data (RFC 7578), parsed as it streams: the file part
- * goes to disk; text fields may come before or after it.
+ * multipart/form-data (multipart.c), as it streams: the file part goes
+ * to disk; text fields may come before or after it.
  */
 static int
 receive_form(struct gh_req *req, struct upload *u, const char *boundary)
 {
-	struct form	 f;
-	char		*name, *fname, *ctype;
-	int		 files = 0;
+	struct multipart mp;
+	struct multipart_part part;
+	struct sink	 file = { req, u, NULL, 0 };
+	int		 rc, files = 0;
 
-	memset(&f, 0, sizeof(f));
-	f.dlen = (size_t)snprintf(f.delim, sizeof(f.delim), "\r\n--%s",
-	    boundary);
-	/* The first delimiter has no CRLF before it: lend it one. */
-	memcpy(iobuf, "\r\n", 2);
-	f.len = 2;
-	for (;;) {
-		if (form_need(req, &f, f.dlen) != 0)
-			return gh_problem(req, 400, "the form has no parts");
-		if (memcmp(iobuf + f.off, f.delim, f.dlen) == 0)
-			break;
-		f.off++;			/* preamble */
-	}
-	f.off += f.dlen;
-	for (;;) {
-		if (form_need(req, &f, 2) != 0)
-			return gh_problem(req, 400, "the form ends without "
-			    "its closing delimiter");
-		if (memcmp(iobuf + f.off, "--", 2) == 0)
-			break;
-		if (memcmp(iobuf + f.off, "\r\n", 2) != 0)
-			return gh_problem(req, 400, "a form delimiter is "
-			    "not followed by a line end");
-		f.off += 2;
-		if (form_headers(req, &f, &name, &fname, &ctype) != 0)
-			return -1;
-		if (strcmp(name, "file") != 0) {
-			if (form_field(req, &f, u, name) != 0)
+	multipart_init(&mp, boundary, body_read, req, iobuf, sizeof(iobuf));
+	if (multipart_start(&mp) != 0)
+		return form_failed(req, &mp);
+	while ((rc = multipart_next(&mp, &req->arena, &part)) == 1) {
+		if (strcmp(part.name, "file") != 0) {
+			if (form_field(req, &mp, u, part.name) != 0)
 				return -1;
 			continue;
 		}
 		if (files++ > 0)
 			return gh_problem(req, 400, "send one file per upload");
-		u->m.filename = fname;
-		u->m.declared = ctype;
-		if (filename_validate(req, &u->m) != 0 ||
-		    form_content(req, &f, u, 1, NULL, NULL) != 0)
+		u->m.filename = part.filename;
+		u->m.declared = part.ctype;
+		if (filename_validate(req, &u->m) != 0)
 			return -1;
+		if (multipart_content(&mp, file_sink, &file) != 0)
+			return form_failed(req, &mp);
 	}
+	if (rc != 0)
+		return form_failed(req, &mp);
 	if (files == 0)
 		return gh_problem_field(req, 422, "file", "is required");
 	return 0;
@@ -665,9 +513,11 @@ void
 media_upload(struct gh_req *req)
 {
 	struct upload	*u;
-	const char	*boundary;
+	const char	*why;
+	char		 boundary[MULTIPART_BOUNDARY_MAX + 1];
 	long long	 length;
 	PGresult	*res = NULL;
+	int		 form;
 
 	if (gh_auth_require(req, NULL) != 0)
 		return;
@@ -684,15 +534,14 @@ media_upload(struct gh_req *req)
 		return;
 	}
 	u->fd = -1;
-	boundary = form_boundary(req, gh_env(req, "CONTENT_TYPE"));
-	if (boundary != NULL && *boundary == '\0') {
-		gh_problem(req, 400, "multipart/form-data needs a boundary of "
-		    "1 to %d characters", BOUNDARY_MAX);
+	if ((form = multipart_boundary(gh_env(req, "CONTENT_TYPE"), boundary,
+	    &why)) == -1) {
+		gh_problem(req, 400, "%s", why);
 		return;
 	}
 	/* A form's length is more than its file's: only the stream counts. */
-	if ((boundary == NULL && raw_meta(req, &u->m) != 0) ||
-	    precheck(req, boundary == NULL ? length : -1) != 0)
+	if ((!form && raw_meta(req, &u->m) != 0) ||
+	    precheck(req, !form ? length : -1) != 0)
 		return;
 	if ((u->md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1) {
@@ -703,9 +552,9 @@ media_upload(struct gh_req *req)
 		disk_error(req, "open");
 		goto done;
 	}
-	if ((boundary == NULL ? receive_raw(req, u, length) :
+	if ((!form ? receive_raw(req, u, length) :
 	    receive_form(req, u, boundary)) != 0 ||
-	    (boundary != NULL && meta_validate(req, &u->m) != 0) ||
+	    (form && meta_validate(req, &u->m) != 0) ||
 	    file_finish(req, u) != 0)
 		goto fail;
 	close(u->fd);
