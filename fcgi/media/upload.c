@@ -7,29 +7,24 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
-#include "media.h"
+#include "handlers.h"
+#include "item.h"
 #include "multipart.h"
+#include "sniff.h"
+#include "store.h"
 #include "thumb.h"
 
 #define FORM_FIELD_MAX	(MEDIA_DESC_MAX * 4)	/* bytes of a text field */
 
 GH_SQL(SQL_USED) = {{
     "SELECT coalesce(sum(size), 0) FROM media WHERE owner = $1::uuid" }};
-
-/*
- * Uploads of one owner queue here, so two cannot both pass the quota; a
- * purge of the owner's media takes it too (purge.c).  The id is read as a
- * uuid, so that any spelling of it takes the same lock.
- */
-const struct gh_sql media_sql_lock_owner[1] = {{
-    "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 5))" }};
+enum { US_USED };
 
 GH_SQL(SQL_INSERT) = {{
     "INSERT INTO media AS m (owner, title, description, visibility, "
@@ -102,7 +97,35 @@ has_bidi_control(const char *s)
 	return 0;
 }
 
-/* Needed before the file's bytes: its extension must fit their type. */
+static const char *
+valid_title(const char *s)
+{
+	return media_valid_text(s, MEDIA_TITLE_MAX, 0);
+}
+
+static const char *
+valid_description(const char *s)
+{
+	return media_valid_text(s, MEDIA_DESC_MAX, 1);
+}
+
+static const char *
+valid_filename(const char *s)
+{
+	const char	*why;
+
+	if ((why = media_valid_text(s, MEDIA_FILENAME_MAX, 0)) != NULL)
+		return why;
+	if (has_bidi_control(s))
+		return "must not contain bidirectional controls (they make "
+		    "\"gpj.exe\" look like \"exe.jpg\")";
+	return NULL;
+}
+
+/*
+ * Needed before the file's bytes: its extension must fit their type.  A
+ * name given empty is none.
+ */
 static int
 filename_validate(struct gh_req *req, struct upload_meta *m)
 {
@@ -112,18 +135,13 @@ filename_validate(struct gh_req *req, struct upload_meta *m)
 		m->filename = NULL;
 		return 0;
 	}
-	if ((why = media_valid_text(m->filename, MEDIA_FILENAME_MAX, 0)) !=
-	    NULL)
+	if ((why = valid_filename(m->filename)) != NULL)
 		return gh_problem_field(req, 422, "filename", "%s", why);
-	if (has_bidi_control(m->filename))
-		return gh_problem_field(req, 422, "filename", "must not "
-		    "contain bidirectional controls (they make \"gpj.exe\" "
-		    "look like \"exe.jpg\")");
 	m->filename = base_name(m->filename);
 	return 0;
 }
 
-/* Defaults, then the same checks whichever way the fields came. */
+/* Defaults, then the checks of a form's fields, all named at once. */
 static int
 meta_validate(struct gh_req *req, struct upload_meta *m)
 {
@@ -135,13 +153,13 @@ meta_validate(struct gh_req *req, struct upload_meta *m)
 		m->description = "";
 	if (m->visibility == NULL)
 		m->visibility = "private";
-	if ((why = media_valid_text(m->title, MEDIA_TITLE_MAX, 0)) != NULL)
-		return gh_problem_field(req, 422, "title", "%s", why);
-	if ((why = media_valid_text(m->description, MEDIA_DESC_MAX, 1)) != NULL)
-		return gh_problem_field(req, 422, "description", "%s", why);
+	if ((why = valid_title(m->title)) != NULL)
+		gh_field_error(req, "title", "%s", why);
+	if ((why = valid_description(m->description)) != NULL)
+		gh_field_error(req, "description", "%s", why);
 	if ((why = media_valid_visibility(m->visibility)) != NULL)
-		return gh_problem_field(req, 422, "visibility", "%s", why);
-	return 0;
+		gh_field_error(req, "visibility", "%s", why);
+	return gh_errors_reply(req, 422);
 }
 
 static long long
@@ -178,6 +196,16 @@ over_quota(struct gh_req *req, long long used, long long size)
 	    "used_bytes", (json_int_t)used));
 }
 
+/* What SQL_USED says the owner's files take. */
+static int
+used_bytes(struct gh_req *req, const PGresult *res, long long *used)
+{
+	struct gh_row	 r = GH_ROW(res, 0);
+
+	*used = gh_row_int(&r, US_USED);
+	return gh_row_failed(req, &r);
+}
+
 /* Refuses what cannot fit before a byte of it is read. */
 static int
 precheck(struct gh_req *req, long long length)
@@ -193,9 +221,9 @@ precheck(struct gh_req *req, long long length)
 		    "file's bytes");
 	if (media_cfg.quota == 0 || length < 0)
 		return 0;
-	if ((res = gh_db_query(req, SQL_USED, 1, &sub)) == NULL)
+	if ((res = gh_db_query(req, SQL_USED, 1, &sub)) == NULL ||
+	    used_bytes(req, res, &used) != 0)
 		return -1;
-	used = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	if (used + length > media_cfg.quota)
 		return over_quota(req, used, length);
 	return 0;
@@ -439,6 +467,7 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 {
 	const char	*p[15], *sub = gh_auth_user(req)->sub;
 	PGresult	*res;
+	long long	 used;
 	char		 size[24], w[12], h[12], quota[24], tw[12], th[12];
 	int		 rc;
 
@@ -476,10 +505,10 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 	    gh_db_query(req, media_sql_lock_owner, 1, &sub) == NULL ||
 	    (res = gh_db_query(req, SQL_INSERT, 15, p)) == NULL)
 		return -1;
-	if (PQntuples(res) == 0) {
-		if ((res = gh_db_query(req, SQL_USED, 1, &sub)) != NULL)
-			over_quota(req, strtoll(PQgetvalue(res, 0, 0), NULL,
-			    10), u->size);
+	if (gh_rows(res) == 0) {
+		if ((res = gh_db_query(req, SQL_USED, 1, &sub)) != NULL &&
+		    used_bytes(req, res, &used) == 0)
+			over_quota(req, used, u->size);
 		return -1;
 	}
 	if ((rc = gh_db_commit(req)) != 0) {
@@ -495,17 +524,65 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 	return 0;
 }
 
-/* The metadata of a raw upload, from the query. */
+static const struct gh_field raw_params[] = {
+	{ "title", GH_STRING | GH_OPTIONAL | GH_EMPTY_OK,
+	    .maxlen = MEDIA_TITLE_MAX, .valid = valid_title },
+	{ "description", GH_STRING | GH_OPTIONAL | GH_EMPTY_OK,
+	    .maxlen = MEDIA_DESC_MAX, .valid = valid_description },
+	{ "visibility", GH_STRING | GH_OPTIONAL,
+	    .valid = media_valid_visibility },
+	{ "filename", GH_STRING | GH_OPTIONAL | GH_EMPTY_OK,
+	    .maxlen = MEDIA_FILENAME_MAX, .valid = valid_filename },
+	{ NULL }
+};
+enum { RQ_TITLE, RQ_DESCRIPTION, RQ_VISIBILITY, RQ_FILENAME };
+
+static void
+json_free(void *p)
+{
+	json_decref(p);
+}
+
+/*
+ * The metadata of a raw upload, declared in raw_params, from the query.
+ * They are the upload's fields, the same as a form's: a bad one is 422
+ * as in a form (where a list's bad parameter is 400), with every bad one
+ * named, so gh_query_params's answer will not do.
+ */
 static int
 raw_meta(struct gh_req *req, struct upload_meta *m)
 {
-	m->title = gh_query(req, "title");
-	m->description = gh_query(req, "description");
-	m->visibility = gh_query(req, "visibility");
-	m->filename = gh_query(req, "filename");
+	struct gh_values v;
+	const char	*q = req->query != NULL ? req->query : "";
+	json_t		*obj, *errors, *e;
+	size_t		 i;
+
+	if ((obj = json_object()) == NULL ||
+	    gh_defer(&req->arena, json_free, obj) != 0) {
+		json_decref(obj);
+		return gh_problem(req, 500, "out of memory");
+	}
+	if (gh_params_parse(q, strlen(q), obj) != 0 ||
+	    (errors = json_array()) == NULL)
+		return gh_problem(req, 500, "out of memory");
+	if (gh_params_validate(obj, raw_params, &v, errors, GH_IN_QUERY) > 0) {
+		json_array_foreach(errors, i, e)
+			gh_field_error(req,
+			    json_string_value(json_object_get(e, "field")),
+			    "%s", json_string_value(json_object_get(e,
+			    "detail")));
+		json_decref(errors);
+		return gh_errors_reply(req, 422);
+	}
+	json_decref(errors);
+	m->title = gh_vstr(&v, RQ_TITLE);
+	m->description = gh_vstr(&v, RQ_DESCRIPTION);
+	m->visibility = gh_vstr(&v, RQ_VISIBILITY);
+	m->filename = gh_vstr(&v, RQ_FILENAME);
 	m->declared = gh_env(req, "CONTENT_TYPE");
 	if (m->declared != NULL && *m->declared == '\0')
 		m->declared = NULL;
+	/* Checked by the table already: only the defaults and the name. */
 	return filename_validate(req, m) != 0 ? -1 : meta_validate(req, m);
 }
 
@@ -513,10 +590,12 @@ void
 media_upload(struct gh_req *req)
 {
 	struct upload	*u;
-	const char	*why;
+	struct gh_row	 r;
+	const char	*why, *id;
 	char		 boundary[MULTIPART_BOUNDARY_MAX + 1];
 	long long	 length;
 	PGresult	*res = NULL;
+	json_t		*out;
 	int		 form;
 
 	if (gh_auth_require(req, NULL) != 0)
@@ -562,10 +641,18 @@ media_upload(struct gh_req *req)
 	if (media_thumb_make(req, u->tmpname, u->type->mime, u->w, u->h,
 	    &u->thumb) != 0 || upload_commit(req, u, &res) != 0)
 		goto fail;
-	media_content_headers(req, res);
+	/* Committed: the files are the row's now, whatever comes. */
+	r = GH_ROW(res, 0);
+	out = media_json(&r);
+	id = gh_row_str(&r, MC_ID);
+	if (gh_row_failed(req, &r)) {
+		json_decref(out);
+		goto done;
+	}
+	media_content_headers(req, gh_row_str(&r, MC_SHA256));
 	gh_header(req, "Location", gh_printf(&req->arena, "/api/v1/media/%s",
-	    PQgetvalue(res, 0, MC_ID)));
-	gh_reply_json(req, 201, media_json(res, 0));
+	    id));
+	gh_reply_json(req, 201, out);
 	goto done;
 fail:
 	if (u->fd != -1)
