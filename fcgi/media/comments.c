@@ -3,45 +3,67 @@
  * (admins: any), list by item (oldest first) and by user (newest first),
  * with the item's count.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "media.h"
+#include "handlers.h"
+#include "item.h"
+#include "sniff.h"
 
 #define COMMENT_MAX	2000	/* code points */
 
 #define COMMENT_COLS	"c.id, c.media_id, c.user_id, c.body, " \
 		TS("c.created_at") ", " TS("c.updated_at")
+enum { CC_ID, CC_MEDIA, CC_USER, CC_BODY, CC_CREATED, CC_UPDATED,
+    CC__COUNT };
+
+/* A page's key, after the columns: (created_at, id), to the microsecond. */
+#define COMMENT_KEY	GH_SQL_TS_KEY("c.created_at")
+enum { CC_KEY = CC__COUNT };
+static const int comment_keys[2] = { CC_KEY, CC_ID };
 
 GH_SQL(SQL_ADD) = {{
     "INSERT INTO media_comments AS c (media_id, user_id, body) "
     "VALUES ($1::uuid, $2::uuid, $3) RETURNING " COMMENT_COLS }};
 
+/*
+ * Oldest first, after the cursor's position ($2, $3) or after the comment
+ * starting_after names ($4).
+ */
 GH_SQL(SQL_BY_ITEM) = {{
-    "SELECT " COMMENT_COLS " FROM media_comments c "
-    "WHERE c.media_id = $1::uuid AND ($2::uuid IS NULL OR "
-    " (c.created_at, c.id) > (SELECT x.created_at, x.id "
-    " FROM media_comments x WHERE x.id = $2::uuid)) "
-    "ORDER BY c.created_at, c.id LIMIT $3::integer" }};
+    "SELECT " COMMENT_COLS ", " COMMENT_KEY " FROM media_comments c "
+    "WHERE c.media_id = $1::uuid "
+    "AND ($2::timestamptz IS NULL OR "
+    " (c.created_at, c.id) > ($2::timestamptz, $3::uuid)) "
+    "AND ($4::uuid IS NULL OR (c.created_at, c.id) > "
+    " (SELECT x.created_at, x.id FROM media_comments x "
+    " WHERE x.id = $4::uuid)) "
+    "ORDER BY c.created_at, c.id LIMIT $5::integer" }};
 
 GH_SQL(SQL_COUNT) = {{
     "SELECT count(*) FROM media_comments WHERE media_id = $1::uuid" }};
+enum { CN_COUNT };
 
-/* A user's comments, on the items the viewer ($2, admin $3) may see. */
+/*
+ * A user's comments, newest first, on the items the viewer ($2, admin
+ * $3) may see; after the cursor's position ($4, $5) or the comment
+ * starting_after names ($6).
+ */
 GH_SQL(SQL_BY_USER) = {{
-    "SELECT " COMMENT_COLS " FROM media_comments c "
+    "SELECT " COMMENT_COLS ", " COMMENT_KEY " FROM media_comments c "
     "JOIN media m ON m.id = c.media_id "
     "WHERE c.user_id = $1::uuid "
-    "AND (m.owner = $2::uuid OR m.visibility = 'public' OR $3::boolean) "
-    "AND ($4::uuid IS NULL OR (c.created_at, c.id) < "
+    "AND " MEDIA_VISIBLE("m", "$2", "$3") " "
+    "AND ($4::timestamptz IS NULL OR "
+    " (c.created_at, c.id) < ($4::timestamptz, $5::uuid)) "
+    "AND ($6::uuid IS NULL OR (c.created_at, c.id) < "
     " (SELECT x.created_at, x.id FROM media_comments x "
-    " WHERE x.id = $4::uuid)) "
-    "ORDER BY c.created_at DESC, c.id DESC LIMIT $5::integer" }};
+    " WHERE x.id = $6::uuid)) "
+    "ORDER BY c.created_at DESC, c.id DESC LIMIT $7::integer" }};
 
 GH_SQL(SQL_GET) = {{
     "SELECT c.user_id FROM media_comments c "
     "WHERE c.id = $1::uuid AND c.media_id = $2::uuid FOR UPDATE" }};
+enum { CG_USER };
 
 GH_SQL(SQL_EDIT) = {{
     "UPDATE media_comments c SET body = $2, updated_at = now() "
@@ -50,16 +72,31 @@ GH_SQL(SQL_EDIT) = {{
 GH_SQL(SQL_DELETE) = {{
     "DELETE FROM media_comments WHERE id = $1::uuid" }};
 
+/* A comment of a row of COMMENT_COLS; the caller checks gh_row_failed. */
 static json_t *
-comment_json(PGresult *res, int row)
+comment_json(struct gh_row *r)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "id", PQgetvalue(res, row, 0),
-	    "media_id", PQgetvalue(res, row, 1),
-	    "user_id", PQgetvalue(res, row, 2),
-	    "body", PQgetvalue(res, row, 3),
-	    "created_at", PQgetvalue(res, row, 4),
-	    "updated_at", PQgetvalue(res, row, 5));
+	    "id", gh_row_str(r, CC_ID),
+	    "media_id", gh_row_str(r, CC_MEDIA),
+	    "user_id", gh_row_str(r, CC_USER),
+	    "body", gh_row_str(r, CC_BODY),
+	    "created_at", gh_row_time(r, CC_CREATED),
+	    "updated_at", gh_row_time(r, CC_UPDATED));
+}
+
+/* The one comment a statement returned. */
+static void
+reply_comment(struct gh_req *req, int status, const PGresult *res)
+{
+	struct gh_row	 r = GH_ROW(res, 0);
+	json_t		*out = comment_json(&r);
+
+	if (gh_row_failed(req, &r)) {
+		json_decref(out);
+		return;
+	}
+	gh_reply_json(req, status, out);
 }
 
 static const char *
@@ -77,11 +114,15 @@ static const struct gh_field comment_fields[] = {
 static const char *
 visible_item(struct gh_req *req)
 {
+	struct gh_row	 r;
 	PGresult	*res;
+	const char	*id;
 
 	if ((res = media_find(req, gh_param(req, "id"), MEDIA_SEE)) == NULL)
 		return NULL;
-	return PQgetvalue(res, 0, MC_ID);
+	r = GH_ROW(res, 0);
+	id = gh_row_str(&r, MC_ID);
+	return gh_row_failed(req, &r) ? NULL : id;
 }
 
 void
@@ -99,52 +140,81 @@ media_comment_add(struct gh_req *req)
 	p[2] = gh_vstr(&v, 0);
 	if ((res = gh_db_query(req, SQL_ADD, 3, p)) == NULL)
 		return;
-	gh_reply_json(req, 201, comment_json(res, 0));
+	reply_comment(req, 201, res);
 }
 
-/* GET /api/v1/media/{id}/comments: an empty list is 200 with []. */
+static const struct gh_field item_params[] = {
+	MEDIA_PAGE_FIELDS,
+	{ NULL }
+};
+
+/*
+ * GET /api/v1/media/{id}/comments: oldest first, with the count of all
+ * the item's comments; an empty list is 200 with [].
+ */
 void
 media_comments(struct gh_req *req)
 {
-	struct media_page pg;
-	const char	*p[3];
+	struct gh_values v;
+	struct media_page mp;
+	struct gh_row	 r;
+	const char	*p[5];
 	PGresult	*res, *count;
 	json_t		*out;
+	long long	 n;
 
 	if (gh_auth_require(req, NULL) != 0 ||
-	    media_page_params(req, &pg) != 0 ||
+	    media_page_init(req, item_params, &v, &mp) != 0 ||
 	    (p[0] = visible_item(req)) == NULL)
 		return;
-	p[1] = pg.after;
-	p[2] = pg.fetch;
-	if ((res = gh_db_query(req, SQL_BY_ITEM, 3, p)) == NULL ||
+	p[1] = mp.pg.key[0];
+	p[2] = mp.pg.key[1];
+	p[3] = mp.after;
+	p[4] = mp.pg.fetch;
+	if ((res = gh_db_query(req, SQL_BY_ITEM, 5, p)) == NULL ||
 	    (count = gh_db_query(req, SQL_COUNT, 1, p)) == NULL)
 		return;
-	if ((out = media_page_json(res, &pg, comment_json)) != NULL)
-		json_object_set_new(out, "count", json_integer(
-		    strtoll(PQgetvalue(count, 0, 0), NULL, 10)));
+	r = GH_ROW(count, 0);
+	n = gh_row_int(&r, CN_COUNT);
+	if (gh_row_failed(req, &r) ||
+	    (out = media_page_json(req, &mp, res, comment_json,
+	    comment_keys)) == NULL)
+		return;
+	json_object_set_new(out, "count", json_integer(n));
 	gh_reply_json(req, 200, out);
 }
 
-/* GET /api/v1/media/comments?user=me|<id> */
+static const struct gh_field user_params[] = {
+	MEDIA_PAGE_FIELDS,
+	{ "user", GH_STRING | GH_OPTIONAL, .valid = media_valid_user },
+	{ NULL }
+};
+enum { CQ_USER = MP__COUNT };
+
+/* GET /api/v1/media/comments?user=me|<id>: newest first. */
 void
 media_comments_by_user(struct gh_req *req)
 {
-	struct media_page pg;
-	const char	*user;
+	struct gh_values v;
+	struct media_page mp;
+	const char	*p[7];
+	PGresult	*res;
 
 	if (gh_auth_require(req, NULL) != 0 ||
-	    media_page_params(req, &pg) != 0)
+	    media_page_init(req, user_params, &v, &mp) != 0)
 		return;
-	user = gh_query(req, "user");
-	if (user == NULL || strcmp(user, "me") == 0)
-		user = gh_auth_user(req)->sub;
-	if (!gh_is_uuid(user)) {
-		gh_problem_field(req, 400, "user", "must be me or a user "
-		    "id");
+	p[0] = gh_vhas(&v, CQ_USER) ?
+	    media_user_param(req, gh_vstr(&v, CQ_USER)) :
+	    gh_auth_user(req)->sub;
+	p[1] = gh_auth_user(req)->sub;
+	p[2] = media_admin_param(req);
+	p[3] = mp.pg.key[0];
+	p[4] = mp.pg.key[1];
+	p[5] = mp.after;
+	p[6] = mp.pg.fetch;
+	if ((res = gh_db_query(req, SQL_BY_USER, 7, p)) == NULL)
 		return;
-	}
-	media_page_reply(req, SQL_BY_USER, user, &pg, comment_json);
+	media_page_reply(req, &mp, res, comment_json, comment_keys);
 }
 
 /*
@@ -154,7 +224,8 @@ media_comments_by_user(struct gh_req *req)
 static int
 own_comment(struct gh_req *req, const char **cid)
 {
-	const char	*p[2];
+	struct gh_row	 r;
+	const char	*p[2], *author;
 	PGresult	*res;
 
 	*cid = gh_param(req, "cid");
@@ -165,10 +236,14 @@ own_comment(struct gh_req *req, const char **cid)
 	p[0] = *cid;
 	if ((res = gh_db_query(req, SQL_GET, 2, p)) == NULL)
 		return -1;
-	if (PQntuples(res) == 0)
+	if (gh_rows(res) == 0)
 		return gh_problem(req, 404, "no such comment");
-	if (strcmp(PQgetvalue(res, 0, 0), gh_auth_user(req)->sub) != 0 &&
-	    !media_is_admin(req))
+	r = GH_ROW(res, 0);
+	author = gh_row_str(&r, CG_USER);
+	if (gh_row_failed(req, &r))
+		return -1;
+	if (strcmp(author, gh_auth_user(req)->sub) != 0 &&
+	    !gh_auth_is_admin(req))
 		return gh_problem(req, 403, "only its author or an admin may "
 		    "change a comment");
 	return 0;
@@ -189,7 +264,7 @@ media_comment_edit(struct gh_req *req)
 	if ((res = gh_db_query(req, SQL_EDIT, 2, p)) == NULL ||
 	    gh_db_commit(req) != 0)
 		return;
-	gh_reply_json(req, 200, comment_json(res, 0));
+	reply_comment(req, 200, res);
 }
 
 void

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handlers.h"
 #include "media.h"
+#include "store.h"
+#include "sweep.h"
 #include "thumb.h"
 
 struct media_settings media_cfg = { .dirfd = -1 };

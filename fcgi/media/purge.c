@@ -7,12 +7,12 @@
  * own comments, likes and ratings on others' items; the files and
  * thumbnails are unlinked once that has committed.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "media.h"
+#include "handlers.h"
+#include "item.h"
+#include "store.h"
 
 GH_SQL(SQL_COMMENTS) = {{
     "DELETE FROM media_comments WHERE user_id = $1::uuid" }};
@@ -23,11 +23,17 @@ GH_SQL(SQL_RATINGS) = {{
 GH_SQL(SQL_ITEMS) = {{
     "DELETE FROM media WHERE owner = $1::uuid "
     "RETURNING storage_path, thumb_path, size" }};
+enum { PI_PATH, PI_THUMB, PI_SIZE };
 
+/* The rows a DELETE took, from libpq's command status. */
 static json_int_t
 affected(PGresult *res)
 {
-	return (json_int_t)strtoll(PQcmdTuples(res), NULL, 10);
+	const char	*errstr;
+	long long	 n;
+
+	n = gh_strtonum(PQcmdTuples(res), 0, GH_JSON_SAFE, &errstr);
+	return errstr == NULL ? (json_int_t)n : 0;
 }
 
 /*
@@ -39,6 +45,7 @@ void
 media_purge_user(struct gh_req *req)
 {
 	const char	*uid = gh_param(req, "user_id");
+	struct gh_row	 row;
 	PGresult	*items, *c, *l, *r;
 	long long	 bytes = 0;
 	int		 i;
@@ -52,7 +59,7 @@ media_purge_user(struct gh_req *req)
 		return;
 	}
 	if (strcasecmp(uid, gh_auth_user(req)->sub) != 0 &&
-	    !media_is_admin(req)) {
+	    !gh_auth_is_admin(req)) {
 		gh_problem(req, 403, "only the user themself or an admin may "
 		    "delete a user's media");
 		return;
@@ -65,19 +72,24 @@ media_purge_user(struct gh_req *req)
 	    (items = gh_db_query(req, SQL_ITEMS, 1, &uid)) == NULL ||
 	    gh_db_commit(req) != 0)
 		return;
-	for (i = 0; i < PQntuples(items); i++) {
-		media_unlink(PQgetvalue(items, i, 0));
-		if (!PQgetisnull(items, i, 1))
-			media_unlink(PQgetvalue(items, i, 1));
-		bytes += strtoll(PQgetvalue(items, i, 2), NULL, 10);
+	/* Committed: a row that does not read still has its files go. */
+	for (i = 0; i < gh_rows(items); i++) {
+		row = GH_ROW(items, i);
+		media_unlink(gh_row_str_or_null(&row, PI_PATH));
+		media_unlink(gh_row_str_or_null(&row, PI_THUMB));
+		bytes += gh_row_int(&row, PI_SIZE);
+		if (row.bad >= 0)
+			gh_log_errx("purge", "request %s: row %d of the "
+			    "deleted items does not read", req->request_id !=
+			    NULL ? req->request_id : "-", i);
 	}
 	gh_log_infox("purge", "request %s: user %s's media deleted by %s: "
 	    "%d items, %lld bytes", req->request_id != NULL ?
 	    req->request_id : "-", uid, gh_auth_user(req)->sub,
-	    PQntuples(items), bytes);
+	    gh_rows(items), bytes);
 	gh_reply_json(req, 200, json_pack("{s:s, s:i, s:I, s:I, s:I, s:I}",
 	    "user_id", uid,
-	    "items", PQntuples(items),
+	    "items", gh_rows(items),
 	    "bytes", (json_int_t)bytes,
 	    "comments", affected(c),
 	    "likes", affected(l),

@@ -8,7 +8,8 @@
 #include <strings.h>
 #include <sys/types.h>
 
-#include "media.h"
+#include "gatehouse.h"
+#include "sniff.h"
 
 static const struct media_type types[] = {
 	{ "image/jpeg",	"image/jpg image/pjpeg", "jpg jpeg jpe jfif" },

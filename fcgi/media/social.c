@@ -4,10 +4,10 @@
  * so two requests at once cannot break them.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "media.h"
+#include "handlers.h"
+#include "item.h"
 
 GH_SQL(SQL_LIKE) = {{
     "INSERT INTO media_likes (media_id, user_id) VALUES ($1::uuid, $2::uuid)" }};
@@ -16,14 +16,16 @@ GH_SQL(SQL_UNLIKE) = {{
 GH_SQL(SQL_LIKES) = {{
     "SELECT count(*), coalesce(bool_or(user_id = $2::uuid), false) "
     "FROM media_likes WHERE media_id = $1::uuid" }};
+enum { LK_COUNT, LK_MINE };
 
 /* Items the user may see, by their number of likes. */
 GH_SQL(SQL_MOST_LIKED) = {{
     "SELECT " MEDIA_COLS ", l.n FROM media m "
     "JOIN (SELECT media_id, count(*) AS n FROM media_likes "
     " GROUP BY media_id) l ON l.media_id = m.id "
-    "WHERE m.owner = $1::uuid OR m.visibility = 'public' OR $2::boolean "
+    "WHERE " MEDIA_VISIBLE("m", "$1", "$2") " "
     "ORDER BY l.n DESC, m.created_at DESC, m.id DESC LIMIT $3::integer" }};
+enum { ML_LIKES = MC__COUNT };
 
 /* A second rating replaces the first, atomically. */
 GH_SQL(SQL_RATE) = {{
@@ -34,10 +36,12 @@ GH_SQL(SQL_RATE) = {{
 GH_SQL(SQL_UNRATE) = {{
     "DELETE FROM media_ratings WHERE media_id = $1::uuid "
     "AND user_id = $2::uuid" }};
+/* The average as JSON: a number with its two decimals, or NULL. */
 GH_SQL(SQL_RATINGS) = {{
-    "SELECT count(*), round(avg(stars), 2), "
+    "SELECT count(*), to_json(round(avg(stars), 2)), "
     " max(stars) FILTER (WHERE user_id = $2::uuid) "
     "FROM media_ratings WHERE media_id = $1::uuid" }};
+enum { RT_COUNT, RT_AVERAGE, RT_MINE };
 
 /*
  * For a signed-in user: the item (404 unless they may see it) as the
@@ -46,13 +50,15 @@ GH_SQL(SQL_RATINGS) = {{
 static int
 social_item(struct gh_req *req, const char *p[2])
 {
+	struct gh_row	 r;
 	PGresult	*res;
 
 	if ((res = media_find(req, gh_param(req, "id"), MEDIA_SEE)) == NULL)
 		return -1;
-	p[0] = PQgetvalue(res, 0, MC_ID);
+	r = GH_ROW(res, 0);
+	p[0] = gh_row_str(&r, MC_ID);
 	p[1] = gh_auth_user(req)->sub;
-	return 0;
+	return gh_row_failed(req, &r);
 }
 
 /* A write that failed: the item went meanwhile, a duplicate, or other. */
@@ -79,14 +85,20 @@ exec_ok(PGresult *res)
 static void
 reply_likes(struct gh_req *req, int status, const char *p[2])
 {
+	struct gh_row	 r;
 	PGresult	*res;
+	long long	 count;
+	int		 mine;
 
 	if ((res = gh_db_query(req, SQL_LIKES, 2, p)) == NULL)
 		return;
+	r = GH_ROW(res, 0);
+	count = gh_row_int(&r, LK_COUNT);
+	mine = gh_row_bool(&r, LK_MINE);
+	if (gh_row_failed(req, &r))
+		return;
 	gh_reply_json(req, status, json_pack("{s:s, s:I, s:b}",
-	    "id", p[0],
-	    "count", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10),
-	    "liked_by_me", strcmp(PQgetvalue(res, 0, 1), "t") == 0));
+	    "id", p[0], "count", (json_int_t)count, "liked_by_me", mine));
 }
 
 /* POST /api/v1/media/{id}/likes: a second like is 409. */
@@ -131,30 +143,42 @@ media_likes(struct gh_req *req)
 		reply_likes(req, 200, p);
 }
 
+static const struct gh_field most_liked_params[] = {
+	{ "limit", GH_INT | GH_OPTIONAL, .min = 1, .max = 100 },
+	{ NULL }
+};
+enum { MQ_LIMIT };
+
+/* One item of the most liked, with its like_count. */
+static json_t *
+liked_json(struct gh_row *r)
+{
+	json_t	*item = media_json(r);
+
+	if (item != NULL)
+		json_object_set_new(item, "like_count",
+		    gh_row_json_int(r, ML_LIKES));
+	return item;
+}
+
 /* GET /api/v1/media/most-liked?limit=N */
 void
 media_most_liked(struct gh_req *req)
 {
-	const char	*p[3], *lim, *errstr;
-	long long	 limit = 10;
+	struct gh_values v;
+	struct gh_row	 r;
+	const char	*p[3];
 	PGresult	*res;
 	json_t		*data, *item;
 	char		 n[24];
 	int		 i;
 
-	if (gh_auth_require(req, NULL) != 0)
+	if (gh_auth_require(req, NULL) != 0 ||
+	    gh_query_params(req, most_liked_params, &v) != 0)
 		return;
-	if ((lim = gh_query(req, "limit")) != NULL) {
-		limit = gh_strtonum(lim, 1, 100, &errstr);
-		if (errstr != NULL) {
-			gh_problem_field(req, 400, "limit", "must be a whole "
-			    "number from 1 to 100");
-			return;
-		}
-	}
-	snprintf(n, sizeof(n), "%lld", limit);
+	snprintf(n, sizeof(n), "%lld", gh_vint(&v, MQ_LIMIT, 10));
 	p[0] = gh_auth_user(req)->sub;
-	p[1] = media_is_admin(req) ? "true" : "false";
+	p[1] = media_admin_param(req);
 	p[2] = n;
 	if ((res = gh_db_query(req, SQL_MOST_LIKED, 3, p)) == NULL)
 		return;
@@ -162,10 +186,14 @@ media_most_liked(struct gh_req *req)
 		gh_problem(req, 500, "out of memory");
 		return;
 	}
-	for (i = 0; i < PQntuples(res); i++) {
-		item = media_json(res, i);
-		json_object_set_new(item, "like_count", json_integer(
-		    strtoll(PQgetvalue(res, i, MC__COUNT), NULL, 10)));
+	for (i = 0; i < gh_rows(res); i++) {
+		r = GH_ROW(res, i);
+		item = liked_json(&r);
+		if (gh_row_failed(req, &r)) {
+			json_decref(item);
+			json_decref(data);
+			return;
+		}
 		json_array_append_new(data, item);
 	}
 	gh_reply_json(req, 200, json_pack("{s:o}", "data", data));
@@ -174,17 +202,23 @@ media_most_liked(struct gh_req *req)
 static void
 reply_ratings(struct gh_req *req, const char *p[2])
 {
+	struct gh_row	 r;
 	PGresult	*res;
+	json_t		*out;
 
 	if ((res = gh_db_query(req, SQL_RATINGS, 2, p)) == NULL)
 		return;
-	gh_reply_json(req, 200, json_pack("{s:s, s:I, s:o, s:o}",
+	r = GH_ROW(res, 0);
+	out = json_pack("{s:s, s:I, s:o, s:o}",
 	    "id", p[0],
-	    "count", (json_int_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10),
-	    "average", PQgetisnull(res, 0, 1) ? json_null() :
-	    json_real(strtod(PQgetvalue(res, 0, 1), NULL)),
-	    "mine", PQgetisnull(res, 0, 2) ? json_null() :
-	    json_integer(strtoll(PQgetvalue(res, 0, 2), NULL, 10))));
+	    "count", (json_int_t)gh_row_int(&r, RT_COUNT),
+	    "average", gh_row_json(&r, RT_AVERAGE),
+	    "mine", gh_row_json_int(&r, RT_MINE));
+	if (gh_row_failed(req, &r)) {
+		json_decref(out);
+		return;
+	}
+	gh_reply_json(req, 200, out);
 }
 
 static const struct gh_field rate_fields[] = {

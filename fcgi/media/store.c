@@ -15,14 +15,15 @@
 #include <unistd.h>
 
 #include "media.h"
+#include "store.h"
 
 #define TMP_DIR		"tmp"
 #define TMP_MAX_AGE	3600	/* seconds: older temporaries are orphans */
 
 /* Temporaries a crashed worker left behind (nginx's timeouts are far
  * shorter than TMP_MAX_AGE, so none of them is still being written). */
-static int
-sweep_tmp(int dry_run)
+int
+media_tmp_sweep(int dry_run)
 {
 	struct dirent	*de;
 	struct stat	 st;
@@ -50,8 +51,9 @@ sweep_tmp(int dry_run)
 	return n;
 }
 
-static int
-store_open(void)
+/* The root, open; for the workers and for gatehouse-media --sweep. */
+int
+media_store_open(void)
 {
 	media_cfg.dir = gh_config_str("GH_MEDIA_DIR",
 	    "/var/lib/gatehouse/media");
@@ -72,9 +74,9 @@ store_open(void)
 int
 media_store_setup(void)
 {
-	if (store_open() != 0)
+	if (media_store_open() != 0)
 		return -1;
-	sweep_tmp(0);
+	media_tmp_sweep(0);
 	return 0;
 }
 
@@ -184,34 +186,7 @@ media_unlink(const char *path)
 		    strerror(errno));
 }
 
-/* ---------------------------------------------------------------- sweep */
-
-/*
- * gatehouse-media --sweep: stored files that no row names.  A file is
- * renamed into place before its row commits, and a worker that dies
- * between a row's deletion and the unlink leaves its file behind; so a
- * file no row names is an orphan only once it is older than the grace
- * period (its mtime is set by the last write, just before the rename).
- * Only names the store makes (ab/cd/abcd<28 hex>) are candidates, only
- * regular files, never through a symbolic link.
- */
-#define SWEEP_GRACE	3600	/* seconds */
-#define SWEEP_GRACE_MIN	300
-
-/* The database must be the media service's, or every file looks orphan. */
-GH_SQL(SQL_SERVICE) = {{
-    "SELECT value FROM service_meta WHERE key = 'service'" }};
-GH_SQL(SQL_KNOWN) = {{
-    "SELECT storage_path FROM media UNION ALL "
-    "SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL" }};
-
-struct sweep {
-	const char	**known;	/* paths rows name, sorted */
-	size_t		 nknown;
-	time_t		 before;	/* candidates are older than this */
-	int		 dry_run;
-	long long	 removed, bytes, kept, young, foreign, failed;
-};
+/* ---------------------------------------------------------------- walk */
 
 static int
 is_hex(const char *s, size_t n)
@@ -225,20 +200,19 @@ is_hex(const char *s, size_t n)
 	return s[n] == '\0';
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The files of one leaf folder, "ab/cd", open as dfd (closed here). */
+/*
+ * The entries of one leaf folder, "ab/cd", open as dfd (closed here).
+ * Only regular files named as media_place names them (ab/cd/abcd<28
+ * hex>) are ours; the rest are told as foreign, never through a link.
+ */
 static void
-sweep_leaf(struct sweep *sw, int dfd, const char *shard)
+walk_leaf(int dfd, const char *shard,
+    void (*fn)(void *, const struct media_entry *), void *ctx)
 {
+	struct media_entry e;
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*d;
-	const char	*key;
 	char		 path[48];
 
 	if ((d = fdopendir(dfd)) == NULL) {
@@ -249,40 +223,21 @@ sweep_leaf(struct sweep *sw, int dfd, const char *shard)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode) || !is_hex(de->d_name, 32) ||
-		    strncmp(de->d_name, shard, 2) != 0 ||
-		    strncmp(de->d_name + 2, shard + 3, 2) != 0) {
-			sw->foreign++;
-			continue;
+		memset(&e, 0, sizeof(e));
+		e.dfd = dfd;
+		e.name = de->d_name;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			e.st = &st;
+			e.ours = S_ISREG(st.st_mode) && is_hex(de->d_name, 32) &&
+			    strncmp(de->d_name, shard, 2) == 0 &&
+			    strncmp(de->d_name + 2, shard + 3, 2) == 0;
 		}
-		snprintf(path, sizeof(path), "%.5s/%.32s", shard, de->d_name);
-		key = path;
-		if (bsearch(&key, sw->known, sw->nknown, sizeof(*sw->known),
-		    cmp_str) != NULL) {
-			sw->kept++;
-			continue;
+		if (e.ours) {
+			snprintf(path, sizeof(path), "%.5s/%.32s", shard,
+			    de->d_name);
+			e.path = path;
 		}
-		if (st.st_mtime >= sw->before) {
-			sw->young++;
-			continue;
-		}
-		if (!sw->dry_run && unlinkat(dfd, de->d_name, 0) == -1) {
-			if (errno != ENOENT) {
-				gh_log_errx("sweep", "unlink %s/%s: %s",
-				    media_cfg.dir, path, strerror(errno));
-				sw->failed++;
-			}
-			continue;
-		}
-		gh_log_infox("sweep", "%s orphan %s (%lld bytes, %lld s old)",
-		    sw->dry_run ? "would remove" : "removed", path,
-		    (long long)st.st_size,
-		    (long long)(time(NULL) - st.st_mtime));
-		printf("%s %s\n", sw->dry_run ? "would remove" : "removed",
-		    path);
-		sw->removed++;
-		sw->bytes += st.st_size;
+		fn(ctx, &e);
 	}
 	closedir(d);
 }
@@ -301,8 +256,12 @@ open_shard(int dfd, const char *name)
 	    O_CLOEXEC);
 }
 
-static void
-sweep_shards(struct sweep *sw)
+/*
+ * Every entry of every leaf folder of the store, to fn; -1 when the root
+ * cannot be read (logged).  What the entries are for is the caller's.
+ */
+int
+media_store_walk(void (*fn)(void *, const struct media_entry *), void *ctx)
 {
 	struct dirent	*de, *de2;
 	DIR		*top, *mid;
@@ -313,9 +272,8 @@ sweep_shards(struct sweep *sw)
 	    O_CLOEXEC)) == -1 || (top = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
-		gh_log_errx("sweep", "%s: %s", media_cfg.dir, strerror(errno));
-		sw->failed++;
-		return;
+		gh_log_errx("store", "%s: %s", media_cfg.dir, strerror(errno));
+		return -1;
 	}
 	while ((de = readdir(top)) != NULL) {
 		if ((mfd = open_shard(fd, de->d_name)) == -1)
@@ -329,113 +287,10 @@ sweep_shards(struct sweep *sw)
 				continue;
 			snprintf(shard, sizeof(shard), "%.2s/%.2s", de->d_name,
 			    de2->d_name);
-			sweep_leaf(sw, lfd, shard);
+			walk_leaf(lfd, shard, fn, ctx);
 		}
 		closedir(mid);
 	}
 	closedir(top);
-}
-
-/* The paths that rows name, sorted, into sw; -1 when the database fails. */
-static int
-sweep_known(struct gh_req *req, struct sweep *sw)
-{
-	PGresult	*res;
-	int		 i;
-
-	res = gh_db_exec(req, SQL_SERVICE, 0, NULL);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		gh_log_errx("sweep", "the database: %s", res != NULL ?
-		    PQresultErrorMessage(res) : "cannot connect");
-		return -1;
-	}
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "media")) {
-		gh_log_errx("sweep", "GH_DB is not the media service's "
-		    "database: nothing removed");
-		return -1;
-	}
-	res = gh_db_exec(req, SQL_KNOWN, 0, NULL);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		gh_log_errx("sweep", "the stored paths: %s", res != NULL ?
-		    PQresultErrorMessage(res) : "cannot connect");
-		return -1;
-	}
-	sw->nknown = (size_t)PQntuples(res);
-	if ((sw->known = gh_calloc(&req->arena, sw->nknown + 1,
-	    sizeof(*sw->known))) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res); i++)
-		sw->known[i] = PQgetvalue(res, i, 0);
-	qsort(sw->known, sw->nknown, sizeof(*sw->known), cmp_str);
 	return 0;
-}
-
-static void
-sweep_usage(void)
-{
-	fprintf(stderr, "usage: gatehouse-media --sweep [--dry-run] "
-	    "[--grace SECONDS]\n"
-	    "Removes stored files that no item names and that are older "
-	    "than the grace\nperiod (default %d s, at least %d), abandoned "
-	    "temporaries, and tags that no\nitem has used for as long.  "
-	    "Reads GH_MEDIA_DIR and GH_DB like the workers;\nrun it as "
-	    "their user.\n", SWEEP_GRACE, SWEEP_GRACE_MIN);
-}
-
-/* gatehouse-media --sweep [--dry-run] [--grace SECONDS]; exit status. */
-int
-media_sweep_main(int argc, char **argv)
-{
-	struct sweep	 sw;
-	struct gh_req	 req;
-	const char	*errstr = NULL;
-	long long	 grace = SWEEP_GRACE, tags = 0;
-	int		 i, tmp, rc = 1;
-
-	memset(&sw, 0, sizeof(sw));
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0)
-			sw.dry_run = 1;
-		else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
-			grace = gh_strtonum(argv[++i], SWEEP_GRACE_MIN,
-			    365LL * 86400, &errstr);
-			if (errstr != NULL) {
-				fprintf(stderr, "gatehouse-media: --grace %s: "
-				    "%s (%d to %d)\n", argv[i], errstr,
-				    SWEEP_GRACE_MIN, 365 * 86400);
-				return 2;
-			}
-		} else {
-			sweep_usage();
-			return 2;
-		}
-	}
-	gh_log_setup("media", GH_LOG_INFO);
-	gh_req_init(&req, NULL);
-	if (gh_db_setup("gatehouse-media-sweep") != 0 || store_open() != 0 ||
-	    sweep_known(&req, &sw) != 0)
-		goto done;
-	sw.before = time(NULL) - (time_t)grace;
-	tmp = sweep_tmp(sw.dry_run);
-	sweep_shards(&sw);
-	if (media_tags_sweep(&req, grace, sw.dry_run, &tags) != 0)
-		sw.failed++;
-	gh_log_infox("sweep", "%s %lld orphan files (%lld bytes), %d "
-	    "temporaries and %lld unused tags; kept %lld named files and "
-	    "%lld younger than %lld s; left alone %lld entries not made by "
-	    "the store; %lld failures", sw.dry_run ? "would remove" :
-	    "removed", sw.removed, sw.bytes, tmp, tags, sw.kept, sw.young,
-	    grace, sw.foreign, sw.failed);
-	printf("%s %lld orphan files (%lld bytes), %d temporaries, %lld "
-	    "unused tags; kept %lld named files, %lld younger than %lld s; "
-	    "left alone %lld other entries; %lld failures\n",
-	    sw.dry_run ? "would remove" : "removed", sw.removed, sw.bytes,
-	    tmp, tags, sw.kept, sw.young, grace, sw.foreign, sw.failed);
-	rc = sw.failed > 0;
-done:
-	gh_arena_free(&req.arena);
-	gh_db_close();
-	if (media_cfg.dirfd != -1)
-		close(media_cfg.dirfd);
-	return rc;
 }

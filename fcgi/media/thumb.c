@@ -4,7 +4,8 @@
  * CPU time that sees only the image on its standard input and the
  * thumbnail's temporary on descriptor 3 (see thumb-main.c); the worker
  * waits for it with a deadline and kills it past that.  Nginx serves the
- * result like the file itself, after the worker has checked access.
+ * result like the file itself, after the worker has checked access
+ * (links.c).  No handler here.
  */
 #define _GNU_SOURCE		/* pipe2, posix_spawn_file_actions_addclosefrom_np */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "media.h"
+#include "store.h"
 #include "thumb.h"
 
 #ifndef GH_PKGLIBEXECDIR
@@ -259,30 +261,42 @@ done:
 	return rc;
 }
 
+/*
+ * A number of the size line at *pp, 1 to 4096, ended by end (or, for the
+ * last, the output's end), which *pp is moved past; -1 if not.
+ */
+static int
+size_part(const char **pp, char end, uint32_t *out)
+{
+	const char	*p = *pp, *errstr;
+	char		 n[8];
+	size_t		 len = strspn(p, "0123456789");
+
+	if (len == 0 || len >= sizeof(n) ||
+	    (p[len] != end && !(end == '\n' && p[len] == '\0')))
+		return -1;
+	memcpy(n, p, len);
+	n[len] = '\0';
+	*out = (uint32_t)gh_strtonum(n, 1, 4096, &errstr);
+	*pp = p + len + (p[len] != '\0');
+	return errstr == NULL ? 0 : -1;
+}
+
 /* The thumbnail's size, from the program's line "size W H". */
 static int
 parse_size(const char *buf, uint32_t *w, uint32_t *h)
 {
 	const char	*line = NULL, *p;
-	char		*end;
-	unsigned long	 a, b;
+	uint32_t	 a, b;
 
 	for (p = buf; (p = strstr(p, "size ")) != NULL; p++)
 		if (p == buf || p[-1] == '\n')
 			line = p + 5;
-	if (line == NULL)
+	if (line == NULL || size_part(&line, ' ', &a) != 0 ||
+	    size_part(&line, '\n', &b) != 0)
 		return -1;
-	errno = 0;
-	a = strtoul(line, &end, 10);
-	if (errno != 0 || end == line || *end != ' ')
-		return -1;
-	line = end + 1;
-	b = strtoul(line, &end, 10);
-	if (errno != 0 || end == line || (*end != '\n' && *end != '\0') ||
-	    a == 0 || b == 0 || a > 4096 || b > 4096)
-		return -1;
-	*w = (uint32_t)a;
-	*h = (uint32_t)b;
+	*w = a;
+	*h = b;
 	return 0;
 }
 
@@ -359,37 +373,4 @@ too_large:
 		    (long long)w * h, thumb_cfg.max_pixels);
 	return gh_problem_field(req, 422, "file", "the image has more than "
 	    "%lld pixels, the limit", thumb_cfg.max_pixels);
-}
-
-/*
- * GET /api/v1/media/{id}/thumbnail: whoever may see the item.  The name
- * on disk is random and never reused, so it is the ETag as well.
- */
-void
-media_thumbnail(struct gh_req *req)
-{
-	const char	*id = gh_param(req, "id"), *inm, *path;
-	PGresult	*res;
-	char		*etag;
-
-	if (gh_auth_require(req, NULL) != 0 ||
-	    (res = media_find(req, id, MEDIA_SEE)) == NULL)
-		return;
-	if (PQgetisnull(res, 0, MC_THUMB)) {
-		gh_problem(req, 404, "this item has no thumbnail");
-		return;
-	}
-	path = PQgetvalue(res, 0, MC_THUMB);
-	etag = gh_printf(&req->arena, "\"t-%s\"", path + 6);
-	gh_header(req, "ETag", etag);
-	gh_header(req, "Cache-Control", "private, no-cache");
-	inm = gh_header_in(req, "If-None-Match");
-	if (inm != NULL && strstr(inm, etag) != NULL) {
-		gh_reply(req, 304, NULL, NULL, 0);
-		return;
-	}
-	gh_header(req, "Content-Type", "image/webp");
-	gh_header(req, "X-Accel-Redirect", gh_printf(&req->arena,
-	    "/_media/%s", path));
-	gh_reply(req, 200, NULL, NULL, 0);
 }

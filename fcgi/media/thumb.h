@@ -1,8 +1,13 @@
-/* gatehouse-media: thumbnails (thumb.c), made by gatehouse-media-thumb. */
+/*
+ * gatehouse-media: thumbnails (thumb.c), made at upload by
+ * gatehouse-media-thumb, a process of its own.
+ */
 #ifndef MEDIA_THUMB_H
 #define MEDIA_THUMB_H
 
 #include <stdint.h>
+
+struct gh_req;
 
 /* A thumbnail on its way: a temporary, then its place under the root. */
 struct media_thumb {

@@ -5,34 +5,26 @@
  * the first bytes, then fsynced, renamed into place and its row inserted.
  * Any failure leaves neither a file nor a row.
  */
-#define _GNU_SOURCE		/* memmem, strcasestr */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
-#include "media.h"
+#include "handlers.h"
+#include "item.h"
+#include "multipart.h"
+#include "sniff.h"
+#include "store.h"
 #include "thumb.h"
 
-#define FORM_HEAD_MAX	8192		/* a part's headers */
 #define FORM_FIELD_MAX	(MEDIA_DESC_MAX * 4)	/* bytes of a text field */
-#define BOUNDARY_MAX	70		/* RFC 2046 */
 
 GH_SQL(SQL_USED) = {{
     "SELECT coalesce(sum(size), 0) FROM media WHERE owner = $1::uuid" }};
-
-/*
- * Uploads of one owner queue here, so two cannot both pass the quota; a
- * purge of the owner's media takes it too (purge.c).  The id is read as a
- * uuid, so that any spelling of it takes the same lock.
- */
-const struct gh_sql media_sql_lock_owner[1] = {{
-    "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 5))" }};
+enum { US_USED };
 
 GH_SQL(SQL_INSERT) = {{
     "INSERT INTO media AS m (owner, title, description, visibility, "
@@ -69,7 +61,7 @@ struct upload {
 };
 
 /* Room for a chunk of the body and what a multipart boundary straddles. */
-static char	 iobuf[64 * 1024 + FORM_HEAD_MAX];
+static char	 iobuf[64 * 1024 + MULTIPART_HEAD_MAX];
 
 /*
  * A client's file name, reduced to its last component; it is only ever
@@ -105,7 +97,35 @@ has_bidi_control(const char *s)
 	return 0;
 }
 
-/* Needed before the file's bytes: its extension must fit their type. */
+static const char *
+valid_title(const char *s)
+{
+	return media_valid_text(s, MEDIA_TITLE_MAX, 0);
+}
+
+static const char *
+valid_description(const char *s)
+{
+	return media_valid_text(s, MEDIA_DESC_MAX, 1);
+}
+
+static const char *
+valid_filename(const char *s)
+{
+	const char	*why;
+
+	if ((why = media_valid_text(s, MEDIA_FILENAME_MAX, 0)) != NULL)
+		return why;
+	if (has_bidi_control(s))
+		return "must not contain bidirectional controls (they make "
+		    "\"gpj.exe\" look like \"exe.jpg\")";
+	return NULL;
+}
+
+/*
+ * Needed before the file's bytes: its extension must fit their type.  A
+ * name given empty is none.
+ */
 static int
 filename_validate(struct gh_req *req, struct upload_meta *m)
 {
@@ -115,18 +135,13 @@ filename_validate(struct gh_req *req, struct upload_meta *m)
 		m->filename = NULL;
 		return 0;
 	}
-	if ((why = media_valid_text(m->filename, MEDIA_FILENAME_MAX, 0)) !=
-	    NULL)
+	if ((why = valid_filename(m->filename)) != NULL)
 		return gh_problem_field(req, 422, "filename", "%s", why);
-	if (has_bidi_control(m->filename))
-		return gh_problem_field(req, 422, "filename", "must not "
-		    "contain bidirectional controls (they make \"gpj.exe\" "
-		    "look like \"exe.jpg\")");
 	m->filename = base_name(m->filename);
 	return 0;
 }
 
-/* Defaults, then the same checks whichever way the fields came. */
+/* Defaults, then the checks of a form's fields, all named at once. */
 static int
 meta_validate(struct gh_req *req, struct upload_meta *m)
 {
@@ -138,13 +153,13 @@ meta_validate(struct gh_req *req, struct upload_meta *m)
 		m->description = "";
 	if (m->visibility == NULL)
 		m->visibility = "private";
-	if ((why = media_valid_text(m->title, MEDIA_TITLE_MAX, 0)) != NULL)
-		return gh_problem_field(req, 422, "title", "%s", why);
-	if ((why = media_valid_text(m->description, MEDIA_DESC_MAX, 1)) != NULL)
-		return gh_problem_field(req, 422, "description", "%s", why);
+	if ((why = valid_title(m->title)) != NULL)
+		gh_field_error(req, "title", "%s", why);
+	if ((why = valid_description(m->description)) != NULL)
+		gh_field_error(req, "description", "%s", why);
 	if ((why = media_valid_visibility(m->visibility)) != NULL)
-		return gh_problem_field(req, 422, "visibility", "%s", why);
-	return 0;
+		gh_field_error(req, "visibility", "%s", why);
+	return gh_errors_reply(req, 422);
 }
 
 static long long
@@ -181,6 +196,16 @@ over_quota(struct gh_req *req, long long used, long long size)
 	    "used_bytes", (json_int_t)used));
 }
 
+/* What SQL_USED says the owner's files take. */
+static int
+used_bytes(struct gh_req *req, const PGresult *res, long long *used)
+{
+	struct gh_row	 r = GH_ROW(res, 0);
+
+	*used = gh_row_int(&r, US_USED);
+	return gh_row_failed(req, &r);
+}
+
 /* Refuses what cannot fit before a byte of it is read. */
 static int
 precheck(struct gh_req *req, long long length)
@@ -196,9 +221,9 @@ precheck(struct gh_req *req, long long length)
 		    "file's bytes");
 	if (media_cfg.quota == 0 || length < 0)
 		return 0;
-	if ((res = gh_db_query(req, SQL_USED, 1, &sub)) == NULL)
+	if ((res = gh_db_query(req, SQL_USED, 1, &sub)) == NULL ||
+	    used_bytes(req, res, &used) != 0)
 		return -1;
-	used = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	if (used + length > media_cfg.quota)
 		return over_quota(req, used, length);
 	return 0;
@@ -320,187 +345,56 @@ receive_raw(struct gh_req *req, struct upload *u, long long length)
 
 /* ---------------------------------------------------------------- form */
 
-struct form {
-	char		 delim[4 + BOUNDARY_MAX + 1];	/* CRLF "--" boundary */
-	size_t		 dlen;
-	size_t		 off, len;	/* unread bytes: iobuf[off, len) */
-	int		 eof;
+/* Where a part's content goes: the file, or a text field's buffer. */
+struct sink {
+	struct gh_req	*req;
+	struct upload	*u;
+	char		*field;
+	size_t		 len;
 };
 
-/* The boundary parameter of a multipart/form-data type, or NULL. */
-static const char *
-form_boundary(struct gh_req *req, const char *ctype)
-{
-	const char	*p;
-	size_t		 n;
-	char		*b;
-
-	if (ctype == NULL || strncasecmp(ctype, "multipart/form-data", 19) != 0)
-		return NULL;
-	if ((p = strcasestr(ctype, "boundary=")) == NULL)
-		return "";
-	p += 9;
-	if (*p == '"')
-		n = strcspn(++p, "\"");
-	else
-		n = strcspn(p, "; \t");
-	if (n == 0 || n > BOUNDARY_MAX || (b = gh_strndup(&req->arena, p,
-	    n)) == NULL)
-		return "";
-	return b;
-}
-
-/* Reads more of the body after what is left; 0 when none came. */
 static size_t
-form_fill(struct gh_req *req, struct form *f)
+body_read(void *req, char *buf, size_t len)
 {
-	size_t	 n;
-
-	if (f->eof)
-		return 0;
-	memmove(iobuf, iobuf + f->off, f->len - f->off);
-	f->len -= f->off;
-	f->off = 0;
-	n = gh_body_chunk(req, iobuf + f->len, sizeof(iobuf) - f->len);
-	if (n == 0)
-		f->eof = 1;
-	f->len += n;
-	return n;
+	return gh_body_chunk(req, buf, len);
 }
 
-/* Makes at least n unread bytes available; -1 when the body ends first. */
 static int
-form_need(struct gh_req *req, struct form *f, size_t n)
+file_sink(void *ctx, const char *buf, size_t n)
 {
-	while (f->len - f->off < n)
-		if (form_fill(req, f) == 0)
-			return -1;
+	struct sink	*s = ctx;
+
+	return file_feed(s->req, s->u, buf, n);
+}
+
+static int
+field_sink(void *ctx, const char *buf, size_t n)
+{
+	struct sink	*s = ctx;
+
+	if (s->len + n > FORM_FIELD_MAX)
+		return gh_problem(s->req, 422, "a form field is too long");
+	memcpy(s->field + s->len, buf, n);
+	s->len += n;
 	return 0;
 }
 
-/*
- * Streams a part's content up to the next delimiter, which it consumes:
- * the file's to disk, a text field's into field.
- */
+/* The parser's failure, answered; the sink's has been already. */
 static int
-form_content(struct gh_req *req, struct form *f, struct upload *u, int file,
-    char *field, size_t *fieldlen)
+form_failed(struct gh_req *req, const struct multipart *mp)
 {
-	const char	*d;
-	size_t		 n;
-	int		 last;
-
-	for (;;) {
-		d = memmem(iobuf + f->off, f->len - f->off, f->delim, f->dlen);
-		last = d != NULL;
-		if (d != NULL)
-			n = (size_t)(d - (iobuf + f->off));
-		else if (f->len - f->off >= f->dlen)
-			n = f->len - f->off - (f->dlen - 1);
-		else
-			n = 0;
-		if (file) {
-			if (file_feed(req, u, iobuf + f->off, n) != 0)
-				return -1;
-		} else {
-			if (*fieldlen + n > FORM_FIELD_MAX)
-				return gh_problem(req, 422, "a form field is "
-				    "too long");
-			memcpy(field + *fieldlen, iobuf + f->off, n);
-			*fieldlen += n;
-		}
-		f->off += n;
-		if (last) {
-			f->off += f->dlen;
-			return 0;
-		}
-		if (form_fill(req, f) == 0)
-			return gh_problem(req, 400, "the form ends inside a "
-			    "part");
-	}
-}
-
-/* One parameter of a Content-Disposition line, unquoted, or NULL. */
-static char *
-disp_param(struct gh_req *req, const char *line, const char *name)
-{
-	const char	*p = line, *v;
-	size_t		 nlen = strlen(name), i;
-	char		*out;
-
-	while ((p = strchr(p, ';')) != NULL) {
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncasecmp(p, name, nlen) != 0 || p[nlen] != '=')
-			continue;
-		v = p + nlen + 1;
-		if (*v != '"')
-			return gh_strndup(&req->arena, v, strcspn(v, "; \t"));
-		if ((out = gh_alloc(&req->arena, strlen(v))) == NULL)
-			return NULL;
-		/*
-		 * Browsers send a quote in a name as %22 and a backslash as
-		 * itself (HTML's form encoding); only \" is taken as an
-		 * escape, so C:\dir\a.png keeps the separators base_name
-		 * needs.
-		 */
-		for (v++, i = 0; *v != '\0' && *v != '"'; v++) {
-			if (*v == '\\' && v[1] == '"')
-				v++;
-			out[i++] = *v;
-		}
-		out[i] = '\0';
-		return out;
-	}
-	return NULL;
-}
-
-/* A part's headers: its field name, file name and type. */
-static int
-form_headers(struct gh_req *req, struct form *f, char **name, char **fname,
-    char **ctype)
-{
-	const char	*end, *line, *eol;
-	char		*l;
-
-	*name = *fname = *ctype = NULL;
-	if (form_need(req, f, 2) == 0 && memcmp(iobuf + f->off, "\r\n", 2) == 0)
-		return gh_problem(req, 400, "a form part has no headers");
-	while ((end = memmem(iobuf + f->off, f->len - f->off, "\r\n\r\n", 4)) ==
-	    NULL) {
-		if (f->len - f->off > FORM_HEAD_MAX || form_fill(req, f) == 0)
-			return gh_problem(req, 400, "a form part's headers "
-			    "are missing or too long");
-	}
-	for (line = iobuf + f->off; line < end + 2; line = eol + 2) {
-		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
-		if ((l = gh_strndup(&req->arena, line, (size_t)(eol - line))) ==
-		    NULL)
-			return gh_problem(req, 500, "out of memory");
-		if (strncasecmp(l, "Content-Disposition:", 20) == 0) {
-			*name = disp_param(req, l, "name");
-			*fname = disp_param(req, l, "filename");
-		} else if (strncasecmp(l, "Content-Type:", 13) == 0) {
-			for (l += 13; *l == ' ' || *l == '\t'; l++)
-				;
-			*ctype = l;
-		}
-	}
-	f->off = (size_t)(end + 4 - iobuf);
-	if (*name == NULL)
-		return gh_problem(req, 400, "a form part has no name");
-	return 0;
+	if (mp->why == NULL)
+		return -1;
+	return gh_problem(req, mp->status, "%s", mp->why);
 }
 
 /* A text field of the form, checked as UTF-8 text later. */
 static int
-form_field(struct gh_req *req, struct form *f, struct upload *u,
+form_field(struct gh_req *req, struct multipart *mp, struct upload *u,
     const char *name)
 {
+	struct sink	 s = { req, u, NULL, 0 };
 	const char	**dst;
-	char		*v;
-	size_t		 len = 0;
 
 	if (strcmp(name, "title") == 0)
 		dst = &u->m.title;
@@ -513,68 +407,50 @@ form_field(struct gh_req *req, struct form *f, struct upload *u,
 		    "of an upload (file, title, description, visibility)");
 	if (*dst != NULL)
 		return gh_problem_field(req, 422, name, "is given twice");
-	if ((v = gh_alloc(&req->arena, FORM_FIELD_MAX + 1)) == NULL)
+	if ((s.field = gh_alloc(&req->arena, FORM_FIELD_MAX + 1)) == NULL)
 		return gh_problem(req, 500, "out of memory");
-	if (form_content(req, f, u, 0, v, &len) != 0)
-		return -1;
-	if (memchr(v, '\0', len) != NULL)
+	if (multipart_content(mp, field_sink, &s) != 0)
+		return form_failed(req, mp);
+	if (memchr(s.field, '\0', s.len) != NULL)
 		return gh_problem_field(req, 422, name, "must not contain "
 		    "NUL");
-	v[len] = '\0';
-	*dst = v;
+	s.field[s.len] = '\0';
+	*dst = s.field;
 	return 0;
 }
 
 /*
- * multipart/form-data (RFC 7578), parsed as it streams: the file part
- * goes to disk; text fields may come before or after it.
+ * multipart/form-data (multipart.c), as it streams: the file part goes
+ * to disk; text fields may come before or after it.
  */
 static int
 receive_form(struct gh_req *req, struct upload *u, const char *boundary)
 {
-	struct form	 f;
-	char		*name, *fname, *ctype;
-	int		 files = 0;
+	struct multipart mp;
+	struct multipart_part part;
+	struct sink	 file = { req, u, NULL, 0 };
+	int		 rc, files = 0;
 
-	memset(&f, 0, sizeof(f));
-	f.dlen = (size_t)snprintf(f.delim, sizeof(f.delim), "\r\n--%s",
-	    boundary);
-	/* The first delimiter has no CRLF before it: lend it one. */
-	memcpy(iobuf, "\r\n", 2);
-	f.len = 2;
-	for (;;) {
-		if (form_need(req, &f, f.dlen) != 0)
-			return gh_problem(req, 400, "the form has no parts");
-		if (memcmp(iobuf + f.off, f.delim, f.dlen) == 0)
-			break;
-		f.off++;			/* preamble */
-	}
-	f.off += f.dlen;
-	for (;;) {
-		if (form_need(req, &f, 2) != 0)
-			return gh_problem(req, 400, "the form ends without "
-			    "its closing delimiter");
-		if (memcmp(iobuf + f.off, "--", 2) == 0)
-			break;
-		if (memcmp(iobuf + f.off, "\r\n", 2) != 0)
-			return gh_problem(req, 400, "a form delimiter is "
-			    "not followed by a line end");
-		f.off += 2;
-		if (form_headers(req, &f, &name, &fname, &ctype) != 0)
-			return -1;
-		if (strcmp(name, "file") != 0) {
-			if (form_field(req, &f, u, name) != 0)
+	multipart_init(&mp, boundary, body_read, req, iobuf, sizeof(iobuf));
+	if (multipart_start(&mp) != 0)
+		return form_failed(req, &mp);
+	while ((rc = multipart_next(&mp, &req->arena, &part)) == 1) {
+		if (strcmp(part.name, "file") != 0) {
+			if (form_field(req, &mp, u, part.name) != 0)
 				return -1;
 			continue;
 		}
 		if (files++ > 0)
 			return gh_problem(req, 400, "send one file per upload");
-		u->m.filename = fname;
-		u->m.declared = ctype;
-		if (filename_validate(req, &u->m) != 0 ||
-		    form_content(req, &f, u, 1, NULL, NULL) != 0)
+		u->m.filename = part.filename;
+		u->m.declared = part.ctype;
+		if (filename_validate(req, &u->m) != 0)
 			return -1;
+		if (multipart_content(&mp, file_sink, &file) != 0)
+			return form_failed(req, &mp);
 	}
+	if (rc != 0)
+		return form_failed(req, &mp);
 	if (files == 0)
 		return gh_problem_field(req, 422, "file", "is required");
 	return 0;
@@ -591,6 +467,7 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 {
 	const char	*p[15], *sub = gh_auth_user(req)->sub;
 	PGresult	*res;
+	long long	 used;
 	char		 size[24], w[12], h[12], quota[24], tw[12], th[12];
 	int		 rc;
 
@@ -628,10 +505,10 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 	    gh_db_query(req, media_sql_lock_owner, 1, &sub) == NULL ||
 	    (res = gh_db_query(req, SQL_INSERT, 15, p)) == NULL)
 		return -1;
-	if (PQntuples(res) == 0) {
-		if ((res = gh_db_query(req, SQL_USED, 1, &sub)) != NULL)
-			over_quota(req, strtoll(PQgetvalue(res, 0, 0), NULL,
-			    10), u->size);
+	if (gh_rows(res) == 0) {
+		if ((res = gh_db_query(req, SQL_USED, 1, &sub)) != NULL &&
+		    used_bytes(req, res, &used) == 0)
+			over_quota(req, used, u->size);
 		return -1;
 	}
 	if ((rc = gh_db_commit(req)) != 0) {
@@ -647,17 +524,65 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 	return 0;
 }
 
-/* The metadata of a raw upload, from the query. */
+static const struct gh_field raw_params[] = {
+	{ "title", GH_STRING | GH_OPTIONAL | GH_EMPTY_OK,
+	    .maxlen = MEDIA_TITLE_MAX, .valid = valid_title },
+	{ "description", GH_STRING | GH_OPTIONAL | GH_EMPTY_OK,
+	    .maxlen = MEDIA_DESC_MAX, .valid = valid_description },
+	{ "visibility", GH_STRING | GH_OPTIONAL,
+	    .valid = media_valid_visibility },
+	{ "filename", GH_STRING | GH_OPTIONAL | GH_EMPTY_OK,
+	    .maxlen = MEDIA_FILENAME_MAX, .valid = valid_filename },
+	{ NULL }
+};
+enum { RQ_TITLE, RQ_DESCRIPTION, RQ_VISIBILITY, RQ_FILENAME };
+
+static void
+json_free(void *p)
+{
+	json_decref(p);
+}
+
+/*
+ * The metadata of a raw upload, declared in raw_params, from the query.
+ * They are the upload's fields, the same as a form's: a bad one is 422
+ * as in a form (where a list's bad parameter is 400), with every bad one
+ * named, so gh_query_params's answer will not do.
+ */
 static int
 raw_meta(struct gh_req *req, struct upload_meta *m)
 {
-	m->title = gh_query(req, "title");
-	m->description = gh_query(req, "description");
-	m->visibility = gh_query(req, "visibility");
-	m->filename = gh_query(req, "filename");
+	struct gh_values v;
+	const char	*q = req->query != NULL ? req->query : "";
+	json_t		*obj, *errors, *e;
+	size_t		 i;
+
+	if ((obj = json_object()) == NULL ||
+	    gh_defer(&req->arena, json_free, obj) != 0) {
+		json_decref(obj);
+		return gh_problem(req, 500, "out of memory");
+	}
+	if (gh_params_parse(q, strlen(q), obj) != 0 ||
+	    (errors = json_array()) == NULL)
+		return gh_problem(req, 500, "out of memory");
+	if (gh_params_validate(obj, raw_params, &v, errors, GH_IN_QUERY) > 0) {
+		json_array_foreach(errors, i, e)
+			gh_field_error(req,
+			    json_string_value(json_object_get(e, "field")),
+			    "%s", json_string_value(json_object_get(e,
+			    "detail")));
+		json_decref(errors);
+		return gh_errors_reply(req, 422);
+	}
+	json_decref(errors);
+	m->title = gh_vstr(&v, RQ_TITLE);
+	m->description = gh_vstr(&v, RQ_DESCRIPTION);
+	m->visibility = gh_vstr(&v, RQ_VISIBILITY);
+	m->filename = gh_vstr(&v, RQ_FILENAME);
 	m->declared = gh_env(req, "CONTENT_TYPE");
 	if (m->declared != NULL && *m->declared == '\0')
 		m->declared = NULL;
+	/* Checked by the table already: only the defaults and the name. */
 	return filename_validate(req, m) != 0 ? -1 : meta_validate(req, m);
 }
 
@@ -665,9 +590,13 @@ void
 media_upload(struct gh_req *req)
 {
 	struct upload	*u;
-	const char	*boundary;
+	struct gh_row	 r;
+	const char	*why, *id;
+	char		 boundary[MULTIPART_BOUNDARY_MAX + 1];
 	long long	 length;
 	PGresult	*res = NULL;
+	json_t		*out;
+	int		 form;
 
 	if (gh_auth_require(req, NULL) != 0)
 		return;
@@ -684,15 +613,14 @@ media_upload(struct gh_req *req)
 		return;
 	}
 	u->fd = -1;
-	boundary = form_boundary(req, gh_env(req, "CONTENT_TYPE"));
-	if (boundary != NULL && *boundary == '\0') {
-		gh_problem(req, 400, "multipart/form-data needs a boundary of "
-		    "1 to %d characters", BOUNDARY_MAX);
+	if ((form = multipart_boundary(gh_env(req, "CONTENT_TYPE"), boundary,
+	    &why)) == -1) {
+		gh_problem(req, 400, "%s", why);
 		return;
 	}
 	/* A form's length is more than its file's: only the stream counts. */
-	if ((boundary == NULL && raw_meta(req, &u->m) != 0) ||
-	    precheck(req, boundary == NULL ? length : -1) != 0)
+	if ((!form && raw_meta(req, &u->m) != 0) ||
+	    precheck(req, !form ? length : -1) != 0)
 		return;
 	if ((u->md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1) {
@@ -703,9 +631,9 @@ media_upload(struct gh_req *req)
 		disk_error(req, "open");
 		goto done;
 	}
-	if ((boundary == NULL ? receive_raw(req, u, length) :
+	if ((!form ? receive_raw(req, u, length) :
 	    receive_form(req, u, boundary)) != 0 ||
-	    (boundary != NULL && meta_validate(req, &u->m) != 0) ||
+	    (form && meta_validate(req, &u->m) != 0) ||
 	    file_finish(req, u) != 0)
 		goto fail;
 	close(u->fd);
@@ -713,10 +641,18 @@ media_upload(struct gh_req *req)
 	if (media_thumb_make(req, u->tmpname, u->type->mime, u->w, u->h,
 	    &u->thumb) != 0 || upload_commit(req, u, &res) != 0)
 		goto fail;
-	media_content_headers(req, res);
+	/* Committed: the files are the row's now, whatever comes. */
+	r = GH_ROW(res, 0);
+	out = media_json(&r);
+	id = gh_row_str(&r, MC_ID);
+	if (gh_row_failed(req, &r)) {
+		json_decref(out);
+		goto done;
+	}
+	media_content_headers(req, gh_row_str(&r, MC_SHA256));
 	gh_header(req, "Location", gh_printf(&req->arena, "/api/v1/media/%s",
-	    PQgetvalue(res, 0, MC_ID)));
-	gh_reply_json(req, 201, media_json(res, 0));
+	    id));
+	gh_reply_json(req, 201, out);
 	goto done;
 fail:
 	if (u->fd != -1)

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "gatehouse.h"
-#include "fcgi/media/media.h"
+#include "fcgi/media/sniff.h"
 #include "fuzz.h"
 
 struct mem {

@@ -355,6 +355,145 @@ t_84_access_list_and_pages() {
 	expect_problem 400
 }
 
+# Bad query parameters are 400, each named with where it was, all at once.
+t_84b_bad_parameters_named_at_once() {
+	media_setup || return
+	req GET "/api/v1/media?limit=abc&owner=someone" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '.errors | length' 2
+	expect_json '[.errors[].field] | sort | join(",")' limit,owner
+	expect_json '[.errors[].in] | unique | join(",")' query
+	req GET "/api/v1/media?limit=101&type=IMAGE&starting_after=x" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '[.errors[].field] | sort | join(",")' limit,starting_after,type
+	# Given twice, or badly encoded, is malformed too.
+	req GET "/api/v1/media?limit=2&limit=3" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '.errors[0].field' limit
+	req GET "/api/v1/media?owner=%zz" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '.errors[0].field' owner
+	# A cursor of the right form, but not of a list: 400 naming it.
+	req GET "/api/v1/media?cursor=$(printf 'x\ny' | b64url)" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '.errors[0].field' cursor
+	req GET "/api/v1/media/stats?scope=everyone&days=0" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '[.errors[].field] | sort | join(",")' days,scope
+	req GET "/api/v1/media/tags?limit=0&owner=x&prefix=a%2Fb" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '.errors | length' 3
+	req GET "/api/v1/media/comments?user=x&limit=0" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '.errors | length' 2
+	req GET "/api/v1/media/most-liked?limit=-1" -H "Authorization: Bearer $MIA"
+	expect_problem 400
+	expect_json '.errors[0].field' limit
+	# A download's exp is a number.
+	download "/api/v1/media/00000000-0000-4000-8000-000000000000/file?exp=soon&sig=x"
+	[ "$STATUS" = 400 ] || fail "exp=soon: $STATUS"
+	# Undeclared parameters are ignored.
+	req GET "/api/v1/media?limit=1&utm_source=x" -H "Authorization: Bearer $MIA"
+	expect_status 200
+}
+
+# ids_of_pages PATH TOKEN: every id of PATH's pages of two, by next_cursor.
+ids_of_pages() {
+	local cursor= i sep
+	IDS=
+	case $1 in *\?*) sep='&' ;; *) sep='?' ;; esac
+	for i in $(seq 30); do
+		req GET "$1${sep}limit=2${cursor:+&cursor=$cursor}" -H "Authorization: Bearer $2"
+		expect_status 200
+		IDS="$IDS $(printf '%s' "$BODY" | jq -r '.data[].id' | tr '\n' ' ')"
+		cursor=$(printf '%s' "$BODY" | jq -r '.next_cursor // empty')
+		[ "$(printf '%s' "$BODY" | jq -r .has_more)" = true ] || break
+		[ -n "$cursor" ] || { fail "has_more without next_cursor"; break; }
+	done
+	IDS=$(echo $IDS)
+}
+
+# A cursor is a position: the item it came from may turn private or go,
+# and the next page still starts after it.
+t_84c_cursor_survives_hidden_and_deleted_items() {
+	local owner owner_id noah_id i ids= cursor page1 c1 c2 c3 c4 cur
+	media_setup || return
+	media_user mcursor && owner=$AT owner_id=$UID_
+	for i in 1 2 3 4 5; do
+		upload "$(mkfile pdf)" application/pdf "title=c$i&visibility=public" "$owner"
+		expect_status 201
+		ids="$MID $ids"			# newest first
+	done
+	set -- $ids				# $1 is the newest
+	ids_of_pages "/api/v1/media?owner=$owner_id" "$NOAH"
+	[ "$IDS" = "$*" ] || fail "pages: $IDS, wanted $*"
+	# The boundary of the first page turns private (as its owner); noah,
+	# listing, goes on after it.
+	req GET "/api/v1/media?owner=$owner_id&limit=2" -H "Authorization: Bearer $NOAH"
+	expect_json '[.data[].id] | join(" ")' "$1 $2"
+	expect_json .has_more true
+	page1=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	[ -n "$page1" ] && [ "$page1" != null ] || fail "no next_cursor"
+	req PATCH "/api/v1/media/$2" -H "Authorization: Bearer $owner" \
+	    -H 'Content-Type: application/json' --data-raw '{"visibility":"private"}'
+	expect_status 200
+	req GET "/api/v1/media?owner=$owner_id&limit=2&cursor=$page1" -H "Authorization: Bearer $NOAH"
+	expect_status 200
+	expect_json '[.data[].id] | join(" ")' "$3 $4"
+	expect_json .has_more true
+	cursor=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	# The old starting_after cannot start after an item noah may not see.
+	req GET "/api/v1/media?owner=$owner_id&limit=2&starting_after=$2" -H "Authorization: Bearer $NOAH"
+	expect_status 200
+	expect_json '.data | length' 0
+	# The boundary of the second page is deleted: the third page is whole.
+	req DELETE "/api/v1/media/$4" -H "Authorization: Bearer $owner"
+	expect_status 204
+	req GET "/api/v1/media?owner=$owner_id&limit=2&cursor=$cursor" -H "Authorization: Bearer $NOAH"
+	expect_status 200
+	expect_json '[.data[].id] | join(" ")' "$5"
+	expect_json .has_more false
+	expect_json .next_cursor null
+	# The same cursor twice gives the same page; with starting_after, 400.
+	req GET "/api/v1/media?owner=$owner_id&limit=2&cursor=$page1" -H "Authorization: Bearer $NOAH"
+	expect_json '[.data[].id] | join(" ")' "$3 $5"
+	req GET "/api/v1/media?limit=2&cursor=$page1&starting_after=$1" -H "Authorization: Bearer $NOAH"
+	expect_problem 400
+	expect_json '.errors[0].field' starting_after
+
+	# An item's comments, oldest first: the boundary comment is deleted.
+	for i in 1 2 3 4; do
+		json_post "/api/v1/media/$1/comments" "{\"body\":\"c$i\"}" -H "Authorization: Bearer $NOAH"
+		expect_status 201
+		eval "c$i=\$(printf '%s' \"\$BODY\" | jq -r .id)"
+	done
+	req GET "/api/v1/media/$1/comments?limit=2" -H "Authorization: Bearer $owner"
+	expect_json '[.data[].id] | join(" ")' "$c1 $c2"
+	expect_json .count 4
+	cur=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	req DELETE "/api/v1/media/$1/comments/$c2" -H "Authorization: Bearer $NOAH"
+	expect_status 204
+	req GET "/api/v1/media/$1/comments?limit=2&cursor=$cur" -H "Authorization: Bearer $owner"
+	expect_json '[.data[].id] | join(" ")' "$c3 $c4"
+	expect_json .has_more false
+	expect_json .count 3
+	# noah's comments, newest first, as mia sees them: the item of the
+	# boundary comment turns private, and the next page goes on after it.
+	noah_id=$(part 2 "$NOAH" | jq -r .sub)
+	json_post "/api/v1/media/$3/comments" '{"body":"on 3"}' -H "Authorization: Bearer $NOAH"
+	c1=$(printf '%s' "$BODY" | jq -r .id)
+	json_post "/api/v1/media/$5/comments" '{"body":"on 5"}' -H "Authorization: Bearer $NOAH"
+	c2=$(printf '%s' "$BODY" | jq -r .id)
+	req GET "/api/v1/media/comments?user=$noah_id&limit=2" -H "Authorization: Bearer $MIA"
+	expect_json '[.data[].id] | join(" ")' "$c2 $c1"
+	cur=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	req PATCH "/api/v1/media/$3" -H "Authorization: Bearer $owner" \
+	    -H 'Content-Type: application/json' --data-raw '{"visibility":"private"}'
+	req GET "/api/v1/media/comments?user=$noah_id&limit=2&cursor=$cur" -H "Authorization: Bearer $MIA"
+	expect_status 200
+	expect_json '[.data[].id] | join(" ")' "$c4 $c3"
+}
+
 t_85_download_through_nginx() {
 	local f sha etag
 	media_setup || return

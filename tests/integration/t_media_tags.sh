@@ -256,6 +256,38 @@ t_89h_browse_by_tag_pages_and_visibility() {
 	expect_problem 401
 }
 
+# A tag's pages by cursor go on after an item that turned private or went.
+t_89hb_tag_pages_go_on_after_a_hidden_item() {
+	local ids= i cursor
+	tags_setup || return
+	for i in 1 2 3 4 5; do
+		upload "$(unique_pdf)" application/pdf "visibility=public" "$TINA"
+		ids="$MID $ids"
+		tag PUT "$MID" Dusk
+	done
+	set -- $ids
+	ids_of_pages /api/v1/media/tags/dusk/items "$TOM"
+	[ "$IDS" = "$*" ] || fail "pages: $IDS, wanted $*"
+	req GET "/api/v1/media/tags/dusk/items?limit=2" -H "Authorization: Bearer $TOM"
+	expect_json '[.data[].id] | join(" ")' "$1 $2"
+	cursor=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	req PATCH "/api/v1/media/$2" -H "Authorization: Bearer $TINA" \
+	    -H 'Content-Type: application/json' --data-raw '{"visibility":"private"}'
+	expect_status 200
+	req GET "/api/v1/media/tags/dusk/items?limit=2&cursor=$cursor" -H "Authorization: Bearer $TOM"
+	expect_status 200
+	expect_json '[.data[].id] | join(" ")' "$3 $4"
+	cursor=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	req DELETE "/api/v1/media/$4" -H "Authorization: Bearer $TINA"
+	expect_status 204
+	req GET "/api/v1/media/tags/dusk/items?limit=2&cursor=$cursor" -H "Authorization: Bearer $TOM"
+	expect_json '[.data[].id] | join(" ")' "$5"
+	expect_json '.has_more == false and .next_cursor == null' true
+	req GET "/api/v1/media/tags/dusk/items?cursor=%2F%2F" -H "Authorization: Bearer $TOM"
+	expect_problem 400
+	expect_json '.errors[0].field' cursor
+}
+
 t_89i_tags_by_use_count_visible_items_only() {
 	local i
 	tags_setup || return

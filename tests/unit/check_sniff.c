@@ -4,7 +4,7 @@
 #include <sys/types.h>
 
 #include "unit.h"
-#include "media.h"
+#include "sniff.h"
 
 /*
  * The type of len bytes, sniffed from a heap copy of exactly that size so

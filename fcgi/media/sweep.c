@@ -1,0 +1,193 @@
+/*
+ * gatehouse-media --sweep: stored files that no row names, abandoned
+ * temporaries, and tags no item uses.  A file is renamed into place
+ * before its row commits, and a worker that dies between a row's
+ * deletion and the unlink leaves its file behind; so a file no row names
+ * is an orphan only once it is older than the grace period (its mtime is
+ * set just before the rename).  Only the store's own files are candidates
+ * (store.c tells which).  A command, not a worker: it uses the database
+ * through an arena of its own, with no request.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "media.h"
+#include "store.h"
+#include "sweep.h"
+#include "tag.h"
+
+#define SWEEP_GRACE	3600	/* seconds */
+#define SWEEP_GRACE_MIN	300
+
+/* The database must be the media service's, or every file looks orphan. */
+GH_SQL(SQL_SERVICE) = {{
+    "SELECT value FROM service_meta WHERE key = 'service'" }};
+enum { SV_VALUE };
+GH_SQL(SQL_KNOWN) = {{
+    "SELECT storage_path FROM media UNION ALL "
+    "SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL" }};
+enum { K_PATH };
+
+struct sweep {
+	const char	**known;	/* paths rows name, sorted */
+	size_t		 nknown;
+	time_t		 before;	/* candidates are older than this */
+	int		 dry_run;
+	long long	 removed, bytes, kept, young, foreign, failed;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One entry of the store: kept, young, foreign, or an orphan to remove. */
+static void
+sweep_entry(void *ctx, const struct media_entry *e)
+{
+	struct sweep	*sw = ctx;
+
+	if (!e->ours) {
+		sw->foreign++;
+		return;
+	}
+	if (bsearch(&e->path, sw->known, sw->nknown, sizeof(*sw->known),
+	    cmp_str) != NULL) {
+		sw->kept++;
+		return;
+	}
+	if (e->st->st_mtime >= sw->before) {
+		sw->young++;
+		return;
+	}
+	if (!sw->dry_run && unlinkat(e->dfd, e->name, 0) == -1) {
+		if (errno != ENOENT) {
+			gh_log_errx("sweep", "unlink %s/%s: %s",
+			    media_cfg.dir, e->path, strerror(errno));
+			sw->failed++;
+		}
+		return;
+	}
+	gh_log_infox("sweep", "%s orphan %s (%lld bytes, %lld s old)",
+	    sw->dry_run ? "would remove" : "removed", e->path,
+	    (long long)e->st->st_size,
+	    (long long)(time(NULL) - e->st->st_mtime));
+	printf("%s %s\n", sw->dry_run ? "would remove" : "removed", e->path);
+	sw->removed++;
+	sw->bytes += e->st->st_size;
+}
+
+/* The paths that rows name, sorted, into sw; -1 when the database fails. */
+static int
+sweep_known(struct gh_arena *a, struct sweep *sw)
+{
+	struct gh_row	 r;
+	PGresult	*res;
+	int		 i;
+
+	res = gh_db_run(a, SQL_SERVICE, 0, NULL);
+	if (!gh_db_ok(res)) {
+		gh_log_errx("sweep", "the database: %s", res != NULL ?
+		    PQresultErrorMessage(res) : "cannot connect");
+		return -1;
+	}
+	r = GH_ROW(res, 0);
+	if (gh_rows(res) != 1 || strcmp(gh_row_str(&r, SV_VALUE), "media")) {
+		gh_log_errx("sweep", "GH_DB is not the media service's "
+		    "database: nothing removed");
+		return -1;
+	}
+	res = gh_db_run(a, SQL_KNOWN, 0, NULL);
+	if (!gh_db_ok(res)) {
+		gh_log_errx("sweep", "the stored paths: %s", res != NULL ?
+		    PQresultErrorMessage(res) : "cannot connect");
+		return -1;
+	}
+	sw->nknown = (size_t)gh_rows(res);
+	if ((sw->known = gh_calloc(a, sw->nknown + 1,
+	    sizeof(*sw->known))) == NULL)
+		return -1;
+	for (i = 0; i < gh_rows(res); i++) {
+		r = GH_ROW(res, i);
+		sw->known[i] = gh_row_str(&r, K_PATH);
+	}
+	qsort(sw->known, sw->nknown, sizeof(*sw->known), cmp_str);
+	return 0;
+}
+
+static void
+sweep_usage(void)
+{
+	fprintf(stderr, "usage: gatehouse-media --sweep [--dry-run] "
+	    "[--grace SECONDS]\n"
+	    "Removes stored files that no item names and that are older "
+	    "than the grace\nperiod (default %d s, at least %d), abandoned "
+	    "temporaries, and tags that no\nitem has used for as long.  "
+	    "Reads GH_MEDIA_DIR and GH_DB like the workers;\nrun it as "
+	    "their user.\n", SWEEP_GRACE, SWEEP_GRACE_MIN);
+}
+
+/* gatehouse-media --sweep [--dry-run] [--grace SECONDS]; exit status. */
+int
+media_sweep_main(int argc, char **argv)
+{
+	struct sweep	 sw;
+	struct gh_arena	 arena;
+	const char	*errstr = NULL;
+	long long	 grace = SWEEP_GRACE, tags = 0;
+	int		 i, tmp, rc = 1;
+
+	memset(&sw, 0, sizeof(sw));
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			sw.dry_run = 1;
+		else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
+			grace = gh_strtonum(argv[++i], SWEEP_GRACE_MIN,
+			    365LL * 86400, &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "gatehouse-media: --grace %s: "
+				    "%s (%d to %d)\n", argv[i], errstr,
+				    SWEEP_GRACE_MIN, 365 * 86400);
+				return 2;
+			}
+		} else {
+			sweep_usage();
+			return 2;
+		}
+	}
+	gh_log_setup("media", GH_LOG_INFO);
+	gh_arena_init(&arena);
+	if (gh_db_setup("gatehouse-media-sweep") != 0 ||
+	    media_store_open() != 0 || sweep_known(&arena, &sw) != 0)
+		goto done;
+	sw.before = time(NULL) - (time_t)grace;
+	tmp = media_tmp_sweep(sw.dry_run);
+	if (media_store_walk(sweep_entry, &sw) != 0)
+		sw.failed++;
+	if (media_tags_sweep(&arena, grace, sw.dry_run, &tags) != 0)
+		sw.failed++;
+	gh_log_infox("sweep", "%s %lld orphan files (%lld bytes), %d "
+	    "temporaries and %lld unused tags; kept %lld named files and "
+	    "%lld younger than %lld s; left alone %lld entries not made by "
+	    "the store; %lld failures", sw.dry_run ? "would remove" :
+	    "removed", sw.removed, sw.bytes, tmp, tags, sw.kept, sw.young,
+	    grace, sw.foreign, sw.failed);
+	printf("%s %lld orphan files (%lld bytes), %d temporaries, %lld "
+	    "unused tags; kept %lld named files, %lld younger than %lld s; "
+	    "left alone %lld other entries; %lld failures\n",
+	    sw.dry_run ? "would remove" : "removed", sw.removed, sw.bytes,
+	    tmp, tags, sw.kept, sw.young, grace, sw.foreign, sw.failed);
+	rc = sw.failed > 0;
+done:
+	gh_arena_free(&arena);
+	gh_db_close();
+	if (media_cfg.dirfd != -1)
+		close(media_cfg.dirfd);
+	return rc;
+}

@@ -1,0 +1,7 @@
+/* gatehouse-media --sweep (sweep.c): orphan files, temporaries, unused tags. */
+#ifndef MEDIA_SWEEP_H
+#define MEDIA_SWEEP_H
+
+int		 media_sweep_main(int, char **);
+
+#endif
