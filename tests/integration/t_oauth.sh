@@ -492,3 +492,87 @@ t_6o13_disabled_client_and_its_tokens() {
 	expect_status 400
 	oa_no_location
 }
+
+# oa_node_deps: tests/oidc's packages, from the committed lock, installed
+# only when missing or older than the lock; sets OA_NODE_DIR.  In a
+# read-only source tree (make distcheck) the folder is copied to the build
+# tree first.  Skips (returns 1) without node.
+oa_node_deps() {
+	local d="$GH_SRCDIR/tests/oidc"
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		printf '    SKIP %s: no node/npm (script/bootstrap installs them)\n' "$T_NAME"
+		return 1
+	fi
+	if [ ! -w "$d" ]; then
+		mkdir -p "$GH_BUILDDIR/tests/oidc" &&
+		    cp "$d"/package.json "$d"/package-lock.json "$d"/*.mjs \
+		    "$GH_BUILDDIR/tests/oidc/" || { fail "copying tests/oidc"; return 1; }
+		d="$GH_BUILDDIR/tests/oidc"
+	fi
+	OA_NODE_DIR=$d
+	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
+		npm ci --prefix "$d" --no-audit --no-fund >"$T_OUT/npm-ci.log" 2>&1 ||
+		    { fail "npm ci: $(tail -n 5 "$T_OUT/npm-ci.log")"; return 1; }
+		touch "$d/node_modules"
+	fi
+}
+
+# oa_rp_clients: the two clients docs/oidc.md describes, made fresh with
+# the admin API: OA_RP_SPA (public) and OA_RP_WEB/OA_RP_SECRET.
+oa_rp_clients() {
+	oa_json /api/v1/auth/admin/clients "{\"name\":\"RP single-page app\",\"type\":\"public\",\"redirect_uris\":[\"https://rp-spa.example.test/cb\"],\"post_logout_redirect_uris\":[\"https://rp-spa.example.test/\"],\"scopes\":[\"openid\",\"profile\",\"email\",\"offline_access\"]}" \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 201
+	OA_RP_SPA=$(printf '%s' "$BODY" | jq -r .client_id)
+	oa_json /api/v1/auth/admin/clients "{\"name\":\"RP server app\",\"type\":\"confidential\",\"redirect_uris\":[\"https://rp-web.example.test/callback\"],\"post_logout_redirect_uris\":[\"https://rp-web.example.test/signed-out\"],\"scopes\":[\"openid\",\"profile\",\"email\",\"offline_access\"]}" \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 201
+	OA_RP_WEB=$(printf '%s' "$BODY" | jq -r .client_id)
+	OA_RP_SECRET=$(printf '%s' "$BODY" | jq -r .client_secret)
+}
+
+t_6o20_openid_client_library() {
+	local out
+	oa_setup
+	oa_node_deps || return 0
+	oa_rp_clients
+	oa_psql "DELETE FROM login_throttle" >/dev/null
+	out=$(NODE_EXTRA_CA_CERTS="$GH_STATE/tls/cert.pem" \
+	    OIDC_ISSUER="$(gh_url '')" \
+	    OIDC_SPA_ID="$OA_RP_SPA" OIDC_SPA_REDIRECT=https://rp-spa.example.test/cb \
+	    OIDC_WEB_ID="$OA_RP_WEB" OIDC_WEB_SECRET="$OA_RP_SECRET" \
+	    OIDC_WEB_REDIRECT=https://rp-web.example.test/callback \
+	    OIDC_LOGIN=olive OIDC_PASSWORD="$OA_PW" \
+	    timeout 60 node "$OA_NODE_DIR/rp.mjs" 2>"$T_OUT/rp.err") ||
+	    fail "rp.mjs: $out $(head -c 500 "$T_OUT/rp.err")"
+	BODY=$out
+	expect_json .ok true
+	expect_json .issuer "$(gh_url '')"
+	expect_json '.spa.pages | join(",")' signin,consent
+	expect_json .spa.sub "$OA_UID"
+	expect_json .spa.aud "$OA_RP_SPA"
+	expect_json .spa.nonce_ok true
+	expect_json '.spa.amr | join(",")' pwd
+	expect_json .spa.username olive
+	expect_json .spa.userinfo_sub "$OA_UID"
+	expect_json .spa.userinfo_email olive@example.com
+	expect_json .spa.scope "openid profile email offline_access"
+	expect_json .spa.refreshed true
+	expect_json .spa.idp_cookie true
+	expect_json .spa.after_revoke invalid_grant
+	# The provider session: the second app asks for consent only.
+	expect_json '.web.pages | join(",")' consent
+	expect_json .web.sub "$OA_UID"
+	expect_json .web.aud "$OA_RP_WEB"
+	expect_json .web.userinfo_sub "$OA_UID"
+	expect_json .web.introspect_active true
+	expect_json .web.introspect_client "$OA_RP_WEB"
+	expect_json .web.introspect_username olive
+	expect_json .web.after_revoke_active false
+	printf '%s' "$out" | jq -r .wrong_nonce | grep -q 'nonce mismatch' ||
+	    fail "wrong nonce: $(printf '%s' "$out" | jq -r .wrong_nonce)"
+	printf '%s' "$out" | jq -r .tampered_id_token | grep -q 'signature' ||
+	    fail "tampered: $(printf '%s' "$out" | jq -r .tampered_id_token)"
+	printf '%s' "$out" | jq -r .other_audience | grep -q 'aud' ||
+	    fail "audience: $(printf '%s' "$out" | jq -r .other_audience)"
+}
