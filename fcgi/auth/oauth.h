@@ -94,6 +94,8 @@ int		 oauth_defer_json(struct gh_req *, json_t *);
 /* oauth_web.c: the provider's pages, its cookies, CSRF */
 int		 oauth_page(struct gh_req *, int status, const char *title,
 		    const char *body_html);
+int		 oauth_page_to(struct gh_req *, int status, const char *title,
+		    const char *body_html, const char *redirect_uri);
 int		 oauth_error_page(struct gh_req *, int status, const char *why);
 int		 oauth_csrf_ok(struct gh_req *, const char *form_csrf);
 const char	*oauth_csrf_cookie(struct gh_req *);
@@ -119,7 +121,8 @@ int		 oauth_pending_load(struct gh_req *, const char *handle,
 int		 oauth_login_page(struct gh_req *, const struct oauth_authz *,
 		    const struct oauth_pending *, int status,
 		    const char *message);
-int		 oauth_mfa_page(struct gh_req *, const struct oauth_pending *,
+int		 oauth_mfa_page(struct gh_req *, const struct oauth_authz *,
+		    const struct oauth_pending *,
 		    int status, const char *message);
 int		 oauth_pending_mfa(struct gh_req *, const struct oauth_pending *,
 		    const char *user_id);

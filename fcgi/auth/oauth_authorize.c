@@ -59,10 +59,17 @@ static const struct gh_field login_form[] = {
 	{ "csrf",		GH_STRING | GH_OPTIONAL, .maxlen = 64 },
 	{ "login",		GH_STRING | GH_OPTIONAL, .maxlen = 254 },
 	{ "password",		GH_STRING | GH_OPTIONAL, .maxlen = 1024 },
-	{ "totp",		GH_STRING | GH_OPTIONAL, .maxlen = 16 },
-	{ "recovery_code",	GH_STRING | GH_OPTIONAL, .maxlen = 64 },
+	/* A browser sends the field left blank as "": that is no code. */
+	{ "totp",	GH_STRING | GH_OPTIONAL | GH_EMPTY_OK, .maxlen = 16 },
+	{ "recovery_code", GH_STRING | GH_OPTIONAL | GH_EMPTY_OK, .maxlen = 64 },
 	{ NULL }
 };
+
+static const char *
+nonempty(const char *s)
+{
+	return s == NULL || *s == '\0' ? NULL : s;
+}
 
 /* The form's fields; a form we did not make is simply refused. */
 static int
@@ -104,8 +111,8 @@ oauth_login(struct gh_req *req)
 		return;
 	memset(&si, 0, sizeof(si));
 	si.event = "oauth_login";
-	si.totp = gh_vstr(&v, LF_TOTP);
-	si.recovery = gh_vstr(&v, LF_RECOVERY);
+	si.totp = nonempty(gh_vstr(&v, LF_TOTP));
+	si.recovery = nonempty(gh_vstr(&v, LF_RECOVERY));
 	if (gh_vhas(&v, LF_PASSWORD)) {
 		if ((si.login = gh_vstr(&v, LF_LOGIN)) == NULL) {
 			oauth_login_page(req, &az, &pd, 200, "Type your "
@@ -119,7 +126,7 @@ oauth_login(struct gh_req *req)
 		si.uid = pd.user_id;
 		o = auth_signin_otp(req, &si);
 		if (o == AUTH_SIGNIN_WRONG) {
-			oauth_mfa_page(req, &pd, 200, "That code is not "
+			oauth_mfa_page(req, &az, &pd, 200, "That code is not "
 			    "right.");
 			return;
 		}
@@ -147,7 +154,7 @@ oauth_login(struct gh_req *req)
 		    oauth_pending_mfa(req, &pd, si.uid) != 0 ||
 		    gh_db_commit(req) != 0)
 			return;
-		oauth_mfa_page(req, &pd, 200, NULL);
+		oauth_mfa_page(req, &az, &pd, 200, NULL);
 		return;
 	default:
 		return;

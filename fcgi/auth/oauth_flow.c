@@ -345,11 +345,12 @@ oauth_login_page(struct gh_req *req, const struct oauth_authz *az,
 	    "<button type=\"submit\">Sign in</button></form>",
 	    name, msg, h, hint)) == NULL)
 		return gh_problem(req, 500, "out of memory");
-	return oauth_page(req, status, "Sign in", body);
+	return oauth_page_to(req, status, "Sign in", body, az->redirect_uri);
 }
 
 int
-oauth_mfa_page(struct gh_req *req, const struct oauth_pending *pd, int status,
+oauth_mfa_page(struct gh_req *req, const struct oauth_authz *az,
+    const struct oauth_pending *pd, int status,
     const char *message)
 {
 	char	*msg, *h, *body;
@@ -367,7 +368,8 @@ oauth_mfa_page(struct gh_req *req, const struct oauth_pending *pd, int status,
 	    "<button type=\"submit\">Continue</button></form>",
 	    msg, h)) == NULL)
 		return gh_problem(req, 500, "out of memory");
-	return oauth_page(req, status, "Two-step verification", body);
+	return oauth_page_to(req, status, "Two-step verification", body,
+	    az->redirect_uri);
 }
 
 static int
@@ -396,7 +398,8 @@ consent_page(struct gh_req *req, const struct oauth_authz *az,
 	    "<p>You can take this back at any time from your account.</p>",
 	    name, list, h)) == NULL)
 		return gh_problem(req, 500, "out of memory");
-	return oauth_page(req, 200, "Allow access?", body);
+	return oauth_page_to(req, 200, "Allow access?", body,
+	    az->redirect_uri);
 }
 
 /*

@@ -4,6 +4,7 @@
  * checked against; and the provider session cookie, which lets a second
  * application sign in without the password again.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "auth.h"
@@ -38,26 +39,66 @@ static const char page_head[] =
     ".error{color:#a00}</style></head><body>\n<h1>%s</h1>\n%s\n</body></html>\n";
 
 /*
+ * The CSP source of the client's redirect URI: its origin (a scheme for
+ * a native app's), so that the 303 after a form post may go there; a
+ * browser applies form-action to where the post is redirected.  NULL for
+ * anything that is not plainly a source expression.
+ */
+static char *
+form_target(struct gh_req *req, const char *uri)
+{
+	const char	*p, *end;
+	char		*src;
+	size_t		 i;
+
+	if (uri == NULL || (p = strchr(uri, ':')) == NULL)
+		return NULL;
+	if (strncmp(p, "://", 3) == 0) {
+		end = strchr(p + 3, '/');
+		end = end == NULL ? p + strlen(p) : end;
+	} else
+		end = p + 1;
+	if ((src = gh_printf(&req->arena, "%.*s", (int)(end - uri), uri)) ==
+	    NULL)
+		return NULL;
+	for (i = 0; src[i] != '\0'; i++)
+		if (!isalnum((unsigned char)src[i]) &&
+		    strchr(".:+-/[]", src[i]) == NULL)
+			return NULL;
+	return src;
+}
+
+/*
  * A page.  Its policy allows no script, no frame around it, and forms
- * posting only back here; title is escaped, body_html must be.
+ * posting only back here (and, when redirect_uri is given, redirected on
+ * to that client); title is escaped, body_html must be.
  */
 int
-oauth_page(struct gh_req *req, int status, const char *title,
-    const char *body_html)
+oauth_page_to(struct gh_req *req, int status, const char *title,
+    const char *body_html, const char *redirect_uri)
 {
-	char	*t, *html;
+	char	*t, *html, *to;
 
+	to = form_target(req, redirect_uri);
 	if ((t = oauth_html(&req->arena, title)) == NULL ||
 	    (html = gh_printf(&req->arena, page_head, t, t,
 	    body_html)) == NULL)
 		return gh_problem(req, 500, "out of memory");
-	gh_header(req, "Content-Security-Policy", "default-src 'none'; "
-	    "style-src 'unsafe-inline'; form-action 'self'; "
-	    "frame-ancestors 'none'; base-uri 'none'");
+	gh_header(req, "Content-Security-Policy", gh_printf(&req->arena,
+	    "default-src 'none'; style-src 'unsafe-inline'; "
+	    "form-action 'self'%s%s; frame-ancestors 'none'; base-uri 'none'",
+	    to != NULL ? " " : "", to != NULL ? to : ""));
 	gh_header(req, "X-Frame-Options", "DENY");
-	gh_header(req, "Referrer-Policy", "no-referrer");
+	gh_header(req, "Referrer-Policy", "same-origin");
 	gh_reply(req, status, "text/html; charset=utf-8", html, strlen(html));
 	return -1;
+}
+
+int
+oauth_page(struct gh_req *req, int status, const char *title,
+    const char *body_html)
+{
+	return oauth_page_to(req, status, title, body_html, NULL);
 }
 
 int
