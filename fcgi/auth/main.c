@@ -35,6 +35,8 @@ static const struct gh_route routes[] = {
 	{ "GET",	"/api/v1/auth/oauth/authorize",	oauth_authorize },
 	{ "POST",	"/api/v1/auth/oauth/login",		oauth_login },
 	{ "POST",	"/api/v1/auth/oauth/consent",		oauth_consent },
+	{ "GET",	"/api/v1/auth/oauth/logout",		oauth_logout },
+	{ "POST",	"/api/v1/auth/oauth/logout",	oauth_logout_confirm },
 	{ "POST",	"/api/v1/auth/oauth/token",		oauth_token },
 	{ "GET",	"/api/v1/auth/oauth/userinfo",		oauth_userinfo },
 	{ "POST",	"/api/v1/auth/oauth/userinfo",		oauth_userinfo },

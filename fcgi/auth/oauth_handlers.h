@@ -15,6 +15,10 @@ void		 oauth_authorize(struct gh_req *);
 void		 oauth_login(struct gh_req *);
 void		 oauth_consent(struct gh_req *);
 
+/* oauth_logout.c: RP-initiated logout */
+void		 oauth_logout(struct gh_req *);
+void		 oauth_logout_confirm(struct gh_req *);
+
 /* oauth_token.c: the back channel */
 void		 oauth_token(struct gh_req *);
 void		 oauth_userinfo(struct gh_req *);

@@ -21,8 +21,8 @@ oauth_discovery(struct gh_req *req)
 {
 	json_t	*j;
 
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:b}",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
+	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:b}",
 	    "issuer", oauth_cfg.issuer,
 	    "authorization_endpoint", URL(OAUTH_BASE "/authorize"),
 	    "token_endpoint", URL(OAUTH_BASE "/token"),
@@ -30,6 +30,7 @@ oauth_discovery(struct gh_req *req)
 	    "jwks_uri", URL("/.well-known/jwks.json"),
 	    "revocation_endpoint", URL(OAUTH_BASE "/revoke"),
 	    "introspection_endpoint", URL(OAUTH_BASE "/introspect"),
+	    "end_session_endpoint", URL(OAUTH_BASE "/logout"),
 	    "response_types_supported", LIST("code"),
 	    "response_modes_supported", LIST("query"),
 	    "grant_types_supported", LIST("authorization_code",

@@ -639,3 +639,134 @@ t_6o21_browser_signs_in_with_totp_and_consents() {
 		mkdir -p "$GH_TEST_SHOTS" && cp "$shots"/*.png "$GH_TEST_SHOTS/"
 	fi
 }
+
+# oa_logout_ready JAR: OA_WEB signed in through JAR: LO_AT, LO_RT, LO_IDT.
+oa_logout_ready() {
+	rm -f "$1"
+	oa_url "$OA_WEB" "$OA_WEB_URI" "openid offline_access"
+	oa_browser "$1" "$URL"
+	req POST "$OA/token" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode grant_type=authorization_code \
+	    --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$OA_WEB_URI" \
+	    --data-urlencode "code_verifier=$VERIFIER"
+	expect_status 200
+	LO_AT=$(printf '%s' "$BODY" | jq -r .access_token)
+	LO_RT=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	LO_IDT=$(printf '%s' "$BODY" | jq -r .id_token)
+}
+
+oa_q() {
+	jq -rn --arg v "$1" '$v|@uri'
+}
+
+t_6o22_logout_redirects_only_to_registered_uris() {
+	local jar="$T_OUT/jar22" u h p forged spa_idt
+	oa_setup
+	req GET /.well-known/openid-configuration
+	expect_json .end_session_endpoint "$(gh_url "$OA/logout")"
+	oa_logout_ready "$jar"
+	# Open redirects: nothing ends, no Location.
+	for u in https://evil.example/ "$OA_WEB_LOGOUT/" "$OA_WEB_LOGOUT?x=1" \
+	    "$OA_WEB_URI" "https://web.example.test@evil.example/bye" \
+	    "//evil.example/bye" "$OA_SPA_URI"; do
+		req GET "$OA/logout?id_token_hint=$LO_IDT&post_logout_redirect_uri=$(oa_q "$u")&state=s22" -b "$jar"
+		expect_status 400
+		oa_no_location
+		expect_header content-type "text/html; charset=utf-8"
+	done
+	# No ID token: no client to check the URI against; refused too.
+	req GET "$OA/logout?post_logout_redirect_uri=$(oa_q "$OA_WEB_LOGOUT")" -b "$jar"
+	expect_status 400
+	oa_no_location
+	# A forged ID token (another sub, the same signature).
+	h=$(printf '%s' "$LO_IDT" | cut -d. -f1)
+	p=$(oa_part 2 "$LO_IDT" | jq -c '.sub = "00000000-0000-0000-0000-000000000000"' | oa_b64url)
+	forged="$h.$p.$(printf '%s' "$LO_IDT" | cut -d. -f3)"
+	req GET "$OA/logout?id_token_hint=$forged&post_logout_redirect_uri=$(oa_q "$OA_WEB_LOGOUT")" -b "$jar"
+	expect_status 400
+	oa_no_location
+	# An access token is no ID token.
+	req GET "$OA/logout?id_token_hint=$LO_AT&post_logout_redirect_uri=$(oa_q "$OA_WEB_LOGOUT")" -b "$jar"
+	expect_status 400
+	# Another client's ID token with this client's URI.
+	oa_url "$OA_SPA" "$OA_SPA_URI" openid
+	oa_browser "$jar" "$URL"
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	spa_idt=$(printf '%s' "$BODY" | jq -r .id_token)
+	req GET "$OA/logout?id_token_hint=$spa_idt&post_logout_redirect_uri=$(oa_q "$OA_WEB_LOGOUT")" -b "$jar"
+	expect_status 400
+	oa_no_location
+	req GET "$OA/logout?id_token_hint=$spa_idt&client_id=$OA_WEB" -b "$jar"
+	expect_status 400
+	# Still signed in everywhere.
+	req GET "$OA/userinfo" -H "Authorization: Bearer $LO_AT"
+	expect_status 200
+	oa_url "$OA_WEB" "$OA_WEB_URI" openid "&prompt=none"
+	req GET "$URL" -b "$jar"
+	header location | grep -q '[?&]code=' || fail "session gone early: $(header location)"
+	cp "$jar" "$T_OUT/jar22.bak"
+	# The registered URI, exactly: back there with the state.
+	req GET "$OA/logout?id_token_hint=$LO_IDT&post_logout_redirect_uri=$(oa_q "$OA_WEB_LOGOUT")&state=s%2022" \
+	    -b "$jar" -c "$jar"
+	expect_status 303
+	expect_header location "$OA_WEB_LOGOUT?state=s%2022"
+	header set-cookie | grep -q '^gh_idp=; .*Max-Age=0' || fail "cookie not cleared: $(header set-cookie)"
+	# That client's tokens die; the provider session is over.
+	req GET "$OA/userinfo" -H "Authorization: Bearer $LO_AT"
+	expect_status 401
+	req POST "$OA/token" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode grant_type=refresh_token \
+	    --data-urlencode "refresh_token=$LO_RT"
+	expect_json .error invalid_grant
+	req POST "$OA/introspect" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode "token=$LO_AT"
+	expect_json .active false
+	oa_url "$OA_WEB" "$OA_WEB_URI" openid "&prompt=none"
+	req GET "$URL" -b "$jar"
+	header location | grep -q 'error=login_required' || fail "after logout: $(header location)"
+	# Even with the old cookie (a copy kept by someone): the row is ended.
+	oa_url "$OA_FIRST" https://first.example.test/cb openid "&prompt=none"
+	req GET "$URL" -H "Cookie: $(awk '$6 == "gh_idp" {print "gh_idp=" $7}' "$T_OUT/jar22.bak" 2>/dev/null)"
+	header location | grep -q 'error=login_required' || fail "old cookie: $(header location)"
+}
+
+t_6o23_logout_without_id_token_asks_first() {
+	local jar="$T_OUT/jar23" csrf
+	oa_setup
+	oa_logout_ready "$jar"
+	req GET "$OA/logout?client_id=$OA_WEB&post_logout_redirect_uri=$(oa_q "$OA_WEB_LOGOUT")&state=s23" \
+	    -b "$jar" -c "$jar"
+	expect_status 200
+	oa_no_location
+	header content-security-policy | grep -q "frame-ancestors 'none'" || fail "no frame-ancestors"
+	printf '%s' "$BODY" | grep -q 'Server app</strong> asks to sign you out' || fail "page: ${BODY:0:300}"
+	csrf=$(printf '%s' "$BODY" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -n 1)
+	# A link or another site's form signs nobody out.
+	req POST "$OA/logout" --data-urlencode "csrf=$csrf" --data-urlencode "client_id=$OA_WEB" \
+	    --data-urlencode "post_logout_redirect_uri=$OA_WEB_LOGOUT"
+	expect_status 403
+	req POST "$OA/logout" -b "$jar" -H 'Origin: https://evil.example' --data-urlencode "csrf=$csrf" \
+	    --data-urlencode "client_id=$OA_WEB"
+	expect_status 403
+	# The form may not carry an unregistered URI either.
+	req POST "$OA/logout" -b "$jar" -H "Origin: $OA_ORIGIN" --data-urlencode "csrf=$csrf" \
+	    --data-urlencode "client_id=$OA_WEB" --data-urlencode "post_logout_redirect_uri=https://evil.example/"
+	expect_status 400
+	oa_no_location
+	req GET "$OA/userinfo" -H "Authorization: Bearer $LO_AT"
+	expect_status 200
+	req POST "$OA/logout" -b "$jar" -c "$jar" -H "Origin: $OA_ORIGIN" --data-urlencode "csrf=$csrf" \
+	    --data-urlencode "client_id=$OA_WEB" --data-urlencode "post_logout_redirect_uri=$OA_WEB_LOGOUT" \
+	    --data-urlencode state=s23
+	expect_status 303
+	expect_header location "$OA_WEB_LOGOUT?state=s23"
+	req GET "$OA/userinfo" -H "Authorization: Bearer $LO_AT"
+	expect_status 401
+	oa_url "$OA_WEB" "$OA_WEB_URI" openid "&prompt=none"
+	req GET "$URL" -b "$jar"
+	header location | grep -q 'error=login_required' || fail "after logout: $(header location)"
+	# No client named: a signed-out page.
+	req GET "$OA/logout" -b "$jar" -c "$jar"
+	expect_status 200
+	csrf=$(printf '%s' "$BODY" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -n 1)
+	req POST "$OA/logout" -b "$jar" -H "Origin: $OA_ORIGIN" --data-urlencode "csrf=$csrf"
+	expect_status 200
+	printf '%s' "$BODY" | grep -q 'You are signed out' || fail "page: ${BODY:0:200}"
+}
