@@ -131,6 +131,16 @@ gh_auth_require(struct gh_req *req, const char *role)
 	if (gh_revoked_check(c, time(NULL)))
 		return unauthorized(req, "the session has ended", 1);
 	req->user = c;
+	/*
+	 * A client's own token (client_credentials) names no user: wherever
+	 * a user is needed, and that is everywhere but where the caller asks
+	 * for GH_ROLE_CLIENT, it is refused, so that "client:<id>" is never
+	 * taken for a user's id.
+	 */
+	if (strcmp(c->role, GH_ROLE_CLIENT) == 0 &&
+	    (role == NULL || strcmp(role, GH_ROLE_CLIENT) != 0))
+		return gh_problem(req, 403, "this needs a user's token, not "
+		    "a client's own");
 	if (role != NULL && strcmp(c->role, role) != 0)
 		return gh_problem(req, 403, "this needs the %s role", role);
 	return 0;

@@ -11,6 +11,7 @@ struct gh_req;
 
 #define GH_ROLE_ADMIN	"admin"
 #define GH_ROLE_USER	"user"
+#define GH_ROLE_CLIENT	"client"	/* client_credentials: no user */
 
 /* gh_auth.c */
 int			 gh_auth_setup(int need_signing_key);

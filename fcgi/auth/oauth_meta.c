@@ -34,7 +34,7 @@ oauth_discovery(struct gh_req *req)
 	    "response_types_supported", LIST("code"),
 	    "response_modes_supported", LIST("query"),
 	    "grant_types_supported", LIST("authorization_code",
-	    "refresh_token"),
+	    "refresh_token", "client_credentials"),
 	    "subject_types_supported", LIST("public"),
 	    "id_token_signing_alg_values_supported", LIST("ES256"),
 	    "scopes_supported", LIST("openid", "profile", "email",

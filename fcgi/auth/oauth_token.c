@@ -329,6 +329,59 @@ grant_refresh(struct gh_req *req, json_t *form, const struct oauth_client *cl)
 	token_reply(req, access, refresh, scope_text, NULL);
 }
 
+/*
+ * client_credentials (RFC 6749 4.4): a confidential client acting for
+ * itself.  Its token names no user (sub "client:<id>", role "client", no
+ * session), so gh_auth_require refuses it wherever a user is needed, and
+ * it has no refresh token or ID token; the user scopes mean nothing here.
+ */
+static void
+grant_client(struct gh_req *req, json_t *form, const struct oauth_client *cl)
+{
+	struct gh_claims c;
+	const char	*scope, *jti;
+	char		*access;
+	time_t		 now = time(NULL);
+	json_t		*j;
+	int		 n;
+
+	if (!cl->confidential) {
+		oauth_error(req, 400, "unauthorized_client", "only a "
+		    "confidential client may use client_credentials");
+		return;
+	}
+	scope = json_string_value(json_object_get(form, "scope"));
+	if (scope != NULL && *scope != '\0') {
+		oauth_error(req, 400, "invalid_scope", "a client's own token "
+		    "carries no scope");
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	n = snprintf(c.sub, sizeof(c.sub), "client:%s", cl->id);
+	if (n < 0 || (size_t)n >= sizeof(c.sub) ||
+	    (jti = gh_random_token(&req->arena, 16)) == NULL) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	snprintf(c.role, sizeof(c.role), "%s", GH_ROLE_CLIENT);
+	snprintf(c.jti, sizeof(c.jti), "%s", jti);
+	c.iat = now;
+	c.exp = now + gh_auth_access_ttl();
+	if (gh_token_sign(gh_auth_keys(), gh_auth_issuer(), gh_auth_audience(),
+	    &c, &req->arena, &access) != 0) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	if (auth_audit(req, "oauth_client_token", NULL, gh_printf(&req->arena,
+	    "{\"client_id\":\"%s\"}", cl->id)) != 0)
+		return;
+	j = json_pack("{s:s, s:s, s:I}", "access_token", access,
+	    "token_type", "Bearer", "expires_in",
+	    (json_int_t)gh_auth_access_ttl());
+	gh_header(req, "Pragma", "no-cache");
+	gh_reply_json(req, 200, j);
+}
+
 void
 oauth_token(struct gh_req *req)
 {
@@ -349,13 +402,17 @@ oauth_token(struct gh_req *req)
 		grant_code(req, form, &cl);
 	else if (strcmp(gt, "refresh_token") == 0 && cl.grant_refresh)
 		grant_refresh(req, form, &cl);
+	else if (strcmp(gt, "client_credentials") == 0 && cl.grant_cc)
+		grant_client(req, form, &cl);
 	else if (strcmp(gt, "authorization_code") == 0 ||
-	    strcmp(gt, "refresh_token") == 0)
+	    strcmp(gt, "refresh_token") == 0 ||
+	    strcmp(gt, "client_credentials") == 0)
 		oauth_error(req, 400, "unauthorized_client", "this client may "
 		    "not use that grant");
 	else
 		oauth_error(req, 400, "unsupported_grant_type", "grant_type "
-		    "must be authorization_code or refresh_token");
+		    "must be authorization_code, refresh_token or "
+		    "client_credentials");
 }
 
 /* A live session of an OAuth client, by id: 1 found, 0 not, -1 answered. */

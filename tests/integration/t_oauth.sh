@@ -770,3 +770,45 @@ t_6o23_logout_without_id_token_asks_first() {
 	expect_status 200
 	printf '%s' "$BODY" | grep -q 'You are signed out' || fail "page: ${BODY:0:200}"
 }
+
+t_6o24_client_credentials_names_no_user() {
+	local id secret at p
+	oa_setup
+	req GET /.well-known/openid-configuration
+	expect_json '.grant_types_supported | index("client_credentials") != null' true
+	oa_json /api/v1/auth/admin/clients '{"name":"Batch job","type":"confidential","redirect_uris":["https://batch.example.test/cb"],"grant_types":["client_credentials"]}' \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 201
+	id=$(printf '%s' "$BODY" | jq -r .client_id)
+	secret=$(printf '%s' "$BODY" | jq -r .client_secret)
+	req POST "$OA/token" -u "$id:wrong-$secret" --data-urlencode grant_type=client_credentials
+	expect_status 401
+	expect_json .error invalid_client
+	req POST "$OA/token" -u "$id:$secret" --data-urlencode grant_type=client_credentials \
+	    --data-urlencode scope=openid
+	expect_json .error invalid_scope
+	# A client without the grant, and a public one.
+	req POST "$OA/token" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode grant_type=client_credentials
+	expect_json .error unauthorized_client
+	oa_token "$OA_SPA" --data-urlencode grant_type=client_credentials
+	expect_json .error unauthorized_client
+	req POST "$OA/token" -u "$id:$secret" --data-urlencode grant_type=client_credentials
+	expect_status 200
+	expect_json .token_type Bearer
+	expect_json 'has("refresh_token") or has("id_token")' false
+	at=$(printf '%s' "$BODY" | jq -r .access_token)
+	p=$(oa_part 2 "$at")
+	[ "$(printf '%s' "$p" | jq -r '.sub + " " + .role')" = "client:$id client" ] || fail "claims $p"
+	[ "$(printf '%s' "$p" | jq -r '.sid // ""')" = "" ] || fail "a session in $p"
+	# Wherever a user is needed, a client's own token is refused.
+	req GET /api/v1/auth/me -H "Authorization: Bearer $at"
+	[ "$STATUS" = 401 ] || [ "$STATUS" = 403 ] || fail "auth/me answered $STATUS"
+	req GET /api/v1/payments -H "Authorization: Bearer $at"
+	expect_problem 403
+	req GET /api/v1/media -H "Authorization: Bearer $at"
+	[ "$STATUS" = 403 ] || [ "$STATUS" = 200 ] || fail "media answered $STATUS"
+	req POST /api/v1/media -H "Authorization: Bearer $at"
+	expect_problem 403
+	req GET "$OA/userinfo" -H "Authorization: Bearer $at"
+	expect_problem 403
+}
