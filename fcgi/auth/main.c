@@ -37,6 +37,7 @@ static const struct gh_route routes[] = {
 	{ "POST",	"/api/v1/auth/oauth/consent",		oauth_consent },
 	{ "GET",	"/api/v1/auth/oauth/logout",		oauth_logout },
 	{ "POST",	"/api/v1/auth/oauth/logout",	oauth_logout_confirm },
+	{ "POST",	"/api/v1/auth/oauth/par",		oauth_par },
 	{ "POST",	"/api/v1/auth/oauth/token",		oauth_token },
 	{ "GET",	"/api/v1/auth/oauth/userinfo",		oauth_userinfo },
 	{ "POST",	"/api/v1/auth/oauth/userinfo",		oauth_userinfo },

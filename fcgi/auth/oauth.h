@@ -91,6 +91,10 @@ int		 oauth_params(struct gh_req *, json_t *params,
 		    const struct gh_field *, struct gh_values *);
 int		 oauth_defer_json(struct gh_req *, json_t *);
 
+/* oauth_par.c: pushed authorization requests */
+int		 oauth_par_take(struct gh_req *, const char *request_uri,
+		    const char *client_id, json_t **params);
+
 /* oauth_web.c: the provider's pages, its cookies, CSRF */
 int		 oauth_page(struct gh_req *, int status, const char *title,
 		    const char *body_html);

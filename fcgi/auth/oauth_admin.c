@@ -221,10 +221,6 @@ oauth_admin_client_create(struct gh_req *req)
 	p[6] = name_list(req, "scopes", gh_vjson(&v, NC_SCOPES), 0, &scopes);
 	p[7] = name_list(req, "grant_types", gh_vjson(&v, NC_GRANTS), 1,
 	    &grants);
-	/* Not until the PAR endpoint exists: such a client could not sign in. */
-	if (gh_vbool(&v, NC_PAR, 0))
-		gh_field_error(req, "require_par", "pushed authorization "
-		    "requests are not supported yet");
 	if (!conf && (grants & 4))
 		gh_field_error(req, "grant_types", "client_credentials needs a "
 		    "confidential client");
@@ -368,9 +364,6 @@ oauth_admin_client_update(struct gh_req *req)
 	p[5] = bool_param(&v, UC_SKIP);
 	p[6] = bool_param(&v, UC_PAR);
 	p[7] = bool_param(&v, UC_DISABLED);
-	if (gh_vbool(&v, UC_PAR, 0))
-		gh_field_error(req, "require_par", "pushed authorization "
-		    "requests are not supported yet");
 	if (gh_errors_reply(req, 422) != 0)
 		return;
 	if (gh_db_begin(req) != 0 ||

@@ -26,6 +26,7 @@ oauth_authorize(struct gh_req *req)
 	struct oauth_authz az;
 	struct oauth_idp idp;
 	const char	*error, *desc, *q = req->query != NULL ? req->query : "";
+	const char	*ru;
 	json_t		*params;
 	int		 rc;
 
@@ -35,13 +36,25 @@ oauth_authorize(struct gh_req *req)
 		gh_problem(req, 500, "out of memory");
 		return;
 	}
+	/* RFC 9126 4: with request_uri, only client_id is read besides. */
+	if ((ru = json_string_value(json_object_get(params,
+	    "request_uri"))) != NULL) {
+		if ((rc = oauth_par_take(req, ru, json_string_value(
+		    json_object_get(params, "client_id")), &params)) < 0)
+			return;
+		if (rc == 1) {
+			oauth_error_page(req, 400, "the pushed request is "
+			    "unknown, used already or expired");
+			return;
+		}
+	}
 	if ((rc = oauth_authz_parse(req, params, &az, &error, &desc)) == -1)
 		return;
 	if (rc == OAUTH_AUTHZ_PAGE) {
 		oauth_error_page(req, 400, desc);
 		return;
 	}
-	if (rc == 0 && az.cl.require_par)
+	if (rc == 0 && az.cl.require_par && ru == NULL)
 		rc = 1, error = "invalid_request",
 		    desc = "this client must push its request (PAR) first";
 	if (rc != 0) {

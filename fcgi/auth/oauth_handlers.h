@@ -19,6 +19,9 @@ void		 oauth_consent(struct gh_req *);
 void		 oauth_logout(struct gh_req *);
 void		 oauth_logout_confirm(struct gh_req *);
 
+/* oauth_par.c: pushed authorization requests */
+void		 oauth_par(struct gh_req *);
+
 /* oauth_token.c: the back channel */
 void		 oauth_token(struct gh_req *);
 void		 oauth_userinfo(struct gh_req *);

@@ -21,7 +21,7 @@ oauth_discovery(struct gh_req *req)
 {
 	json_t	*j;
 
-	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
 	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:b}",
 	    "issuer", oauth_cfg.issuer,
 	    "authorization_endpoint", URL(OAUTH_BASE "/authorize"),
@@ -31,6 +31,7 @@ oauth_discovery(struct gh_req *req)
 	    "revocation_endpoint", URL(OAUTH_BASE "/revoke"),
 	    "introspection_endpoint", URL(OAUTH_BASE "/introspect"),
 	    "end_session_endpoint", URL(OAUTH_BASE "/logout"),
+	    "pushed_authorization_request_endpoint", URL(OAUTH_BASE "/par"),
 	    "response_types_supported", LIST("code"),
 	    "response_modes_supported", LIST("query"),
 	    "grant_types_supported", LIST("authorization_code",

@@ -812,3 +812,79 @@ t_6o24_client_credentials_names_no_user() {
 	req GET "$OA/userinfo" -H "Authorization: Bearer $at"
 	expect_problem 403
 }
+
+# oa_par CLIENT REDIRECT [curl args]: pushes a request (PKCE pair fresh);
+# sets RURI.
+oa_par() {
+	local client=$1 redirect=$2
+	shift 2
+	oa_pkce
+	req POST "$OA/par" --data-urlencode response_type=code --data-urlencode "redirect_uri=$redirect" \
+	    --data-urlencode "scope=openid" --data-urlencode state=st-par --data-urlencode nonce=n-par \
+	    --data-urlencode "code_challenge=$CHALLENGE" --data-urlencode code_challenge_method=S256 "$@"
+	RURI=$(printf '%s' "$BODY" | jq -r '.request_uri // empty' 2>/dev/null)
+}
+
+t_6o25_pushed_authorization_requests() {
+	local jar="$T_OUT/jar25" id
+	oa_setup
+	rm -f "$jar"
+	req GET /.well-known/openid-configuration
+	expect_json .pushed_authorization_request_endpoint "$(gh_url "$OA/par")"
+	# Validated as the authorization endpoint would, answered in JSON.
+	oa_par "$OA_SPA" https://evil.example/cb --data-urlencode "client_id=$OA_SPA"
+	expect_status 400
+	expect_json .error invalid_request
+	req POST "$OA/par" --data-urlencode "client_id=$OA_SPA" --data-urlencode response_type=code \
+	    --data-urlencode "redirect_uri=$OA_SPA_URI" --data-urlencode scope=openid
+	expect_status 400
+	expect_json .error invalid_request
+	oa_par "$OA_WEB" "$OA_WEB_URI" -u "$OA_WEB:wrong"
+	expect_status 401
+	expect_json .error invalid_client
+	oa_par "$OA_WEB" "$OA_WEB_URI" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode "client_id=$OA_SPA"
+	expect_json .error invalid_client
+	# A confidential client pushes; the browser carries only the reference.
+	oa_par "$OA_WEB" "$OA_WEB_URI" -u "$OA_WEB:$OA_WEB_SECRET"
+	expect_status 201
+	expect_json .expires_in 60
+	case "$RURI" in urn:ietf:params:oauth:request_uri:*) ;; *) fail "request_uri '$RURI'" ;; esac
+	# Another client cannot use it.
+	req GET "$OA/authorize?client_id=$OA_SPA&request_uri=$(oa_q "$RURI")"
+	expect_status 400
+	oa_no_location
+	oa_browser "$jar" "$OA/authorize?client_id=$OA_WEB&request_uri=$(oa_q "$RURI")"
+	expect_status 303
+	case "$LOC" in "$OA_WEB_URI?code="*"&state=st-par&iss="*) ;; *) fail "location '$LOC'" ;; esac
+	req POST "$OA/token" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode grant_type=authorization_code \
+	    --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$OA_WEB_URI" \
+	    --data-urlencode "code_verifier=$VERIFIER"
+	expect_status 200
+	[ "$(oa_part 2 "$(printf '%s' "$BODY" | jq -r .id_token)" | jq -r .nonce)" = n-par ] || fail "nonce"
+	# One use.
+	req GET "$OA/authorize?client_id=$OA_WEB&request_uri=$(oa_q "$RURI")" -b "$jar"
+	expect_status 400
+	oa_no_location
+	# Sixty seconds.
+	oa_par "$OA_SPA" "$OA_SPA_URI" --data-urlencode "client_id=$OA_SPA"
+	expect_status 201
+	oa_psql "UPDATE oauth_par SET expires_at = now() - interval '1 second' WHERE used_at IS NULL" >/dev/null
+	req GET "$OA/authorize?client_id=$OA_SPA&request_uri=$(oa_q "$RURI")" -b "$jar"
+	expect_status 400
+	oa_no_location
+	# require_par: the front channel alone is refused; pushed, it works.
+	oa_json /api/v1/auth/admin/clients '{"name":"Pushes only","type":"public","skip_consent":true,"require_par":true,"redirect_uris":["https://par.example.test/cb"]}' \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 201
+	id=$(printf '%s' "$BODY" | jq -r .client_id)
+	oa_url "$id" https://par.example.test/cb openid
+	req GET "$URL" -b "$jar"
+	expect_status 303
+	header location | grep -q 'error=invalid_request' || fail "require_par: $(header location)"
+	oa_par "$id" https://par.example.test/cb --data-urlencode "client_id=$id"
+	expect_status 201
+	oa_browser "$jar" "$OA/authorize?client_id=$id&request_uri=$(oa_q "$RURI")"
+	[ -n "$CODE" ] || fail "no code through PAR: $LOC"
+	oa_exchange "$id" https://par.example.test/cb
+	expect_status 200
+}
