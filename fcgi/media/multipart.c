@@ -197,13 +197,16 @@ ext_value(struct gh_arena *a, const char *s, char **out)
 	if ((*out = o = gh_alloc(a, strlen(q))) == NULL)
 		return -2;
 	for (q++; *q != '\0'; q++) {
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			return -1;
 		if (*q != '%') {
 			*o++ = *q;
 			continue;
 		}
+		/* No control character, encoded or not: a name is one line. */
 		if ((hi = gh_hexdigit((unsigned char)q[1])) < 0 ||
 		    (lo = gh_hexdigit((unsigned char)q[2])) < 0 ||
-		    (hi == 0 && lo == 0))
+		    (hi << 4 | lo) < 0x20 || (hi << 4 | lo) == 0x7f)
 			return -1;
 		*o++ = (char)(hi << 4 | lo);
 		q += 2;

@@ -1,5 +1,10 @@
 /* gatehouse-payment: payments, their state machine, refunds, webhooks. */
+#include <stdio.h>
+#include <string.h>
+
 #include "payment.h"
+#include "handlers.h"
+#include "state.h"
 
 struct payment_settings pay_cfg;
 
@@ -36,5 +41,8 @@ static const struct gh_app app = { "payment", routes, pay_init };
 int
 main(int argc, char *argv[])
 {
+	/* The state machine's changes, to compare with the database's. */
+	if (argc == 2 && strcmp(argv[1], "--transitions") == 0)
+		return pay_transitions_print(stdout) == 0 ? 0 : 1;
 	return gh_app_main(&app, argc, argv);
 }

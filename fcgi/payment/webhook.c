@@ -21,7 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "payment.h"
+#include "handlers.h"
+#include "ledger.h"
+#include "state.h"
 
 #define WEBHOOK_BODY_MAX	(64 * 1024)
 #define WEBHOOK_ID_MAX		255
@@ -38,6 +40,7 @@ GH_SQL(SQL_EVENT_RESULT) = {{
 GH_SQL(SQL_LOCK_REF) = {{
     "SELECT p.id, p.status FROM payments p WHERE p.reference = $1 "
     "FOR UPDATE" }};
+enum { LR_ID, LR_STATUS };
 
 GH_SQL(SQL_APPLY) = {{
     "UPDATE payments p SET status = $2, updated_at = now() "
@@ -211,22 +214,29 @@ verify(struct gh_req *req, const char **idp, long long *tsp, char **bodyp,
 	return 0;
 }
 
-/* The status an event type asks for; NULL for types we do not act on. */
-static const char *
+/*
+ * The status an event type asks for; PAY_NONE for types we do not act
+ * on.  The names are the provider's; whether the change is allowed is
+ * the state table's (PAY_BY_PROVIDER).
+ */
+static enum pay_status
 event_status(const char *type)
 {
-	static const char *const types[][2] = {
-		{ "payment.processing",	"processing" },
-		{ "payment.succeeded",	"succeeded" },
-		{ "payment.failed",	"failed" },
-		{ "payment.canceled",	"canceled" },
+	static const struct {
+		const char	*type;
+		enum pay_status	 status;
+	} types[] = {
+		{ "payment.processing",	PAY_PROCESSING },
+		{ "payment.succeeded",	PAY_SUCCEEDED },
+		{ "payment.failed",	PAY_FAILED },
+		{ "payment.canceled",	PAY_CANCELED },
 	};
 	size_t	 i;
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(types[i][0], type) == 0)
-			return types[i][1];
-	return NULL;
+		if (strcmp(types[i].type, type) == 0)
+			return types[i].status;
+	return PAY_NONE;
 }
 
 static void
@@ -275,10 +285,12 @@ parse_event(struct gh_req *req, const char *body, size_t len,
 void
 pay_webhook(struct gh_req *req)
 {
+	struct gh_row	 r;
 	PGresult	*res;
-	const char	*id = NULL, *type = NULL, *ref = NULL, *to, *from, *p[4];
+	enum pay_status	 to;
+	const char	*id = NULL, *type = NULL, *ref = NULL, *from, *p[4];
 	const char	*result;
-	char		*body = NULL;
+	char		*body = NULL, from_set[128];
 	size_t		 len = 0;
 	long long	 ts = 0;
 
@@ -292,12 +304,12 @@ pay_webhook(struct gh_req *req)
 	if (gh_db_begin(req) != 0 ||
 	    (res = gh_db_query(req, SQL_EVENT_NEW, 4, p)) == NULL)
 		return;
-	if (PQntuples(res) == 0) {
+	if (gh_rows(res) == 0) {
 		gh_db_rollback(req);
 		answer(req, id, "duplicate", NULL);
 		return;
 	}
-	if ((to = event_status(type)) == NULL) {
+	if ((to = event_status(type)) == PAY_NONE) {
 		if (gh_db_query(req, SQL_EVENT_RESULT, 2,
 		    (const char *[]){ id, "ignored" }) == NULL ||
 		    gh_db_commit(req) != 0)
@@ -307,21 +319,29 @@ pay_webhook(struct gh_req *req)
 	}
 	if ((res = gh_db_query(req, SQL_LOCK_REF, 1, &ref)) == NULL)
 		return;
-	if (PQntuples(res) == 0) {
+	if (gh_rows(res) == 0) {
 		/* Nothing is kept: the provider may send it again. */
 		gh_problem(req, 404, "data.reference: no such payment");
 		return;
 	}
-	p[0] = PQgetvalue(res, 0, 0);
-	from = PQgetvalue(res, 0, 1);
-	p[1] = to;
-	p[2] = pay_allowed_from(to, 1);
+	r = GH_ROW(res, 0);
+	p[0] = gh_row_str(&r, LR_ID);
+	from = gh_row_str(&r, LR_STATUS);
+	if (gh_row_failed(req, &r))
+		return;
+	if (pay_set_text(pay_from(to, PAY_BY_PROVIDER), PAY_TEXT_ARRAY,
+	    from_set, sizeof(from_set)) != 0) {
+		gh_problem(req, 500, "internal error");
+		return;
+	}
+	p[1] = pay_status_name(to);
+	p[2] = from_set;
 	if ((res = gh_db_query(req, SQL_APPLY, 3, p)) == NULL)
 		return;
-	if (PQntuples(res) == 1) {
+	if (gh_rows(res) == 1) {
 		result = "applied";
-		if (pay_ledger(req, p[0], "webhook", from, to, 0, "provider",
-		    id, type) != 0)
+		if (pay_ledger(req, p[0], "webhook", from, p[1], 0,
+		    "provider", id, type) != 0)
 			return;
 	} else
 		result = "ignored";
@@ -329,5 +349,5 @@ pay_webhook(struct gh_req *req)
 	    (const char *[]){ id, result }) == NULL ||
 	    gh_db_commit(req) != 0)
 		return;
-	answer(req, id, result, strcmp(result, "applied") == 0 ? to : from);
+	answer(req, id, result, strcmp(result, "applied") == 0 ? p[1] : from);
 }

@@ -24,6 +24,8 @@ FUZZ_LIB_OBJS = $(lib_libgatehouse_la_SOURCES:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_TARGETS = json_body params pct jwt cookie b64url time
 FUZZ_TARGETS += sniff
 $(FUZZ_BUILD)/fuzz_sniff: $(FUZZ_BUILD)/fcgi/media/sniff.o
+FUZZ_TARGETS += multipart
+$(FUZZ_BUILD)/fuzz_multipart: $(FUZZ_BUILD)/fcgi/media/multipart.o
 
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # Kept between runs, so that a second `make fuzz` rebuilds only what changed.

@@ -75,6 +75,19 @@ pay_count() {
 	psql_pay "SELECT count(*) FROM $1"
 }
 
+# psql_app SQL: as the service's own role, the one its workers log in as.
+# Prints rows, or psql's error (with its SQLSTATE) and fails.
+psql_app() {
+	(cd / && gh_as_pg psql -X -q -h "$GH_STATE/pg/sock" \
+	    -U gatehouse_payment_app -d gatehouse_payments \
+	    -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -tA -c "$1" 2>&1)
+}
+
+# pay_amounts: the page's amounts, newest first, as "5,4".
+pay_amounts() {
+	printf '%s' "$BODY" | jq -r '[.data[].amount] | join(",")'
+}
+
 t_70_payment_create_and_get() {
 	local key
 	pay_setup
@@ -322,6 +335,87 @@ t_75_payment_list_pagination() {
 	done
 }
 
+t_75b_payment_list_every_bad_parameter_at_once() {
+	local after cursor
+	pay_setup
+	pay_as "$PAY_A" GET "/api/v1/payments?limit=0&status=paid&user_id=123"
+	expect_problem 400
+	expect_json '.errors | length' 3
+	expect_json '[.errors[].field] | join(",")' "limit,status,user_id"
+	expect_json '[.errors[].in] | unique | join(",")' query
+	expect_json '.detail | test("^limit: .*; status: must be one of pending, processing, succeeded, failed, canceled, partially_refunded, refunded; user_id: ")' true
+	# Given twice, badly encoded, empty: each named, with the others.
+	pay_as "$PAY_A" GET "/api/v1/payments?limit=2&limit=3&created_gte=%zz&status=&starting_after=pay_x"
+	expect_problem 400
+	expect_json '[.errors[].field] | join(",")' "limit,starting_after,status,created_gte"
+	expect_json '.errors[0].detail' "must be given once"
+	pay_as "$PAY_A" GET "/api/v1/payments?cursor=not-a-cursor"
+	expect_problem 400
+	expect_json '.errors[0].field' cursor
+	# A cursor that is not this list's key (a time and a UUID) is
+	# refused, as is a cursor together with starting_after.
+	pay_as "$PAY_A" GET "/api/v1/payments?cursor=$(printf '42' | base64 | tr '+/' '-_' | tr -d '=')"
+	expect_problem 400
+	expect_json '.errors[0].field' cursor
+	pay_create "$PAY_A" "k75b-$RANDOM$RANDOM" '{"amount":75,"currency":"EUR"}'
+	pay_create "$PAY_A" "k75b-$RANDOM$RANDOM" '{"amount":76,"currency":"EUR"}'
+	pay_as "$PAY_A" GET "/api/v1/payments?limit=1"
+	expect_status 200
+	cursor=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	after=$(printf '%s' "$BODY" | jq -r .next_starting_after)
+	pay_as "$PAY_A" GET "/api/v1/payments?limit=1&cursor=$cursor&starting_after=$after"
+	expect_problem 400
+	expect_json '.errors[0].field' starting_after
+	# Parameters the list does not declare are left alone.
+	pay_as "$PAY_A" GET "/api/v1/payments?limit=1&utm_source=x&_=1"
+	expect_status 200
+}
+
+# The cursor holds the position of the page's last payment, so a change
+# to that payment (here it leaves a status filter) does not move the
+# start of the next page.
+t_75c_payment_cursor_survives_a_change() {
+	local tok uid i cursor after
+	pay_setup
+	pay_login pay_pager
+	tok=$TOK uid=$TOK_UID
+	for i in 1 2 3 4 5; do
+		pay_create "$tok" "k75c-$i-$RANDOM" "{\"amount\":$i,\"currency\":\"EUR\"}"
+	done
+	pay_as "$tok" GET "/api/v1/payments?status=pending&limit=2"
+	expect_status 200
+	[ "$(pay_amounts)" = "5,4" ] || fail "first page: $(pay_amounts)"
+	expect_json .has_more true
+	expect_json '.next_cursor | test("^[A-Za-z0-9_-]+$")' true
+	cursor=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	after=$(printf '%s' "$BODY" | jq -r .next_starting_after)
+	expect_json '.data[1].reference' "$after"
+	# The last payment of the page is canceled: it leaves the filter.
+	pay_as "$tok" POST "/api/v1/payments/$after/cancel"
+	expect_status 200
+	pay_as "$tok" GET "/api/v1/payments?status=pending&limit=2&cursor=$cursor"
+	expect_status 200
+	[ "$(pay_amounts)" = "3,2" ] || fail "after the cursor: $(pay_amounts)"
+	expect_json .has_more true
+	cursor=$(printf '%s' "$BODY" | jq -r .next_cursor)
+	pay_as "$tok" GET "/api/v1/payments?status=pending&limit=2&cursor=$cursor"
+	[ "$(pay_amounts)" = "1" ] || fail "last page: $(pay_amounts)"
+	expect_json .has_more false
+	expect_json .next_cursor null
+	expect_json .next_starting_after null
+	# starting_after names the payment itself, which is still there.
+	pay_as "$tok" GET "/api/v1/payments?status=pending&limit=2&starting_after=$after"
+	[ "$(pay_amounts)" = "3,2" ] || fail "after the reference: $(pay_amounts)"
+	# And the first page no longer holds it.
+	pay_as "$tok" GET "/api/v1/payments?status=pending&limit=2"
+	[ "$(pay_amounts)" = "5,3" ] || fail "first page again: $(pay_amounts)"
+	# A cursor is a position, not a right: in another user's hands it
+	# shows that user's own payments only.
+	pay_as "$PAY_B" GET "/api/v1/payments?cursor=$cursor"
+	expect_status 200
+	expect_json "[.data[] | select(.user_id == \"$uid\")] | length" 0
+}
+
 t_76_payment_state_machine() {
 	local ref ref2 i pids
 	pay_setup
@@ -386,6 +480,70 @@ t_76_payment_state_machine() {
 	rm -f "$T_OUT/race"
 	[ "$(psql_pay "SELECT count(*) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$ref' AND t.kind = 'status_change'")" = 1 ] ||
 	    fail "racing cancels wrote more than one ledger row"
+}
+
+# PostgreSQL holds the machine too: a statement of the app role outside
+# it is refused, whatever the service does.
+t_76b_payment_transitions_enforced_by_postgres() {
+	local want got ref out n
+	pay_setup
+	want=$("$GH_STATE/bin/gatehouse-payment" --transitions | LC_ALL=C sort)
+	got=$(psql_pay "SELECT from_status || ' ' || to_status FROM payment_transitions" | LC_ALL=C sort)
+	[ -n "$want" ] || fail "gatehouse-payment --transitions printed nothing"
+	[ "$want" = "$got" ] ||
+	    fail "the C table and payment_transitions differ: $(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"
+	pay_create "$PAY_A" "k76b-$RANDOM$RANDOM" '{"amount":500,"currency":"EUR"}'
+	ref=$REF
+	# A jump, with the amounts made to fit the table's CHECKs.
+	out=$(psql_app "UPDATE payments SET status = 'refunded', refunded_amount = amount WHERE reference = '$ref'") &&
+	    fail "the app role moved a payment from pending to refunded"
+	[[ $out == *23514*"cannot go from pending to refunded"* ]] || fail "refusal: $out"
+	out=$(psql_app "UPDATE payments SET status = 'partially_refunded', refunded_amount = 1 WHERE reference = '$ref'") &&
+	    fail "the app role moved a payment from pending to partially_refunded"
+	[[ $out == *23514* ]] || fail "pending to partially_refunded: $out"
+	# Step by step is no way round: the second step is refused, and the
+	# statement's transaction with it.
+	out=$(psql_app "BEGIN; UPDATE payments SET status = 'processing' WHERE reference = '$ref'; UPDATE payments SET status = 'refunded', refunded_amount = amount WHERE reference = '$ref'; COMMIT") &&
+	    fail "the app role moved a payment from processing to refunded"
+	[[ $out == *"cannot go from processing to refunded"* ]] || fail "processing to refunded: $out"
+	# A change along the table passes (undone: it has no ledger row).
+	out=$(psql_app "BEGIN; UPDATE payments SET status = 'processing' WHERE reference = '$ref' RETURNING status; ROLLBACK") ||
+	    fail "pending to processing refused: $out"
+	[ "$out" = processing ] || fail "pending to processing: $out"
+	out=$(psql_app "INSERT INTO payments (reference, user_id, amount, currency, status) VALUES ('pay_AAAAAAAAAAAAAAAAAAAAAB', '$PAY_A_ID', 1, 'EUR', 'succeeded')") &&
+	    fail "the app role created a succeeded payment"
+	[[ $out == *23514* ]] || fail "insert: $out"
+	# Nor may the app role change the machine itself.
+	# The grants let it write rows (default privileges): the trigger says no.
+	n=$(pay_count payment_transitions)
+	for sql in "INSERT INTO payment_transitions VALUES ('pending', 'refunded')" \
+	    "DELETE FROM payment_transitions" \
+	    "UPDATE payment_transitions SET to_status = 'refunded' WHERE to_status = 'processing'"; do
+		out=$(psql_app "$sql") && fail "the app role ran: $sql"
+		[[ $out == *42501*"changed by migrations only"* ]] || fail "$sql: $out"
+	done
+	for sql in "TRUNCATE payment_transitions" "DROP TABLE payment_transitions CASCADE" \
+	    "ALTER TABLE payments DISABLE TRIGGER payments_status_transition" \
+	    "DROP TRIGGER payments_status_transition ON payments"; do
+		out=$(psql_app "$sql") && fail "the app role ran: $sql"
+	done
+	[ "$(pay_count payment_transitions)" = "$n" ] || fail "payment_transitions changed"
+	psql_app "SELECT count(*) FROM payment_transitions" | grep -qx "$n" ||
+	    fail "the app role cannot read payment_transitions"
+	pay_as "$PAY_A" GET "/api/v1/payments/$ref"
+	expect_json .status pending
+	expect_json .refunded_amount 0
+	# The service's own changes never meet the trigger.
+	pay_as "$PAY_A" POST "/api/v1/payments/$ref/cancel"
+	expect_status 200
+	expect_json .status canceled
+	pay_move "$PAY_ADMIN" "$ref" processing
+	expect_problem 409
+	expect_json .allowed_from pending
+	expect_json .allowed_next "none (final)"
+	out=$(psql_app "UPDATE payments SET status = 'pending' WHERE reference = '$ref'") &&
+	    fail "the app role moved a payment from canceled back to pending"
+	[[ $out == *"cannot go from canceled to pending"* ]] || fail "canceled to pending: $out"
 }
 
 t_77_payment_refunds() {

@@ -461,6 +461,15 @@ START_TEST(bad_filename_star)
 	    "filename*=UTF-8''a%00.exe" CRLF CRLF "v" CRLF CLOSE), "filename*");
 	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
 	    "filename*=UTF-8'a.png" CRLF CRLF "v" CRLF CLOSE), "filename*");
+	/* Found by the fuzzer: encoded line breaks and controls. */
+	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
+	    "filename*=UTF-8''a%0ab.png" CRLF CRLF "v" CRLF CLOSE), "filename*");
+	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
+	    "filename*=UTF-8''a%0D%0AX-Evil:1.png" CRLF CRLF "v" CRLF CLOSE),
+	    "filename*");
+	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
+	    "filename*=UTF-8''a%02b%7f.png" CRLF CRLF "v" CRLF CLOSE),
+	    "filename*");
 }
 END_TEST
 
