@@ -46,10 +46,15 @@ GH_SQL(SQL_BEGIN) = {{
 	" RETURNING attempts" }};
 enum { BE_ATTEMPTS };
 
-/* Sent again after a lost connection, so 'sent' itself matches too. */
+/*
+ * Sent again after a lost connection, so 'sent' itself matches too.  The
+ * params go: they may hold a live token (a reset link's), which the row
+ * need not keep, nor the backups, once the relay has the message.
+ */
 GH_SQL(SQL_SENT) = {{
 	"UPDATE mail_outbox SET state = 'sent',"
-	"  sent_at = coalesce(sent_at, now()), locked_until = NULL"
+	"  sent_at = coalesce(sent_at, now()), locked_until = NULL,"
+	"  params = '{}'"
 	" WHERE id = $1 AND lease_id = $2 AND state IN ('sending', 'sent')"
 	" RETURNING state" }};
 

@@ -216,6 +216,8 @@ t_23_mail_delivered_with_its_headers() {
 	    "sent 1 true" 5 || fail "the outbox says $(mail_sql "SELECT state, attempts FROM mail_outbox WHERE id = '$id'")"
 	f=$(find "$MAIL_DIR/mail" -name '*.eml' | head -n 1)
 	[ -n "$f" ] || { mail_teardown; return; }
+	[ "$(mail_sql "SELECT params FROM mail_outbox WHERE id = '$id'")" = '{}' ] ||
+	    fail "a sent message keeps its params (the token)"
 	mid=$(mail_sql "SELECT message_id FROM mail_outbox WHERE id = '$id'")
 	[ "$mid" = "<$id@mail.test>" ] || fail "stored Message-ID $mid"
 	[ "$(mail_show "$f" '.headers["Message-ID"]')" = "$mid" ] ||
