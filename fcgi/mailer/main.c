@@ -182,7 +182,9 @@ queue_setup(void)
 static int
 templates_setup(void)
 {
+	struct gh_arena	 a;
 	struct stat	 st;
+	int		 fit;
 
 	mail_cfg.templates = gh_config_str("GH_MAIL_TEMPLATES",
 	    GH_PKGDATADIR "/mail");
@@ -193,6 +195,15 @@ templates_setup(void)
 		return -1;
 	}
 	mail_cfg.product_name = gh_config_str("GH_PRODUCT_NAME", "gatehouse");
+	/* It goes into subjects: it must be fit for one. */
+	gh_arena_init(&a);
+	fit = mail_subject(&a, mail_cfg.product_name) != NULL;
+	gh_arena_free(&a);
+	if (!fit) {
+		gh_log_errx("config", "GH_PRODUCT_NAME is not UTF-8 or has a "
+		    "control character");
+		return -1;
+	}
 	return 0;
 }
 

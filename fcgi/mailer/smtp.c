@@ -47,8 +47,9 @@ smtp_setup(void)
 	    curl_url_set(u, CURLUPART_URL, mail_cfg.smtp_url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		gh_log_errx("config", "GH_SMTP_URL=%s is not a URL "
-		    "(smtp://host:587 or smtps://host:465)", mail_cfg.smtp_url);
+		/* Not echoed: a URL that does not parse may still hold a password. */
+		gh_log_errx("config", "GH_SMTP_URL is not a URL "
+		    "(smtp://host:587 or smtps://host:465)");
 		goto done;
 	}
 	if (strcasecmp(scheme, "smtp") != 0 &&
