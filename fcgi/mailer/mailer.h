@@ -4,8 +4,9 @@
  * program over libgatehouse, its SQL kept together in outbox.c.
  *
  * Who calls whom (no file calls back into one above it):
- *	main.c -> deliver.c -> outbox.c, smtp.c, mime.c -> render.c
- *	and all of them -> buf.c
+ *	main.c -> deliver.c, outbox.c, mime.c, smtp.c
+ *	deliver.c -> outbox.c, mime.c, smtp.c
+ *	mime.c -> render.c; mime.c, render.c -> buf.c
  */
 #ifndef MAILER_H
 #define MAILER_H
