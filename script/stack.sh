@@ -302,14 +302,20 @@ gh_revoked_start() {
 	gh_say "warning: gatehouse-revoked wrote no list yet; see $GH_STATE/logs/revoked.log"
 }
 
-gh_revoked_stop() {
+# gh_stop_pidfile FILE: TERM to the process FILE names, five seconds to
+# finish, then KILL; the file goes either way.
+gh_stop_pidfile() {
 	local pid
-	pid=$(cat "$GH_STATE/run/revoked.pid" 2>/dev/null) || return 0
+	pid=$(cat "$1" 2>/dev/null) || return 0
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$GH_STATE/run/revoked.pid"
+	rm -f "$1"
+}
+
+gh_revoked_stop() {
+	gh_stop_pidfile "$GH_STATE/run/revoked.pid"
 }
 
 gh_pool_pid() {
@@ -324,13 +330,7 @@ gh_pool_workers() {
 }
 
 gh_pool_stop() {
-	local pid
-	pid=$(gh_pool_pid "$1") || return 0
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$GH_STATE/run/$1.pid"
+	gh_stop_pidfile "$GH_STATE/run/$1.pid"
 }
 
 gh_url() {
