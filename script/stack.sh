@@ -210,6 +210,8 @@ gh_pool_env() {
 	printf 'GH_DB=host=%s port=5432 dbname=%s user=%s\n' \
 	    "$GH_STATE/pg/sock" "$(gh_db_for "$svc")" "$(gh_app_role "$svc")"
 	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
+	# What clients reach: the htu of a DPoP proof names it.
+	printf 'GH_PUBLIC_URL=https://localhost:%s\n' "$GH_HTTPS_PORT"
 	# Auth reads its own sessions and users; the others follow the feed.
 	[ "$svc" = auth ] ||
 	    printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"
