@@ -545,9 +545,18 @@ oauth_userinfo(struct gh_req *req)
 	json_t		*j;
 	int		 rc;
 
-	if (gh_auth_require(req, NULL) != 0)
+	if (gh_auth_verify(req) != 0)
 		return;
 	c = gh_auth_user(req);
+	/*
+	 * A client's own token names no user, so it has no claims to give:
+	 * the token is not good here, which is a 401 (OIDC Core 5.3.3,
+	 * RFC 6750 3.1), not a refusal of a user's right (403).
+	 */
+	if (strcmp(c->role, GH_ROLE_CLIENT) == 0) {
+		userinfo_refused(req, c, "a client's own token names no user");
+		return;
+	}
 	if ((rc = oauth_session(req, c->sid, &r)) < 0)
 		return;
 	if (rc == 0) {

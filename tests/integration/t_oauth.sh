@@ -818,8 +818,16 @@ t_6o24_client_credentials_names_no_user() {
 	[ "$STATUS" = 403 ] || [ "$STATUS" = 200 ] || fail "media answered $STATUS"
 	req POST /api/v1/media -H "Authorization: Bearer $at"
 	expect_problem 403
+	# UserInfo has no user to describe: the token is not good there
+	# (RFC 6750 3.1, OIDC Core 5.3.3), so 401, not 403; and so by POST.
 	req GET "$OA/userinfo" -H "Authorization: Bearer $at"
-	expect_problem 403
+	expect_problem 401
+	header www-authenticate | grep -q '^Bearer realm="gatehouse", error="invalid_token"' ||
+	    fail "userinfo WWW-Authenticate: $(header www-authenticate)"
+	req POST "$OA/userinfo" -H "Authorization: Bearer $at"
+	expect_problem 401
+	header www-authenticate | grep -q 'error="invalid_token"' ||
+	    fail "userinfo POST WWW-Authenticate: $(header www-authenticate)"
 }
 
 # oa_par CLIENT REDIRECT [curl args]: pushes a request (PKCE pair fresh);
