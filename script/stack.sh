@@ -212,6 +212,7 @@ gh_pool_env() {
 	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
 	# What clients reach: the htu of a DPoP proof names it.
 	printf 'GH_PUBLIC_URL=https://localhost:%s\n' "$GH_HTTPS_PORT"
+	[ -z "${GH_DPOP_WINDOW-}" ] || printf 'GH_DPOP_WINDOW=%s\n' "$GH_DPOP_WINDOW"
 	# Auth reads its own sessions and users; the others follow the feed.
 	[ "$svc" = auth ] ||
 	    printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"

@@ -9,6 +9,9 @@
 //	Settings: OIDC_ISSUER, OIDC_SPA_ID, OIDC_SPA_REDIRECT,
 //	OIDC_VERIFIER, OIDC_STATE, OIDC_NONCE.  Prints one JSON summary.
 //
+//   node dpop.mjs proofs KEYFILE HTM HTU ACCESS_TOKEN N
+//	N good proofs, one a line (the bench's).
+//
 //   node dpop.mjs proof KEYFILE HTM HTU [ACCESS_TOKEN] [BENT]
 //	Prints one proof made with node's crypto, by the key in KEYFILE
 //	(made when missing), bent as BENT (JSON) says: {"typ": ..,
@@ -21,12 +24,17 @@ import fs from 'node:fs';
 
 const b64 = (b) => Buffer.from(b).toString('base64url');
 
+const keys = new Map();	// parsed once: the bench makes many proofs
+
 function loadKey(file) {
+	if (keys.has(file))
+		return keys.get(file);
 	if (!fs.existsSync(file)) {
 		const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
 		fs.writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
 	}
-	return crypto.createPrivateKey(fs.readFileSync(file));
+	keys.set(file, crypto.createPrivateKey(fs.readFileSync(file)));
+	return keys.get(file);
 }
 
 function thumbprint(key) {
@@ -116,7 +124,14 @@ async function rp(keyFile, code) {
 }
 
 const [mode, keyFile, ...rest] = process.argv.slice(2);
-if (mode === 'proof') {
+if (mode === 'proofs') {
+	// N proofs, one a line, for the bench (tests/bench/run).
+	const [htm, htu, token, n] = rest;
+	const lines = [];
+	for (let i = 0; i < Number(n); i++)
+		lines.push(proof(keyFile, htm, htu, token || null));
+	fs.writeSync(1, lines.join('\n') + '\n');
+} else if (mode === 'proof') {
 	const [htm, htu, token, bent] = rest;
 	console.log(proof(keyFile, htm, htu, token || null, bent ? JSON.parse(bent) : {}));
 } else if (mode === 'rp') {
