@@ -5,8 +5,8 @@
 # requires STARTTLS and AUTH, keeps every message it accepts as a file,
 # and answers 4xx, 5xx or slowly when told to.  Messages are counted by
 # Message-ID: none lost, none twice.  Each case starts its own server and
-# mailers and stops them; the mailers run as the auth app role, as the
-# unit runs them, under `timeout` so none outlives an interrupted suite.
+# mailers and stops them; the mailers log in as gatehouse_mailer, as the
+# unit has them, under `timeout` so none outlives an interrupted suite.
 
 MAIL_BIN="$GH_BUILDDIR/fcgi/mailer/gatehouse-mailer"
 MAIL_SERVER="$GH_SRCDIR/tests/integration/smtp-server.py"
@@ -129,7 +129,7 @@ mail_setup() {
 	mail_sql "DELETE FROM mail_outbox" >/dev/null ||
 	    { fail "cannot empty the outbox"; return 1; }
 	MAIL_ENV=(
-	    "GH_DB=host=$GH_STATE/pg/sock port=5432 dbname=gatehouse_auth user=gatehouse_auth_app"
+	    "GH_DB=host=$GH_STATE/pg/sock port=5432 dbname=gatehouse_auth user=gatehouse_mailer"
 	    GH_LOG_LEVEL=info
 	    "GH_MAIL_FROM=Porte Dorée <no-reply@mail.test>"
 	    GH_SMTP_USER=mailer
@@ -577,5 +577,52 @@ t_29c_mail_untrusted_relay_certificate_is_not_sent_to() {
 	mail_once GH_SMTP_CA_FILE= GH_SMTP_TLS_VERIFY=no || fail "--once exited $?"
 	[ "$(mail_files)" = 1 ] || fail "not sent with verification off"
 	grep -q 'GH_SMTP_TLS_VERIFY=no' "$MAIL_LOG" || fail "no warning that verification is off"
+	mail_teardown
+}
+
+# mail_as_mailer DB SQL: one statement as gatehouse_mailer; an error
+# prints its SQLSTATE.
+mail_as_mailer() {
+	(cd / && psql -X -q -t -A -v ON_ERROR_STOP=1 -v VERBOSITY=sqlstate \
+	    -h "$GH_STATE/pg/sock" -U gatehouse_mailer -d "$1" -c "$2" 2>&1)
+}
+
+t_29d_mail_runs_as_its_own_role_that_reaches_only_the_outbox() {
+	local id sql out users
+	mail_setup || return
+	mail_server_start || { mail_teardown; return; }
+	mail_start
+	id=$(mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}')
+	mail_wait_files 1 10 || fail "the mailer, as gatehouse_mailer, sent nothing"
+	mail_wait_sql "SELECT state FROM mail_outbox WHERE id = '$id'" sent 5 ||
+	    fail "not marked sent: $(mail_sql "SELECT state, last_error FROM mail_outbox WHERE id = '$id'")"
+	[ "$(mail_sql "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE application_name = 'gatehouse-mailer'")" = gatehouse_mailer ] ||
+	    fail "the mailer's connections: $(mail_sql "SELECT usename, application_name FROM pg_stat_activity WHERE datname = 'gatehouse_auth'")"
+	users=$(mail_sql "SELECT count(*) || '/' || count(*) FILTER (WHERE role = 'admin') FROM users")
+	# What the role may not do, on the suite's own auth database.
+	for sql in "SELECT count(*) FROM users" "SELECT count(*) FROM sessions" \
+	    "SELECT count(*) FROM audit_log" "SELECT count(*) FROM schema_migrations" \
+	    "UPDATE users SET role = 'admin'" "DELETE FROM sessions" \
+	    "INSERT INTO mail_outbox (message_id, to_addr, template) VALUES ('<00000000-0000-4000-8000-00000000e7e0@mail.test>', 'eve@example.com', 'password_changed')" \
+	    "SELECT mail_enqueue('eve@example.com', 'password_changed', '{}')" \
+	    "UPDATE mail_outbox SET to_addr = 'eve@example.com'" \
+	    "UPDATE mail_outbox SET template = 'password_reset'" \
+	    "UPDATE mail_outbox SET message_id = '<x@mail.test>'" \
+	    "TRUNCATE mail_outbox" "CREATE TEMP TABLE t (i int)" \
+	    "CREATE TABLE t (i int)" "ALTER TABLE mail_outbox ADD COLUMN c int"; do
+		out=$(mail_as_mailer gatehouse_auth "$sql")
+		[ "$out" = "ERROR:  42501" ] || fail "as gatehouse_mailer, '$sql': $out"
+	done
+	for db in gatehouse_payments gatehouse_media; do
+		out=$(mail_as_mailer "$db" "SELECT 1")
+		case $out in
+		*"permission denied for database"*) ;;
+		*) fail "gatehouse_mailer connects to $db: $out" ;;
+		esac
+	done
+	[ "$(mail_sql "SELECT count(*) || ' ' || min(state) || ' ' || min(to_addr) FROM mail_outbox")" = "1 sent ann@example.com" ] ||
+	    fail "the refused statements changed the outbox: $(mail_sql "SELECT to_addr, state FROM mail_outbox")"
+	[ "$(mail_sql "SELECT count(*) || '/' || count(*) FILTER (WHERE role = 'admin') FROM users")" = "$users" ] ||
+	    fail "the refused statements changed users"
 	mail_teardown
 }
