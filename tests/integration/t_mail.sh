@@ -626,3 +626,116 @@ t_29d_mail_runs_as_its_own_role_that_reaches_only_the_outbox() {
 	    fail "the refused statements changed users"
 	mail_teardown
 }
+
+# mail_conf ARG...: a --once run with the case's settings, without each
+# VAR named alone and with each VAR=value given; its status.
+mail_conf() {
+	local a kv drop=" " args=() set=()
+	for a in "$@"; do
+		case $a in
+		*=*)	set+=("$a") ;;
+		*)	drop+="$a "; args+=(-u "$a") ;;
+		esac
+	done
+	for kv in "${MAIL_ENV[@]}" "$(mail_url)"; do
+		[[ $drop == *" ${kv%%=*} "* ]] || args+=("$kv")
+	done
+	env "${args[@]}" "${set[@]}" timeout -k 10 60 "$MAIL_BIN" --once 2>>"$MAIL_LOG"
+}
+
+# The outbox row of the case, as a claim would leave it: untouched?
+mail_untouched() {
+	[ "$(mail_sql "SELECT state || ' ' || attempts || ' ' || (locked_until IS NULL) FROM mail_outbox WHERE id = '$1'")" = "queued 0 true" ]
+}
+
+t_29e_mail_unset_settings_named_in_one_line() {
+	local id rc v line
+	mail_setup || return
+	MAIL_PORT=$(gh_free_port)
+	id=$(mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}')
+	for v in GH_MAIL_FROM GH_SMTP_URL GH_PUBLIC_URL; do
+		: >"$MAIL_LOG"
+		mail_conf "$v"
+		rc=$?
+		[ "$rc" = 78 ] || fail "without $v: exit $rc, wanted 78 (EX_CONFIG, not restarted)"
+		[ "$(wc -l <"$MAIL_LOG")" = 1 ] || fail "without $v: $(wc -l <"$MAIL_LOG") lines: $(cat "$MAIL_LOG")"
+		line=$(head -n 1 "$MAIL_LOG")
+		printf '%s' "$line" | jq -e --arg v "$v" '.level == "error" and .event == "config" and
+		    (.msg | startswith($v + " is not set: ") and contains("docs/operations.md"))' >/dev/null ||
+		    fail "without $v: $line"
+		for other in GH_MAIL_FROM GH_SMTP_URL GH_PUBLIC_URL; do
+			[ "$other" = "$v" ] || ! grep -q "$other is not set" "$MAIL_LOG" ||
+			    fail "without $v, the line also names $other"
+		done
+	done
+	# An empty value is no value; all three missing: still one line.
+	: >"$MAIL_LOG"
+	mail_conf GH_SMTP_URL GH_PUBLIC_URL GH_MAIL_FROM=
+	rc=$?
+	[ "$rc" = 78 ] || fail "without all three: exit $rc"
+	[ "$(wc -l <"$MAIL_LOG")" = 1 ] || fail "without all three: $(cat "$MAIL_LOG")"
+	jq -e '.msg | test("^GH_MAIL_FROM is not set: .*; GH_SMTP_URL is not set: .*; GH_PUBLIC_URL is not set: ")' \
+	    "$MAIL_LOG" >/dev/null || fail "the one line: $(cat "$MAIL_LOG")"
+	mail_untouched "$id" || fail "a mailer that could not start touched the outbox: $(mail_sql "SELECT state, attempts FROM mail_outbox")"
+	mail_teardown
+}
+
+t_29f_mail_bad_settings_each_named_and_the_outbox_untouched() {
+	local id rc base="$GH_STATE/mail" c want
+	mail_setup || return
+	MAIL_PORT=$(gh_free_port)
+	id=$(mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}')
+	(umask 022 && printf 'relay pass phrase 7\n' >"$base/loose-password")
+	chmod 644 "$base/loose-password"
+	# setting(s) | what the line must say
+	while IFS='|' read -r c want; do
+		: >"$MAIL_LOG"
+		# shellcheck disable=SC2086
+		eval "mail_conf $c"
+		rc=$?
+		[ "$rc" = 78 ] || fail "$c: exit $rc, wanted 78"
+		grep -q "\"level\":\"error\".*$want" "$MAIL_LOG" ||
+		    fail "$c: no line saying '$want': $(head -c 600 "$MAIL_LOG")"
+		if grep -v '^{' "$MAIL_LOG" | grep -q .; then
+			fail "$c: lines that are not JSON: $(head -c 300 "$MAIL_LOG")"
+		fi
+	done <<-EOF
+	"GH_MAIL_FROM=not an address"|GH_MAIL_FROM=not an address does not hold one plain ASCII address
+	\$'GH_MAIL_FROM=Eve <eve@example.com>\\r\\nBcc: x@example.com'|GH_MAIL_FROM=.* has a control character
+	"GH_MAIL_FROM=Eve <eve@exämple.com>"|GH_MAIL_FROM=.* does not hold one plain ASCII address
+	"GH_PUBLIC_URL=javascript:alert(1)"|GH_PUBLIC_URL=javascript:alert(1) is not an http(s) URL
+	'GH_PUBLIC_URL=https://x.example/"><script>'|GH_PUBLIC_URL=.* is not an http(s) URL
+	"GH_SMTP_URL=http://localhost:25"|GH_SMTP_URL: the scheme must be smtp
+	"GH_SMTP_URL=smtp://mailer:s3cret-in-url@localhost:25"|GH_SMTP_URL carries a user
+	"GH_SMTP_URL=not a url"|GH_SMTP_URL is not a URL
+	"GH_SMTP_PASSWORD_FILE=$base/loose-password"|GH_SMTP_PASSWORD_FILE=.*readable or writable by group or others
+	"GH_SMTP_PASSWORD_FILE=$base/no-such-password"|GH_SMTP_PASSWORD_FILE=.*No such file
+	GH_SMTP_PASSWORD_FILE|GH_SMTP_USER is set: GH_SMTP_PASSWORD_FILE must name a file
+	GH_SMTP_USER|GH_SMTP_PASSWORD_FILE is set without GH_SMTP_USER
+	"GH_SMTP_CA_FILE=$base/no-such-ca.pem"|GH_SMTP_CA_FILE=.* is not a file we can read
+	"GH_SMTP_TLS_VERIFY=maybe"|GH_SMTP_TLS_VERIFY=maybe is not a boolean
+	"GH_SMTP_TIMEOUT=0"|GH_SMTP_TIMEOUT=0 is too small
+	"GH_SMTP_TIMEOUT=ten"|GH_SMTP_TIMEOUT=ten is invalid
+	GH_MAIL_LEASE=3 GH_SMTP_TIMEOUT=3|GH_MAIL_LEASE=3 must be longer than GH_SMTP_TIMEOUT=3
+	GH_MAIL_RETRY_MIN=10 GH_MAIL_RETRY_MAX=5|GH_MAIL_RETRY_MAX=5 is below GH_MAIL_RETRY_MIN=10
+	"GH_MAIL_BATCH=0"|GH_MAIL_BATCH=0 is too small
+	"GH_MAIL_BATCH=1e3"|GH_MAIL_BATCH=1e3 is invalid
+	"GH_MAIL_KEEP=-1"|GH_MAIL_KEEP=-1 is too small
+	"GH_MAIL_TEMPLATES=$base/no-such-folder"|GH_MAIL_TEMPLATES=.* is not a folder we can read
+	\$'GH_PRODUCT_NAME=Evil\\nBcc: x@example.com'|GH_PRODUCT_NAME is not UTF-8 or has a control character
+	"GH_LOG_LEVEL=loud"|GH_LOG_LEVEL=loud is not one of debug, info, warn, error
+	EOF
+	grep -q 's3cret-in-url' "$MAIL_LOG" "$GH_STATE/mail/$T_NAME.log" 2>/dev/null &&
+	    fail "a password in GH_SMTP_URL was written to the log"
+	# Several bad settings at once: each named in the same start.
+	: >"$MAIL_LOG"
+	mail_conf "GH_MAIL_FROM=nobody" "GH_PUBLIC_URL=ftp://x" "GH_MAIL_BATCH=0" \
+	    "GH_MAIL_TEMPLATES=$base/no-such-folder"
+	rc=$?
+	[ "$rc" = 78 ] || fail "several bad settings: exit $rc"
+	for want in GH_MAIL_FROM=nobody GH_PUBLIC_URL=ftp://x GH_MAIL_BATCH=0 GH_MAIL_TEMPLATES=; do
+		grep -q "\"msg\":\"$want" "$MAIL_LOG" || fail "several bad settings: $want is not named: $(cat "$MAIL_LOG")"
+	done
+	mail_untouched "$id" || fail "a mailer that could not start touched the outbox: $(mail_sql "SELECT state, attempts FROM mail_outbox")"
+	mail_teardown
+}
