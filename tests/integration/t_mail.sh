@@ -739,3 +739,134 @@ t_29f_mail_bad_settings_each_named_and_the_outbox_untouched() {
 	mail_untouched "$id" || fail "a mailer that could not start touched the outbox: $(mail_sql "SELECT state, attempts FROM mail_outbox")"
 	mail_teardown
 }
+
+# script/server's mailer and local relay (stack.sh, gh_mail_start), on
+# the suite's stack: GH_STATE/devmail, GH_STATE/run/{mailer,smtp-dev}.pid.
+mail_dev_pids() {
+	cat "$GH_STATE/run/mailer.pid" "$GH_STATE/run/smtp-dev.pid" 2>/dev/null
+}
+
+mail_dev_stop() {
+	local p pids
+	pids=$(mail_dev_pids)
+	gh_mail_stop
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null && fail "process $p of the dev mailer is still running after gh_mail_stop"
+	done
+	[ -z "$(mail_dev_pids)" ] || fail "pid files left by gh_mail_stop"
+	if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
+	    "$GH_STATE/logs/mailer.log" 2>/dev/null; then
+		grep -A 20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
+		    "$GH_STATE/logs/mailer.log" | head -n 40
+		fail "sanitizer reports in the dev mailer's log"
+	fi
+}
+
+t_29h_mail_script_server_mail_lands_in_a_folder_to_read() {
+	local id f token='Tok_9-xY=z' out dir="$GH_STATE/devmail"
+	mail_setup || return
+	rm -rf "$dir"
+	# The dev mailer runs as a daemon: no leak check at its TERM (see
+	# mail_start).
+	# (Not in a $(...): the relay ends with the shell that started it.)
+	GH_MAILER= GH_SMTP_DEV_PORT=$(gh_free_port) GH_MAIL_FROM= GH_SMTP_URL=smtp://unused.example:25 \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" gh_mail_start >"$T_OUT/md" 2>&1 ||
+	    { fail "gh_mail_start: $(cat "$T_OUT/md")"; mail_dev_stop; mail_teardown; return; }
+	out=$(cat "$T_OUT/md")
+	case $out in
+	*"mail goes to a local relay"*"read it in $dir/mail/*.txt"*) ;;
+	*) fail "gh_mail_start says: $out" ;;
+	esac
+	id=$(mail_enqueue 'ann@example.com' password_reset \
+	    "{\"username\": \"ann\", \"token\": \"$token\", \"valid_minutes\": 30}")
+	for _ in $(seq 100); do
+		ls "$dir"/mail/*.txt >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	f=$(ls "$dir"/mail/*.txt 2>/dev/null | head -n 1)
+	if [ -n "$f" ]; then
+		grep -qx "https://localhost:$GH_HTTPS_PORT/reset-password#token=$token" "$f" ||
+		    fail "the readable copy lacks the whole link on a line: $(cat "$f")"
+		grep -qx 'To: ann@example.com' "$f" || fail "no To: in $(head -n 6 "$f")"
+		grep -qx 'From: "gatehouse (dev)" <no-reply@gatehouse.test>' "$f" ||
+		    fail "From: $(grep '^From' "$f")"
+		grep -qx 'Subject: Reset your gatehouse password' "$f" ||
+		    fail "Subject: $(grep '^Subject' "$f")"
+		[ -s "${f%.txt}.eml" ] || fail "no .eml beside $f"
+		grep -q '=3D' "${f%.txt}.eml" ||
+		    fail "the .eml is not the quoted-printable message as sent"
+		out=$(cat "$dir"/envelopes/*.json)
+		[ "$(printf '%s' "$out" | jq -r '(.tls | tostring) + " " + (.authenticated | tostring)')" = "true true" ] ||
+		    fail "the dev relay was reached without STARTTLS or AUTH: $out"
+		grep -q "mail to ann@example.com: \"Reset your gatehouse password\" in ${f%.txt}.txt" \
+		    "$GH_STATE/logs/smtp-dev.log" || fail "the relay's log does not name the mail"
+	else
+		fail "no mail in $dir/mail: $(tail -n 5 "$GH_STATE/logs/mailer.log")"
+	fi
+	mail_wait_sql "SELECT state FROM mail_outbox WHERE id = '$id'" sent 5 ||
+	    fail "outbox: $(mail_sql "SELECT state, last_error FROM mail_outbox WHERE id = '$id'")"
+	[ "$(mail_sql "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE application_name = 'gatehouse-mailer'")" = gatehouse_mailer ] ||
+	    fail "the dev mailer does not log in as gatehouse_mailer"
+	if gh_is_root; then
+		[ "$(ps -o user:32= -p "$(pgrep -P "$(cat "$GH_STATE/run/mailer.pid")" | head -n 1)" 2>/dev/null)" = gatehouse ] ||
+		    fail "the dev mailer does not run as gatehouse"
+	fi
+	mail_dev_stop
+	mail_teardown
+}
+
+t_29i_mail_script_server_other_mailer_modes_and_failures() {
+	local out rc base="$GH_STATE/mail" port
+	mail_setup || return
+	# Unknown mode, relay without its settings: said, nothing started.
+	for mode in bogus relay; do
+		GH_MAILER=$mode GH_SMTP_URL= GH_MAIL_FROM= gh_mail_start >"$T_OUT/md" 2>&1
+		rc=$?
+		out=$(cat "$T_OUT/md")
+		[ "$rc" = 1 ] || fail "GH_MAILER=$mode: status $rc"
+		case $mode in
+		bogus)	[[ $out == *"GH_MAILER=bogus is not local, relay or off; not started"* ]] ;;
+		relay)	[[ $out == *"GH_MAILER=relay needs GH_SMTP_URL and GH_MAIL_FROM"*"not started"* ]] ;;
+		esac || fail "GH_MAILER=$mode says: $out"
+		[ -z "$(mail_dev_pids)" ] || fail "GH_MAILER=$mode left processes"
+	done
+	GH_MAILER=off gh_mail_start >"$T_OUT/md" 2>&1 || fail "GH_MAILER=off: status $?"
+	out=$(cat "$T_OUT/md")
+	[[ $out == *"mailer: off"* ]] || fail "GH_MAILER=off says: $out"
+	[ -z "$(mail_dev_pids)" ] || fail "GH_MAILER=off started something"
+	# The local relay's port taken: said, nothing left running.
+	mail_server_start || { mail_teardown; return; }
+	GH_MAILER=local GH_SMTP_DEV_PORT=$MAIL_PORT gh_mail_start >"$T_OUT/md" 2>&1
+	rc=$?
+	out=$(cat "$T_OUT/md")
+	[ "$rc" = 1 ] && [[ $out == *"the local relay did not start on port $MAIL_PORT (GH_SMTP_DEV_PORT)"* ]] ||
+	    fail "a taken port: status $rc, says: $out"
+	[ -z "$(mail_dev_pids)" ] || fail "a taken port left processes"
+	# A relay of the developer's: the case's server, with a password file
+	# the worker user may read.
+	cp "$base/client-password" "$base/dev-client-password"
+	gh_is_root && chown "$(gh_worker_user)": "$base/dev-client-password"
+	chmod 600 "$base/dev-client-password"
+	install -m 644 "$base/cert.pem" "$base/dev-ca.pem"
+	mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}' >/dev/null
+	GH_MAILER=relay GH_SMTP_URL=smtp://localhost:$MAIL_PORT \
+	    GH_MAIL_FROM="Dev <dev@mail.test>" GH_SMTP_USER=mailer \
+	    GH_SMTP_PASSWORD_FILE="$base/dev-client-password" GH_SMTP_CA_FILE="$base/dev-ca.pem" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" gh_mail_start >"$T_OUT/md" 2>&1 ||
+	    fail "GH_MAILER=relay: $(cat "$T_OUT/md")"
+	out=$(cat "$T_OUT/md")
+	[[ $out == *"mailer: sending through smtp://localhost:$MAIL_PORT"* ]] || fail "GH_MAILER=relay says: $out"
+	mail_wait_files 1 10 || fail "nothing reached the developer's relay"
+	[ "$(cat "$MAIL_DIR"/envelopes/*.json 2>/dev/null | jq -r .mail_from)" = dev@mail.test ] ||
+	    fail "envelope: $(cat "$MAIL_DIR"/envelopes/*.json 2>/dev/null)"
+	mail_dev_stop
+	# A setting the mailer refuses: its own line, and nothing left running.
+	GH_MAILER=relay GH_SMTP_URL=smtp://localhost:$MAIL_PORT GH_MAIL_FROM=nobody \
+	    GH_SMTP_USER= GH_SMTP_PASSWORD_FILE= gh_mail_start >"$T_OUT/md" 2>&1
+	rc=$?
+	out=$(cat "$T_OUT/md")
+	[ "$rc" = 1 ] && [[ $out == *"mailer: did not start: GH_MAIL_FROM=nobody does not hold one plain ASCII address"* ]] ||
+	    fail "a refused setting: status $rc, says: $out"
+	[ -z "$(mail_dev_pids)" ] || fail "a mailer that did not start left pid files"
+	mail_teardown
+}
