@@ -740,6 +740,52 @@ t_29f_mail_bad_settings_each_named_and_the_outbox_untouched() {
 	mail_teardown
 }
 
+# The statement docs/operations.md gives for sending a failed message
+# again, with its id in place of the '…'.
+mail_docs_requeue() {
+	sed -n '/^-- send a failed one again$/,/;$/p' "$GH_SRCDIR/docs/operations.md" |
+	    sed '1d' | sed "s/'…'/'$1'/"
+}
+
+t_29g_mail_failed_message_requeued_as_the_guide_says() {
+	local id sent out sql
+	mail_setup || return
+	mail_server_start || { mail_teardown; return; }
+	sql=$(mail_docs_requeue 00000000-0000-4000-8000-000000000000)
+	case $sql in
+	"UPDATE mail_outbox SET "*"WHERE id = '00000000-0000-4000-8000-000000000000'"*) ;;
+	*) fail "no requeue statement in docs/operations.md: '$sql'"; mail_teardown; return ;;
+	esac
+	sent=$(mail_enqueue 'bob@example.com' password_changed '{"username": "bob"}')
+	mail_once || fail "--once exited $?"
+	printf 'permfail\n' >"$MAIL_DIR/mode"
+	id=$(mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}')
+	mail_sql "UPDATE mail_outbox SET created_at = now() - interval '3 days' WHERE id = '$id'" >/dev/null
+	mail_once || fail "--once exited $?"
+	# What the guide shows of it.
+	out=$(mail_sql "$(sed -n "/^SELECT id, to_addr, template, attempts, created_at, last_error/,/;\$/p" \
+	    "$GH_SRCDIR/docs/operations.md")")
+	case $out in
+	"$id|ann@example.com|password_changed|1|"*"|550 5.1.1 <ann@example.com>: Recipient address rejected (test permfail)") ;;
+	*) fail "the guide's listing of failed messages: '$out'" ;;
+	esac
+	rm -f "$MAIL_DIR/mode"
+	# The relay fixed, the guide's statement queues it again...
+	out=$(mail_sql "$(mail_docs_requeue "$id")")
+	[ "$(mail_sql "SELECT state || ' ' || (created_at > now() - interval '1 minute') FROM mail_outbox WHERE id = '$id'")" = "queued true" ] ||
+	    fail "after the guide's requeue: $(mail_sql "SELECT state, created_at FROM mail_outbox WHERE id = '$id'")"
+	# ...and a sent message is left alone by it.
+	mail_sql "$(mail_docs_requeue "$sent")" >/dev/null
+	[ "$(mail_sql "SELECT state FROM mail_outbox WHERE id = '$sent'")" = sent ] ||
+	    fail "the guide's requeue changed a sent message"
+	mail_once || fail "--once exited $?"
+	[ "$(mail_files)" = 2 ] || fail "$(mail_files) messages: the requeued one and the first, once each"
+	[ -z "$(mail_dups)" ] || fail "sent twice: $(mail_dups)"
+	[ "$(mail_sql "SELECT state || ' ' || attempts FROM mail_outbox WHERE id = '$id'")" = "sent 2" ] ||
+	    fail "the requeued message: $(mail_sql "SELECT state, attempts, last_error FROM mail_outbox WHERE id = '$id'")"
+	mail_teardown
+}
+
 # script/server's mailer and local relay (stack.sh, gh_mail_start), on
 # the suite's stack: GH_STATE/devmail, GH_STATE/run/{mailer,smtp-dev}.pid.
 mail_dev_pids() {
