@@ -318,6 +318,48 @@ gh_revoked_stop() {
 	gh_stop_pidfile "$GH_STATE/run/revoked.pid"
 }
 
+# gh_mail_relay_start PORT USER: script/server's local relay, with its
+# certificate, login and password made once in $GH_STATE/devmail (the
+# mailer's copy of the password owned by USER, when given); 0 once it
+# listens.
+gh_mail_relay_start() {
+	local port=$1 user=$2 dir="$GH_STATE/devmail" pid
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || {
+		gh_say "mailer: python3-aiosmtpd is missing (script/bootstrap installs it): no local relay, not started"
+		return 1
+	}
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	if [ ! -s "$dir/cert.pem" ]; then
+		(umask 077 && openssl req -x509 -newkey ec \
+		    -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+		    -subj /CN=localhost -addext "subjectAltName=DNS:localhost" \
+		    -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null) ||
+		    { gh_say "mailer: openssl could not make the relay's certificate"; return 1; }
+		chmod 644 "$dir/cert.pem"
+	fi
+	if [ ! -s "$dir/password" ]; then
+		printf 'dev\n' >"$dir/user"
+		(umask 077 && openssl rand -hex 16 >"$dir/password" &&
+		    cp "$dir/password" "$dir/client-password")
+	fi
+	[ -z "$user" ] || chown "$user": "$dir/client-password"
+	rm -f "$dir/ready"
+	/usr/bin/python3 "$GH_SRCDIR/tests/integration/smtp-server.py" serve \
+	    "$dir" "$port" "$dir/cert.pem" "$dir/key.pem" --text \
+	    >>"$GH_STATE/logs/smtp-dev.log" 2>&1 &
+	pid=$!
+	printf '%s\n' "$pid" >"$GH_STATE/run/smtp-dev.pid"
+	for _ in $(seq 100); do
+		[ -e "$dir/ready" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	gh_say "mailer: the local relay did not start on port $port (GH_SMTP_DEV_PORT); see $GH_STATE/logs/smtp-dev.log"
+	gh_stop_pidfile "$GH_STATE/run/smtp-dev.pid"
+	return 1
+}
+
 # gatehouse-mailer for script/server, as its unit runs it (the role
 # gatehouse_mailer), and the relay it sends to, by GH_MAILER:
 #   local (default)  a relay of our own on 127.0.0.1:GH_SMTP_DEV_PORT (2525),
@@ -332,9 +374,9 @@ gh_revoked_stop() {
 #   off              no mailer: mail waits in the outbox
 # The API works without a mailer: a failure here is said, and returns 1.
 gh_mail_start() {
-	local mode="${GH_MAILER:-local}" dir="$GH_STATE/devmail" user=
+	local mode="${GH_MAILER:-local}" user=
 	local port="${GH_SMTP_DEV_PORT:-2525}" bin="$GH_STATE/bin/gatehouse-mailer"
-	local tpl="${GH_MAIL_TEMPLATES:-$GH_STATE/share/mail}" menv i
+	local tpl="${GH_MAIL_TEMPLATES:-$GH_STATE/share/mail}" menv i pid
 	case $mode in
 	off)	gh_say "mailer: off (GH_MAILER=off); mail waits in the outbox"
 		return 0 ;;
@@ -355,44 +397,10 @@ gh_mail_start() {
 			return 1
 		fi
 	else
-		/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || {
-			gh_say "mailer: python3-aiosmtpd is missing (script/bootstrap installs it): no local relay, not started"
-			return 1
-		}
-		mkdir -p "$dir"
-		chmod 755 "$dir"
-		if [ ! -s "$dir/cert.pem" ]; then
-			(umask 077 && openssl req -x509 -newkey ec \
-			    -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
-			    -subj /CN=localhost -addext "subjectAltName=DNS:localhost" \
-			    -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null) ||
-			    { gh_say "mailer: openssl could not make the relay's certificate"; return 1; }
-			chmod 644 "$dir/cert.pem"
-		fi
-		if [ ! -s "$dir/password" ]; then
-			printf 'dev\n' >"$dir/user"
-			(umask 077 && openssl rand -hex 16 >"$dir/password" &&
-			    cp "$dir/password" "$dir/client-password")
-		fi
-		[ -z "$user" ] || chown "$user": "$dir/client-password"
-		rm -f "$dir/ready"
-		/usr/bin/python3 "$GH_SRCDIR/tests/integration/smtp-server.py" serve \
-		    "$dir" "$port" "$dir/cert.pem" "$dir/key.pem" --text \
-		    >>"$GH_STATE/logs/smtp-dev.log" 2>&1 &
-		printf '%s\n' "$!" >"$GH_STATE/run/smtp-dev.pid"
-		for i in $(seq 100); do
-			[ -e "$dir/ready" ] && break
-			kill -0 "$!" 2>/dev/null || break
-			sleep 0.1
-		done
-		if [ ! -e "$dir/ready" ]; then
-			gh_say "mailer: the local relay did not start on port $port (GH_SMTP_DEV_PORT); see $GH_STATE/logs/smtp-dev.log"
-			gh_stop_pidfile "$GH_STATE/run/smtp-dev.pid"
-			return 1
-		fi
+		gh_mail_relay_start "$port" "$user" || return 1
 		menv+=("GH_SMTP_URL=smtp://localhost:$port" GH_SMTP_USER=dev
-		    "GH_SMTP_PASSWORD_FILE=$dir/client-password"
-		    "GH_SMTP_CA_FILE=$dir/cert.pem" GH_SMTP_TLS_VERIFY=yes)
+		    "GH_SMTP_PASSWORD_FILE=$GH_STATE/devmail/client-password"
+		    "GH_SMTP_CA_FILE=$GH_STATE/devmail/cert.pem" GH_SMTP_TLS_VERIFY=yes)
 	fi
 	# Copies the worker user can reach, whatever the tree's modes.
 	install -m 755 "$GH_BUILDDIR/fcgi/mailer/gatehouse-mailer" "$bin"
@@ -409,22 +417,23 @@ gh_mail_start() {
 		for kv in "${menv[@]}"; do export "${kv?}"; done
 		exec "$@" "$bin"
 	) >>"$GH_STATE/logs/mailer.log" 2>&1 &
-	printf '%s\n' "$!" >"$GH_STATE/run/mailer.pid"
+	pid=$!
+	printf '%s\n' "$pid" >"$GH_STATE/run/mailer.pid"
 	# Started, or stopped at once by a setting it cannot use.
 	for _ in $(seq 100); do
 		tail -n +"$((i + 1))" "$GH_STATE/logs/mailer.log" |
 		    grep -q '"event":"start"' && break
-		kill -0 "$!" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if ! kill -0 "$!" 2>/dev/null; then
+	if ! kill -0 "$pid" 2>/dev/null; then
 		gh_say "mailer: did not start: $(tail -n +"$((i + 1))" "$GH_STATE/logs/mailer.log" |
 		    jq -r 'select(.level == "error") | .msg' 2>/dev/null | head -n 3)"
 		gh_mail_stop
 		return 1
 	fi
 	if [ "$mode" = local ]; then
-		gh_say "mailer: mail goes to a local relay (127.0.0.1:$port) and no further; read it in $dir/mail/*.txt"
+		gh_say "mailer: mail goes to a local relay (127.0.0.1:$port) and no further; read it in $GH_STATE/devmail/mail/*.txt"
 	else
 		gh_say "mailer: sending through $GH_SMTP_URL"
 	fi
