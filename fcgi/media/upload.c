@@ -385,6 +385,9 @@ form_failed(struct gh_req *req, const struct multipart *mp)
 {
 	if (mp->why == NULL)
 		return -1;
+	if (mp->field != NULL)
+		return gh_problem_field(req, mp->status, mp->field, "%s",
+		    mp->why);
 	return gh_problem(req, mp->status, "%s", mp->why);
 }
 

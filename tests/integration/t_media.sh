@@ -682,6 +682,68 @@ t_88_hostile_names_stored_safely() {
 	expect_problem 401
 }
 
+# media_form_raw NAME-BYTES: a form whose file part's Content-Disposition
+# carries NAME-BYTES (printf escapes) as they are, e.g. filename="a\0.png".
+media_form_raw() {
+	local f="$T_MEDIA_DIR/raw-form"
+	{
+		printf -- '--mfr0\r\nContent-Disposition: form-data; name="title"\r\n\r\nt\r\n'
+		printf -- '--mfr0\r\nContent-Disposition: form-data; name="file"; '
+		printf -- "$1"
+		printf -- '\r\nContent-Type: image/png\r\n\r\n'
+		cat "$(mkfile png)"
+		printf -- '\r\n--mfr0--\r\n'
+	} >"$f"
+	req POST /api/v1/media -H "Authorization: Bearer $MIA" \
+	    -H 'Content-Type: multipart/form-data; boundary=mfr0' --data-binary @"$f"
+}
+
+# A NUL or another control character in a file name is refused with 422
+# naming the field, in a form and in a raw upload's query, and nothing
+# is stored: a name cut short at its NUL ("a\0.exe" kept as "a") or
+# split at a line end is another name than the one sent.
+t_88b_nul_and_controls_in_file_names_are_422() {
+	local before rows name
+	media_setup || return
+	before=$(stored_files)
+	rows=$(psql_media "SELECT count(*) FROM media")
+	for name in 'filename="a\0.png"' 'filename="a\0"' 'filename="\0.png"' \
+	    'filename="a\001.png"' 'filename="a\033[31m.png"' \
+	    'filename="a\177.png"' 'filename="a\r.png"' 'filename="a\t.png"' \
+	    'filename="a\302\205.png"' \
+	    "filename*=UTF-8''a%%00.png" "filename*=UTF-8''a%%0A.png" \
+	    "filename*=UTF-8''a%%7F.png" 'filename="ok.png"; filename*=UTF-8'"''"'a\0.png'; do
+		media_form_raw "$name"
+		expect_problem 422
+		expect_json '[.errors[].field] | join(",")' filename
+		expect_json '.detail | test("control")' true
+	done
+	for name in a%00.png %00.png a%00 a%01.png a%1B%5B31m.png a%7F.png \
+	    a%0D.png a%09.png a%C2%85.png; do
+		upload "$(mkfile png)" image/png "title=t&filename=$name"
+		expect_problem 422
+		expect_json '[.errors[].field] | join(",")' filename
+	done
+	# Every bad field at once: the title's too.
+	upload "$(mkfile png)" image/png "title=a%01&filename=a%00.png"
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' filename,title
+	# A NUL in the part's own name is a broken form (400), not a field.
+	media_form_raw 'filename="ok.png"\r\nX-Other: a\0b'
+	expect_problem 400
+	[ "$(stored_files)" = "$before" ] || fail "a refused name left a file"
+	[ "$(tmp_files)" = 0 ] || fail "a temporary file was left"
+	[ "$(psql_media "SELECT count(*) FROM media")" = "$rows" ] ||
+	    fail "a refused name left a row"
+	# The same forms with a clean name are taken: only the name was wrong.
+	media_form_raw 'filename="a.png"'
+	expect_status 201
+	expect_json .filename a.png
+	req DELETE "/api/v1/media/$(printf '%s' "$BODY" | jq -r .id)" \
+	    -H "Authorization: Bearer $MIA"
+	expect_status 204
+}
+
 t_89_multipart_form_upload() {
 	local f sha before
 	media_setup || return
