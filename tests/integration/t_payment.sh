@@ -229,6 +229,147 @@ t_72_payment_idempotency_replay_and_mismatch() {
 	expect_status 201
 }
 
+# pr_lock_ledger: a session of its own holds the ledger (transactions)
+# locked until pr_unlock_ledger, so that a create waits in its
+# transaction, its key claimed and its payment inserted, for as long as
+# a case needs.
+pr_lock_ledger() {
+	(cd / && gh_as_pg psql -X -h "$GH_STATE/pg/sock" -U postgres -qtA \
+	    -d 'dbname=gatehouse_payments application_name=pr_lock' \
+	    -c 'BEGIN; LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT' \
+	    >/dev/null 2>&1) &
+	PR_LOCK=$!
+	for _ in $(seq 50); do
+		[ "$(psql_pay "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'transactions' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && return 0
+		sleep 0.1
+	done
+	fail "the ledger was not locked"
+}
+
+pr_unlock_ledger() {
+	psql_pay "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pr_lock'" >/dev/null
+	wait "$PR_LOCK" 2>/dev/null
+}
+
+# pr_create_bg NAME KEY BODY: alice's create in the background, into
+# $T_OUT/NAME.{h,b,code}; PR_BG is its pid.
+pr_create_bg() {
+	curl -sk -X POST -D "$T_OUT/$1.h" -o "$T_OUT/$1.b" -w '%{http_code}' \
+	    -H "Authorization: Bearer $PAY_A" -H "Idempotency-Key: $2" \
+	    -H 'Content-Type: application/json' --data-raw "$3" \
+	    "$(gh_url /api/v1/payments)" >"$T_OUT/$1.code" &
+	PR_BG=$!
+}
+
+# pr_waiter: the session of the worker waiting for the ledger's lock.
+pr_waiter() {
+	local pid
+	for _ in $(seq 50); do
+		pid=$(psql_pay "SELECT pid FROM pg_stat_activity WHERE usename = 'gatehouse_payment_app' AND wait_event_type = 'Lock' LIMIT 1")
+		[ -n "$pid" ] && { printf '%s\n' "$pid"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# pr_retry_after_is_the_wait: a 409 of a key whose first request still
+# runs, with Retry-After what is left of GH_IDEMPOTENCY_STALE (60 s).
+pr_retry_after_is_the_wait() {
+	local wait
+	expect_problem 409
+	wait=$(header retry-after)
+	[[ $wait =~ ^[0-9]+$ ]] && [ "$wait" -ge 45 ] && [ "$wait" -le 60 ] ||
+	    fail "Retry-After is '$wait', wanted the time until the claim is stale (about 60 s)"
+	expect_json ".detail | test(\"retry in $wait s\")" true
+}
+
+# A key's first request that is still running, was killed with its
+# worker, or died with the database: the retry is told the true wait
+# while it runs, and runs at once when the first cannot commit any more
+# (its session has gone, or it failed and released the key).
+t_72b_payment_key_of_a_running_killed_or_failed_first_request() {
+	local key pid
+	pay_setup
+	# Still running: 409 for as long as it may still commit, then its answer.
+	key="k72b-run-$RANDOM$RANDOM"
+	pr_lock_ledger
+	pr_create_bg first "$key" '{"amount":7201,"currency":"EUR"}'
+	pr_waiter >/dev/null || fail "the first create did not reach the ledger"
+	pay_create "$PAY_A" "$key" '{"amount":7201,"currency":"EUR"}'
+	pr_retry_after_is_the_wait
+	pr_unlock_ledger
+	wait "$PR_BG"
+	[ "$(cat "$T_OUT/first.code")" = 201 ] || fail "first create: $(cat "$T_OUT/first.code")"
+	pay_create "$PAY_A" "$key" '{"amount":7201,"currency":"EUR"}'
+	expect_status 201
+	expect_header idempotent-replayed true
+	[ "$REF" = "$(jq -r .reference "$T_OUT/first.b")" ] || fail "replay made $REF"
+	# Its worker killed: 502 (not sent again by nginx). Its session lives
+	# on in the lock wait, so the key is still running; once the session
+	# has gone, the retry runs at once, not after 60 s, and pays once.
+	key="k72b-kill-$RANDOM$RANDOM"
+	pr_lock_ledger
+	pr_create_bg killed "$key" '{"amount":7202,"currency":"EUR"}'
+	pid=$(pr_waiter) || fail "the create to kill did not reach the ledger"
+	# shellcheck disable=SC2046 # a list of pids
+	kill -KILL $(gh_pool_workers payment)
+	wait "$PR_BG"
+	[ "$(cat "$T_OUT/killed.code")" = 502 ] || fail "killed create: $(cat "$T_OUT/killed.code")"
+	grep -qi '^retry-after: 5' "$T_OUT/killed.h" || fail "the 502 has no Retry-After"
+	pool_wait payment
+	pay_create "$PAY_A" "$key" '{"amount":7202,"currency":"EUR"}'
+	pr_retry_after_is_the_wait
+	pr_unlock_ledger
+	for _ in $(seq 50); do
+		[ "$(psql_pay "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")" = 0 ] && break
+		sleep 0.1
+	done
+	pay_create "$PAY_A" "$key" '{"amount":7202,"currency":"EUR"}'
+	expect_status 201
+	[ -z "$(header idempotent-replayed)" ] || fail "a create that never committed was replayed"
+	[ "$(psql_pay "SELECT count(*) FROM payments WHERE user_id = '$PAY_A_ID' AND amount = 7202")" = 1 ] ||
+	    fail "not one payment of 7202"
+	# Its session ended by the server and no new one to be had (as when
+	# PostgreSQL stops under it): 503, and the key could not be released
+	# then; once the database takes the worker again, the retry runs at
+	# once. (The service's role refused logins stands for the server being
+	# away, without a restart that every other pool would have to ride.)
+	key="k72b-down-$RANDOM$RANDOM"
+	pr_lock_ledger
+	pr_create_bg down "$key" '{"amount":7203,"currency":"EUR"}'
+	pid=$(pr_waiter) || fail "the create to cut off did not reach the ledger"
+	psql_pay "ALTER ROLE gatehouse_payment_app NOLOGIN" >/dev/null
+	psql_pay "SELECT pg_terminate_backend($pid)" >/dev/null
+	wait "$PR_BG"
+	psql_pay "ALTER ROLE gatehouse_payment_app LOGIN" >/dev/null
+	pr_unlock_ledger
+	[ "$(cat "$T_OUT/down.code")" = 503 ] || fail "create cut off: $(cat "$T_OUT/down.code")"
+	grep -qi '^retry-after:' "$T_OUT/down.h" || fail "the 503 has no Retry-After"
+	[ "$(psql_pay "SELECT state FROM idempotency_keys WHERE key = '$key'")" = in_progress ] ||
+	    fail "no claim was left: this case tests nothing"
+	pay_create "$PAY_A" "$key" '{"amount":7203,"currency":"EUR"}'
+	expect_status 201
+	[ "$(psql_pay "SELECT count(*) FROM payments WHERE user_id = '$PAY_A_ID' AND amount = 7203")" = 1 ] ||
+	    fail "not one payment of 7203"
+	# A failure the worker sees with the server up (its statement
+	# canceled): 503, and the key released then and there.
+	key="k72b-cancel-$RANDOM$RANDOM"
+	pr_lock_ledger
+	pr_create_bg cancel "$key" '{"amount":7204,"currency":"EUR"}'
+	pid=$(pr_waiter) || fail "the create to cancel did not reach the ledger"
+	psql_pay "SELECT pg_cancel_backend($pid)" >/dev/null
+	wait "$PR_BG"
+	[ "$(cat "$T_OUT/cancel.code")" = 503 ] || fail "canceled create: $(cat "$T_OUT/cancel.code")"
+	[ "$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE key = '$key'")" = 0 ] ||
+	    fail "a failed create kept its key"
+	pr_unlock_ledger
+	pay_create "$PAY_A" "$key" '{"amount":7204,"currency":"EUR"}'
+	expect_status 201
+	[ "$(psql_pay "SELECT count(*) FROM payments WHERE user_id = '$PAY_A_ID' AND amount = 7204")" = 1 ] ||
+	    fail "not one payment of 7204"
+	rm -f "$T_OUT"/first.* "$T_OUT"/killed.* "$T_OUT"/down.* "$T_OUT"/cancel.*
+}
+
 t_73_payment_twenty_parallel_creates_one_payment() {
 	local key i n n201 refs pids
 	pay_setup
