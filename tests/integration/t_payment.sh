@@ -748,6 +748,131 @@ t_77_payment_refunds() {
 	expect_json .payment.status refunded
 }
 
+# pr_refund KEY REF BODY [TOKEN]: an admin's refund under a key.
+pr_refund() {
+	pay_as "${4:-$PAY_ADMIN}" POST "/api/v1/payments/$2/refunds" \
+	    -H "Idempotency-Key: $1" -H 'Content-Type: application/json' \
+	    --data-raw "$3"
+}
+
+# pr_refunds REF: how many refunds the ledger has for the payment.
+pr_refunds() {
+	psql_pay "SELECT count(*) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$1' AND t.kind = 'refund'"
+}
+
+# A refund with an Idempotency-Key refunds once however often it is
+# sent: the first answer again for the same key and body, 422 for
+# another body or payment, 409 while it runs; only a refund made uses
+# the key up.
+t_77b_payment_refunds_with_an_idempotency_key() {
+	local ref other key first i n pids
+	pay_setup
+	pay_create "$PAY_A" "k77c-$RANDOM$RANDOM" '{"amount":1000,"currency":"EUR"}'
+	ref=$REF
+	pay_move "$PAY_ADMIN" "$ref" processing
+	pay_move "$PAY_ADMIN" "$ref" succeeded
+	pay_create "$PAY_A" "k77d-$RANDOM$RANDOM" '{"amount":900,"currency":"EUR"}'
+	other=$REF
+	pay_move "$PAY_ADMIN" "$other" processing
+	pay_move "$PAY_ADMIN" "$other" succeeded
+	key="r77b-$RANDOM$RANDOM"
+	pr_refund "$key" "$ref" '{"amount":100,"reason":"late"}'
+	expect_status 201
+	expect_json .payment.refunded_amount 100
+	first=$BODY
+	# Sent again, members in another order: the first answer, not a refund.
+	pr_refund "$key" "$ref" '{"reason":"late", "amount":100}'
+	expect_status 201
+	expect_header idempotent-replayed true
+	[ "$BODY" = "$first" ] || fail "the replay differs: $BODY"
+	[ "$(pr_refunds "$ref")" = 1 ] || fail "$(pr_refunds "$ref") refunds for one key"
+	# Another body, another payment, or a create: another request.
+	pr_refund "$key" "$ref" '{"amount":101,"reason":"late"}'
+	expect_problem 422
+	expect_json '.detail | test("Idempotency-Key")' true
+	pr_refund "$key" "$other" '{"amount":100,"reason":"late"}'
+	expect_problem 422
+	pay_create "$PAY_ADMIN" "$key" '{"amount":100,"reason":"late"}'
+	expect_problem 422
+	pay_create "$PAY_ADMIN" "$key" '{"amount":100,"currency":"EUR"}'
+	expect_problem 422
+	[ "$(pr_refunds "$other")" = 0 ] || fail "the other payment was refunded"
+	# No body and {} ask the same: the rest, once.
+	key="r77b-rest-$RANDOM$RANDOM"
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$other/refunds" -H "Idempotency-Key: $key"
+	expect_status 201
+	expect_json .amount 900
+	pr_refund "$key" "$other" '{}'
+	expect_status 201
+	expect_header idempotent-replayed true
+	expect_json .amount 900
+	[ "$(pr_refunds "$other")" = 1 ] || fail "the rest was refunded $(pr_refunds "$other") times"
+	# Ten at once with one key: one refund of 50; the others 409 (still
+	# running, with Retry-After) or the first answer.
+	key="r77b-par-$RANDOM$RANDOM"
+	pids=
+	for i in $(seq 10); do
+		curl -sk -X POST -H "Authorization: Bearer $PAY_ADMIN" \
+		    -H "Idempotency-Key: $key" -H 'Content-Type: application/json' \
+		    --data-raw '{"amount":50}' -o "$T_OUT/rpar$i" -w '%{http_code}\n' \
+		    "$(gh_url "/api/v1/payments/$ref/refunds")" >>"$T_OUT/rpar.codes" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$pids" ] && wait $pids
+	n=$(grep -c '^201$' "$T_OUT/rpar.codes")
+	[ "$n" -ge 1 ] || fail "no parallel refund passed"
+	[ "$(grep -cv '^\(201\|409\)$' "$T_OUT/rpar.codes")" = 0 ] ||
+	    fail "parallel refunds: $(sort "$T_OUT/rpar.codes" | uniq -c | tr '\n' ' ')"
+	[ "$(for i in $(seq 10); do jq -r 'select(.payment) | .payment.refunded_amount' "$T_OUT/rpar$i"; done | sort -u)" = 150 ] ||
+	    fail "the parallel refunds' answers differ"
+	rm -f "$T_OUT"/rpar*
+	[ "$(pr_refunds "$ref")" = 2 ] || fail "$(pr_refunds "$ref") refunds, wanted 2"
+	# A refund refused after its key was claimed (too much, or a payment
+	# that cannot be refunded) frees the key: the retry runs, and may ask
+	# for something else.
+	key="r77b-fail-$RANDOM$RANDOM"
+	pr_refund "$key" "$ref" '{"amount":5000}'
+	expect_problem 409
+	expect_json '.errors[0].field' amount
+	pr_refund "$key" "$ref" '{"amount":5000}'
+	expect_problem 409
+	[ -z "$(header idempotent-replayed)" ] || fail "a refused refund was replayed"
+	pr_refund "$key" "$ref" '{"amount":10}'
+	expect_status 201
+	[ -z "$(header idempotent-replayed)" ] || fail "a refused refund used its key up"
+	expect_json .payment.refunded_amount 160
+	pay_create "$PAY_A" "k77e-$RANDOM$RANDOM" '{"amount":300,"currency":"EUR"}'
+	key="r77b-pending-$RANDOM$RANDOM"
+	pr_refund "$key" "$REF" '{"amount":1}'
+	expect_problem 409
+	[ "$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE key = '$key'")" = 0 ] ||
+	    fail "a refund that was refused kept its key"
+	pr_refund "$key" pay_AAAAAAAAAAAAAAAAAAAAAA '{"amount":1}'
+	expect_problem 404
+	# Bad keys and bad bodies are refused before anything is claimed.
+	pr_refund "$(printf 'k%.0s' $(seq 256))" "$ref" '{"amount":1}'
+	expect_problem 400
+	expect_json '.detail | test("Idempotency-Key")' true
+	pr_refund 'has space' "$ref" '{"amount":1}'
+	expect_problem 400
+	# An empty one (curl's "Name;" sends it so).
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$ref/refunds" \
+	    -H 'Idempotency-Key;' -H 'Content-Type: application/json' \
+	    --data-raw '{"amount":1}'
+	expect_problem 400
+	key="r77b-bad-$RANDOM$RANDOM"
+	pr_refund "$key" "$ref" '{"amount":0}'
+	expect_problem 422
+	pr_refund "$key" "$ref" '{"amount":1}' "$PAY_A"
+	expect_problem 403
+	[ "$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE key = '$key'")" = 0 ] ||
+	    fail "a refused body claimed its key"
+	[ "$(pr_refunds "$ref")" = 3 ] || fail "$(pr_refunds "$ref") refunds, wanted 3"
+	pay_as "$PAY_A" GET "/api/v1/payments/$ref"
+	expect_json .refunded_amount 160
+}
+
 t_78_payment_webhooks() {
 	local ref id now events ledger sig
 	pay_setup
