@@ -12,7 +12,7 @@
 #include "gh_req.h"
 
 static long long idem_ttl = 86400;	/* seconds a key is kept */
-static long long idem_stale = 60;	/* seconds before in_progress is taken */
+static long long idem_stale = 60;	/* seconds a claim holds off others */
 
 /* The settings, read once at start. */
 int
@@ -94,7 +94,7 @@ gh_idem_hash(struct gh_arena *a, const char *scope, json_t *what)
 	return h;
 }
 
-#define TAKEN_GONE	3	/* the row went away meanwhile: claim again */
+#define TAKEN_GONE	3	/* the row went meanwhile: claim again */
 
 /*
  * The key is someone's: the first answer (GH_IDEM_REPLAY); -1 having

@@ -25,15 +25,15 @@
  *	get	 $1 user, $2 key, $3 stale s: request_hash, state,
  *		 response_status, response_body, the ref (text or NULL), and
  *		 the seconds until the claim is stale (GH_IDEM_G_*)
- *	done	 $1 user, $2 key, $3 status, $4 body, $5 ref, $6 claim: only
- *		 the row still in_progress with created_at = $6
+ *	done	 $1 user, $2 key, $3 status, $4 body, $5 ref, $6 claim:
+ *		 only the row still in_progress with created_at = $6
  *	release	 $1 user, $2 key, $3 claim: deletes it, likewise
  *	purge	 a batch of expired keys
  *
  *	struct gh_idem k = { &table, sub, key, hash };
  *	switch (gh_idem_claim(req, &k)) {
- *	case GH_IDEM_REPLAY:	(headers of the first answer) gh_idem_replay
- *	case GH_IDEM_CLAIMED:	change, gh_idem_done, commit (else release)
+ *	case GH_IDEM_REPLAY:	its headers, then gh_idem_replay
+ *	case GH_IDEM_CLAIMED:	change, gh_idem_done, commit (or release)
  *	default:		answered (409, 422, an error)
  *	}
  */
@@ -60,14 +60,14 @@ enum { GH_IDEM_G_HASH, GH_IDEM_G_STATE, GH_IDEM_G_STATUS, GH_IDEM_G_BODY,
 /* A key of one request. */
 struct gh_idem {
 	const struct gh_idem_table *t;
-	const char	*uid;		/* the caller: keys are each user's */
+	const char	*uid;		/* the caller: keys are theirs */
 	const char	*key;
-	const char	*hash;		/* of what the request asks (gh_idem_hash) */
-	const char	*claim;		/* when this request claimed it */
+	const char	*hash;		/* of what it asks (gh_idem_hash) */
+	const char	*claim;		/* when it claimed the key */
 	/* With GH_IDEM_REPLAY: the first answer. */
 	int		 status;
 	const char	*answer;
-	const char	*ref;		/* what it made (an id), or NULL */
+	const char	*ref;		/* what it made (an id) or NULL */
 };
 
 #define GH_IDEM_CLAIMED	1
@@ -77,12 +77,14 @@ struct gh_idem {
 int		 gh_idem_setup(void);
 int		 gh_idem_key(struct gh_req *, int required, const char **);
 const char	*gh_idem_valid_key(const char *);
-char		*gh_idem_hash(struct gh_arena *, const char *scope, json_t *);
+char		*gh_idem_hash(struct gh_arena *, const char *scope,
+		    json_t *);
 int		 gh_idem_claim(struct gh_req *, struct gh_idem *);
 void		 gh_idem_replay(struct gh_req *, const struct gh_idem *);
 int		 gh_idem_done(struct gh_req *, const struct gh_idem *,
 		    int status, const char *answer, const char *ref);
 void		 gh_idem_release(struct gh_req *, const struct gh_idem *);
-void		 gh_idem_purge(struct gh_req *, const struct gh_idem_table *);
+void		 gh_idem_purge(struct gh_req *,
+		    const struct gh_idem_table *);
 
 #endif

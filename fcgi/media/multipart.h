@@ -25,7 +25,7 @@ struct gh_arena;
 
 #define MULTIPART_BOUNDARY_MAX	70	/* RFC 2046 */
 #define MULTIPART_HEAD_MAX	8192	/* bytes of a part's headers */
-#define MULTIPART_BAD_NAME	(-3)	/* multipart_headers: the file name */
+#define MULTIPART_BAD_NAME	(-3)	/* multipart_headers: the name */
 
 struct multipart {
 	size_t		(*read)(void *, char *, size_t);	/* 0: the end */
@@ -40,7 +40,7 @@ struct multipart {
 	int		 status;	/* of a failure: 400, 422, 500; 0 the
 					   sink's */
 	const char	*why;
-	const char	*field;		/* with 422: the form field at fault */
+	const char	*field;		/* with 422: the field at fault */
 };
 
 /* A part's headers, as the arena holds them; NULL when not given. */

@@ -76,7 +76,8 @@ parse(const unsigned char *body, size_t len, size_t chunk, size_t *bytes)
 		    mp.status == 422);
 		/* A 422 is a bad file name, and says so; nothing else is. */
 		FUZZ_CHECK((mp.status == 422) == (mp.field != NULL));
-		FUZZ_CHECK(mp.field == NULL || strcmp(mp.field, "filename") == 0);
+		FUZZ_CHECK(mp.field == NULL ||
+		    strcmp(mp.field, "filename") == 0);
 	}
 	FUZZ_CHECK(s.off <= s.len);
 	gh_arena_free(&a);
