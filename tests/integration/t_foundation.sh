@@ -379,6 +379,29 @@ t_40_database_down_then_back() {
 	[ "$before" = "$after" ] || fail "workers restarted: $before -> $after"
 }
 
+# #16 item 2: every worker holds an idle connection when PostgreSQL
+# restarts; once it is back, the first statement of each is a write (a
+# sign-up, a payment's key claim), which must not be sent on the dead
+# connection and answered 503 (a write that may have run is rightly not
+# sent twice): the worker finds the dead idle connection before it sends.
+t_40c_first_writes_after_a_restart_are_not_503() {
+	local i n=$((GH_WORKERS * 4)) bad=
+	pay_setup
+	for i in $(seq "$n"); do
+		pay_as "$PAY_A" GET '/api/v1/payments?limit=1'
+		req GET /api/v1/auth/health
+	done
+	gh_pg_stop
+	gh_pg_start
+	for i in $(seq "$n"); do
+		pay_create "$PAY_A" "k40c-$RANDOM-$i" '{"amount":100,"currency":"EUR"}'
+		[ "$STATUS" = 201 ] || bad="$bad payment:$STATUS"
+		signup "u40c${RANDOM}x$i"
+		[ "$STATUS" = 201 ] || bad="$bad sign-up:$STATUS"
+	done
+	[ -z "$bad" ] || fail "first writes after the restart:$bad"
+}
+
 t_31_pools_unprivileged_sockets_for_nginx_only() {
 	local svc w user mode
 	for svc in $GH_SERVICES; do
