@@ -203,3 +203,133 @@ t_33d_tcp_pool_accepts_only_its_nginx() {
 	    fail "answered by $(cl_upstreams 1), not the TCP pool"
 	cl_restore
 }
+
+# cl_psql SOCKET PORT SQL: as postgres, on one of the two servers.
+cl_psql() {
+	(cd / && gh_as_pg psql -X -q -h "$1" -p "$2" -U postgres \
+	    -d gatehouse_payments -v ON_ERROR_STOP=1 -tAc "$3")
+}
+
+# cl_create_retrying KEY: a create that the client retries with the same
+# key on 502 and 503, as a client should, up to 6 times; STATUS is the last
+# answer, CL_503 counts the 503s (each with Retry-After, or it fails).
+cl_create_retrying() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		pay_create "$PAY_A" "$1" '{"amount":34,"currency":"EUR"}'
+		case $STATUS in
+		502) ;;
+		503)	CL_503=$((CL_503 + 1))
+			expect_header retry-after ;;
+		*)	return 0 ;;
+		esac
+	done
+}
+
+# The primary moves under the payment pool, whose connection string names
+# both servers and asks for the writable one: the old primary is made
+# read-only, the streaming replica caught up and promoted (pg_ctl
+# promote), as a switchover does.  A write on a connection still with the
+# old primary is refused by it (25006): answered 503 with Retry-After, its
+# connection dropped, and the next request finds the new primary; a
+# connection that only read leaves the old one by itself (the server
+# reports default_transaction_read_only).  No worker restarts, and every
+# create answered 201 is on the new primary exactly once.
+t_34_db_primary_moves_no_wrong_answer() {
+	local bin a="$GH_STATE/pg/sock" b="$GH_STATE/pg2/sock" data="$GH_STATE/pg2/data"
+	local lsn before after i keys= k refs= n
+	bin=$(gh_pg_bin)
+	pay_setup
+	mkdir -p "$b"
+	touch "$GH_STATE/logs/postgres-b.log"
+	gh_is_root && chown -R postgres: "$GH_STATE/pg2" "$GH_STATE/logs/postgres-b.log"
+	gh_as_pg "$bin/pg_basebackup" -h "$a" -p 5432 -U postgres -D "$data" \
+	    -R -X stream -c fast >"$T_OUT/basebackup.log" 2>&1 ||
+	    { fail "pg_basebackup: $(tail -n 3 "$T_OUT/basebackup.log")"; return; }
+	gh_as_pg "$bin/pg_ctl" -D "$data" -l "$GH_STATE/logs/postgres-b.log" -w -t 60 \
+	    -o "-c listen_addresses='' -c unix_socket_directories='$b' -p 5433 -c fsync=off" \
+	    start >/dev/null || { fail "the replica did not start"; cl_db_restore; return; }
+	gh_pool_stop payment
+	GH_PG_CONN="host=$a,$b port=5432,5433 target_session_attrs=read-write" \
+	    gh_pool_start payment
+	pool_wait payment
+	before=$(gh_pool_workers payment | tr '\n' ' ')
+	for i in 1 2 3 4; do
+		pay_create "$PAY_A" "k34-before-$RANDOM-$i" '{"amount":34,"currency":"EUR"}'
+		expect_status 201
+		refs="$refs $REF"
+		pay_as "$PAY_A" GET "/api/v1/payments/$REF"
+		expect_status 200
+	done
+	[ "$(cl_psql "$b" 5433 'SELECT pg_is_in_recovery()')" = t ] ||
+	    fail "the second server is not a replica"
+
+	# The switchover: no commit is lost (the replica replays all of it).
+	cl_psql "$a" 5432 'ALTER SYSTEM SET default_transaction_read_only = on' &&
+	    cl_psql "$a" 5432 'SELECT pg_reload_conf()' >/dev/null
+	lsn=$(cl_psql "$a" 5432 'SELECT pg_current_wal_lsn()')
+	for i in $(seq 100); do
+		[ "$(cl_psql "$b" 5433 "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+		sleep 0.1
+	done
+	gh_as_pg "$bin/pg_ctl" -D "$data" -w promote >/dev/null || fail "promote failed"
+
+	# A write first: refused by the old primary, so 503 and Retry-After;
+	# retried, it lands on the new one.
+	set -- $refs
+	pay_as "$PAY_A" POST "/api/v1/payments/$1/cancel"
+	expect_problem 503
+	expect_header retry-after
+	for i in 1 2 3 4 5; do
+		[ "$STATUS" = 503 ] || break
+		pay_as "$PAY_A" POST "/api/v1/payments/$1/cancel"
+	done
+	expect_status 200
+	expect_json .status canceled
+	[ "$(cl_psql "$b" 5433 "SELECT status FROM payments WHERE reference = '$1'")" = canceled ] ||
+	    fail "the cancel is not on the new primary"
+	grep -q 'refused a write as read-only' "$GH_STATE/logs/payment.log" ||
+	    fail "no log line for the refused write"
+	# Creates under a client that retries 503: each once, on the new one.
+	CL_503=0
+	for i in $(seq 8); do
+		k="k34-after-$RANDOM-$i"
+		cl_create_retrying "$k"
+		[ "$STATUS" = 201 ] || fail "create $k ended $STATUS"
+		keys="$keys,'$k'"
+		pay_as "$PAY_A" GET "/api/v1/payments/$REF"
+		expect_status 200
+	done
+	n=$(cl_psql "$b" 5433 "SELECT count(*), count(DISTINCT payment_id) FROM idempotency_keys
+	    WHERE key IN (${keys#,}) AND payment_id IS NOT NULL")
+	[ "$n" = "8|8" ] || fail "the 8 creates on the new primary (keys|payments): $n"
+	n=$(cl_psql "$a" 5432 "SELECT count(*) FROM idempotency_keys WHERE key IN (${keys#,})")
+	[ "$n" = 0 ] || fail "$n creates went to the old primary"
+	for set in $refs; do
+		[ "$(cl_psql "$b" 5433 "SELECT count(*) FROM payments WHERE reference = '$set'")" = 1 ] ||
+		    fail "payment $set of before the switch is not on the new primary once"
+	done
+	# Readers too have left the old primary.
+	for i in 1 2 3 4 5 6; do pay_as "$PAY_A" GET '/api/v1/payments?limit=1'; done
+	n=$(cl_psql "$a" 5432 "SELECT count(*) FROM pg_stat_activity WHERE usename = 'gatehouse_payment_app'")
+	[ "$n" = 0 ] || fail "$n payment connections stay with the old primary"
+	after=$(gh_pool_workers payment | tr '\n' ' ')
+	[ "$before" = "$after" ] || fail "workers restarted: $before -> $after"
+	echo "    (503s while the primary moved, 8 creates: $CL_503)"
+	cl_db_restore
+}
+
+# The suite's single server again: the replica goes, the old primary is
+# writable, the payment pool back on it (what the new primary took is
+# dropped with it: right for a test only).
+cl_db_restore() {
+	local data="$GH_STATE/pg2/data"
+	gh_pool_stop payment
+	[ -f "$data/postmaster.pid" ] &&
+	    gh_as_pg "$(gh_pg_bin)/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1
+	rm -rf "$GH_STATE/pg2"
+	cl_psql "$GH_STATE/pg/sock" 5432 'ALTER SYSTEM RESET default_transaction_read_only' &&
+	    cl_psql "$GH_STATE/pg/sock" 5432 'SELECT pg_reload_conf()' >/dev/null
+	gh_pool_start payment
+	pool_wait payment
+}
