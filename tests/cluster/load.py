@@ -15,6 +15,14 @@ the report of what it saw.
                                   of 502/503, where nginx sent the load
                                   between the marks (kill, back), and
                                   prints the checks as "ok"/"FAIL" lines
+  load.py report-db OUT           the same for a database failover: a
+                                  read may be 503 with Retry-After (no
+                                  host takes writes, or reads, until the
+                                  replica is promoted), a write must end
+                                  201; and how many seconds 503 lasted
+
+GH_LOAD_TRIES (12) sends of one key at most, GH_LOAD_BACKOFF (0.25) the
+pause before the next, in seconds (a test waits less than Retry-After).
 
 Only the loopback address of the nginx host's namespace is a target, and
 every loop ends by its deadline: nothing here runs unbounded.
@@ -31,8 +39,8 @@ import urllib.parse
 
 PW = "tall-lamp-quiet-river-42"
 RATES = {"read": 40.0, "create": 8.0, "upload": 2.0}   # requests per second
-TRIES = 12          # sends of one key before it counts as failed
-BACKOFF = 0.25      # seconds between them (Retry-After says 5; a test waits less)
+TRIES = int(os.environ.get("GH_LOAD_TRIES", "12"))
+BACKOFF = float(os.environ.get("GH_LOAD_BACKOFF", "0.25"))
 
 
 class Client:
@@ -99,7 +107,8 @@ def worker(kind, url, token, deadline, rate, out, lock, tag):
             # Auth's and payment's pools both: each is on both hosts.
             rpath = "/api/v1/payments?limit=5" if n % 2 else "/api/v1/auth/me"
             st, h, _ = c.send("GET", rpath, None, auth)
-            rec = {"t": t0, "kind": kind, "status": st, "tries": 1}
+            rec = {"t": t0, "kind": kind, "status": st, "tries": 1,
+                   "ra": "retry-after" in h}
         else:
             key = "%s-%s-%d" % (tag, kind, n)
             if kind == "create":
@@ -164,8 +173,7 @@ def iso_second(s):
                - time.timezone)
 
 
-def report(path, access_log, marks_path):
-    marks = json.load(open(marks_path))
+def report(path, access_log, marks_path, db=False):
     recs = [json.loads(l) for l in open(path)]
     fails = 0
 
@@ -194,10 +202,17 @@ def report(path, access_log, marks_path):
               % (kind, len(rs), json.dumps(codes, sort_keys=True), retried,
                  json.dumps(sends, sort_keys=True)))
     reads = by.get("read", [])
-    bad_reads = [r for r in reads if r["status"] != 200]
-    check(reads and not bad_reads,
-          "reads: %d of %d failed (nginx retries them on the live host; the "
-          "client never does)" % (len(bad_reads), len(reads)))
+    if db:
+        bad_reads = [r for r in reads if r["status"] != 200 and
+                     not (r["status"] == 503 and r.get("ra"))]
+        check(reads and not bad_reads,
+              "reads: %d of %d answered other than 200, or 503 with "
+              "Retry-After" % (len(bad_reads), len(reads)))
+    else:
+        bad_reads = [r for r in reads if r["status"] != 200]
+        check(reads and not bad_reads,
+              "reads: %d of %d failed (nginx retries them on the live host; "
+              "the client never does)" % (len(bad_reads), len(reads)))
     for kind in ("create", "upload"):
         rs = by.get(kind, [])
         bad = [r for r in rs if r["status"] != 201]
@@ -212,6 +227,25 @@ def report(path, access_log, marks_path):
         if any(s in (0, 502, 503) for s in r.get("seen", [r["status"]])):
             bad_secs.add(int(r["t"]))
     print("  seconds with a 502/503 or a broken send: %d" % len(bad_secs))
+    with open(path + ".created", "w") as f:
+        for r in recs:
+            if r["kind"] in ("create", "upload") and r["status"] == 201:
+                f.write("%s %s %s\n" % (r["kind"], r["key"], r.get("ref", "")))
+    if db:
+        # The sends answered 503, second by second: the failover.
+        s503 = sorted({int(r["t"]) for r in recs
+                       if 503 in r.get("seen", [r["status"]])})
+        span = s503[-1] - s503[0] + 1 if s503 else 0
+        print("  503 answers in %d distinct seconds, from first to last %d s"
+              % (len(s503), span))
+        check(s503, "the failover was seen (503 answers while no host took "
+              "writes)")
+        after = [r for r in reads if s503 and r["t"] >= s503[-1] + 1]
+        check(after and all(r["status"] == 200 for r in after),
+              "after the last 503, every read is 200 again (%d reads)"
+              % len(after))
+        return fails
+    marks = json.load(open(marks_path))
 
     # Where nginx sent the load: the last upstream of each request.
     ups = {"before": {}, "down": {}, "back": {}}
@@ -243,10 +277,6 @@ def report(path, access_log, marks_path):
           "only the live host answered while the other was down")
     check(ups["back"].get(a2, 0) > 0,
           "the host that came back takes load again")
-    with open(path + ".created", "w") as f:
-        for r in recs:
-            if r["kind"] in ("create", "upload") and r["status"] == 201:
-                f.write("%s %s %s\n" % (r["kind"], r["key"], r.get("ref", "")))
     return fails
 
 
@@ -256,6 +286,8 @@ def main():
         return 0
     if len(sys.argv) == 5 and sys.argv[1] == "report":
         return 1 if report(sys.argv[2], sys.argv[3], sys.argv[4]) else 0
+    if len(sys.argv) == 3 and sys.argv[1] == "report-db":
+        return 1 if report(sys.argv[2], None, None, db=True) else 0
     print(__doc__, file=sys.stderr)
     return 2
 
