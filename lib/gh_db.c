@@ -24,6 +24,8 @@ static PGconn	*conn;
 static char	*db_password;
 /* The connection string asks for a writable server (target_session_attrs). */
 static int	 db_wants_primary;
+/* libpq's tcp_user_timeout, in milliseconds: GH_DB_TCP_TIMEOUT seconds. */
+static char	 db_tcp_timeout[16] = "10000";
 
 /*
  * Statements prepared on the current connection, known by the address of
@@ -39,9 +41,13 @@ static const char *db_appname = "gatehouse";
 int
 gh_db_setup(const char *application_name)
 {
-	size_t	 len;
+	long long	 secs;
+	size_t		 len;
 
 	db_appname = application_name;
+	if (gh_config_int("GH_DB_TCP_TIMEOUT", 10, 0, 600, &secs) != 0)
+		return -1;
+	snprintf(db_tcp_timeout, sizeof(db_tcp_timeout), "%lld", secs * 1000);
 	free(db_password);
 	db_password = NULL;
 	if (getenv("GH_DB_PASSWORD_FILE") != NULL &&
@@ -158,7 +164,7 @@ db_conn_wants_primary(PGconn *c)
 static PGconn *
 db_connect(void)
 {
-	const char	*keys[6], *vals[6];
+	const char	*keys[7], *vals[7];
 	int		 n = 0;
 
 	/*
@@ -179,6 +185,19 @@ db_connect(void)
 	else if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		return conn;
 	gh_db_close();
+	/*
+	 * A server that is cut off (a partition, a host powered off) answers
+	 * nothing, not even a reset: without this a statement sent to it
+	 * waits for TCP to give up, a quarter of an hour, with its worker.
+	 * Unacknowledged data now fails the connection after this long (a
+	 * slow statement is not affected: the server's kernel acknowledges
+	 * at once), and the worker answers 503 and looks for the primary.
+	 * Before dbname, so that GH_DB may set its own; unix sockets ignore it.
+	 */
+	if (strcmp(db_tcp_timeout, "0") != 0) {
+		keys[n] = "tcp_user_timeout";
+		vals[n++] = db_tcp_timeout;
+	}
 	/* dbname carries the whole conninfo (expand_dbname = 1). */
 	keys[n] = "dbname";
 	vals[n++] = gh_config_str("GH_DB", "dbname=gatehouse");
