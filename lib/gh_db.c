@@ -188,7 +188,8 @@ db_connect(void)
 	/*
 	 * A server that is cut off (a partition, a host powered off) answers
 	 * nothing, not even a reset: without this a statement sent to it
-	 * waits for TCP to give up, a quarter of an hour, with its worker.
+	 * waits, with its worker, until the partition heals or TCP gives up
+	 * (a quarter of an hour).
 	 * Unacknowledged data now fails the connection after this long (a
 	 * slow statement is not affected: the server's kernel acknowledges
 	 * at once), and the worker answers 503 and looks for the primary.
