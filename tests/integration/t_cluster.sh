@@ -18,8 +18,9 @@ cl_render() {
 	fd_nginx_reload
 }
 
-# cl_tcp_pool NAME PORT ALLOW: a payment pool on tcp:127.0.0.1:PORT that
-# accepts connections from ALLOW only; 0 once it listens.
+# cl_tcp_pool NAME PORT ALLOW [quiet]: a payment pool on
+# tcp:127.0.0.1:PORT that accepts connections from ALLOW only; 0 once it
+# listens (its log says why not: spawn-fcgi's bind).
 cl_tcp_pool() {
 	(
 		export GH_PAYMENT_LISTEN="tcp:127.0.0.1:$2" FCGI_WEB_SERVER_ADDRS="$3"
@@ -27,9 +28,26 @@ cl_tcp_pool() {
 	)
 	for _ in $(seq 50); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0
+		kill -0 "$(gh_pool_pid "$1")" 2>/dev/null || break
 		sleep 0.1
 	done
-	fail "pool $1 does not listen on 127.0.0.1:$2"
+	cl_pool_kill "$1"
+	[ -n "${4-}" ] || fail "pool $1 does not listen on 127.0.0.1:$2"
+	return 1
+}
+
+# cl_tcp_pool_new NAME ALLOW: cl_tcp_pool on a port of its own, CL_PORT:
+# below the ephemeral range (a client's source port there looks free to
+# gh_free_port but cannot be bound), tried again on another when taken
+# between the look and spawn-fcgi's bind (suites run side by side).
+cl_tcp_pool_new() {
+	local i
+	for i in 1 2 3 4 5; do
+		CL_PORT=$((20000 + RANDOM % 12000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$CL_PORT") 2>/dev/null && continue
+		cl_tcp_pool "$1" "$CL_PORT" "$2" quiet && return 0
+	done
+	fail "pool $1 found no port to listen on in 5 tries"
 	return 1
 }
 
@@ -141,11 +159,10 @@ t_33b_app_hosts_are_checked() {
 t_33c_tcp_pools_share_spread_and_fail_over() {
 	local pa pb ups bad= i code ref
 	pay_setup
-	pa=$(gh_free_port)
-	pb=$(gh_free_port)
-	while [ "$pb" = "$pa" ]; do pb=$(gh_free_port); done
-	cl_tcp_pool pay-a "$pa" 127.0.0.1 || { cl_restore; return; }
-	cl_tcp_pool pay-b "$pb" 127.0.0.1 || { cl_restore; return; }
+	cl_tcp_pool_new pay-a 127.0.0.1 || { cl_restore; return; }
+	pa=$CL_PORT
+	cl_tcp_pool_new pay-b 127.0.0.1 || { cl_restore; return; }
+	pb=$CL_PORT
 	gh_pool_stop payment
 	cl_render --payment-hosts "127.0.0.1:$pa 127.0.0.1:$pb" || { cl_restore; return; }
 	for i in $(seq 12); do
@@ -189,8 +206,8 @@ t_33c_tcp_pools_share_spread_and_fail_over() {
 # any other, libfcgi closes the connection at accept, and nginx says 502.
 t_33d_tcp_pool_accepts_only_its_nginx() {
 	local pa
-	pa=$(gh_free_port)
-	cl_tcp_pool pay-a "$pa" 127.0.0.9,127.0.0.10 || { cl_restore; return; }
+	cl_tcp_pool_new pay-a 127.0.0.9,127.0.0.10 || { cl_restore; return; }
+	pa=$CL_PORT
 	gh_pool_stop payment
 	cl_render --payment-hosts "127.0.0.1:$pa" || { cl_restore; return; }
 	req GET /api/v1/payment/ping
