@@ -5,8 +5,10 @@
  * deletion and the unlink leaves its file behind; so a file no row names
  * is an orphan only once it is older than the grace period (its mtime is
  * set just before the rename).  Only the store's own files are candidates
- * (store.c tells which).  A command, not a worker: it uses the database
- * through an arena of its own, with no request.
+ * (store.c tells which).  A temporary goes when its writer's lock is gone,
+ * whatever its age; the grace decides only where that cannot be told.
+ * A command, not a worker: it uses the database through an arena of its
+ * own, with no request.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +23,7 @@
 #include "sweep.h"
 #include "tag.h"
 
-#define SWEEP_GRACE	3600	/* seconds */
+#define SWEEP_GRACE	MEDIA_GRACE	/* seconds */
 #define SWEEP_GRACE_MIN	300
 
 /* The database must be the media service's, or every file looks orphan. */
@@ -127,10 +129,30 @@ sweep_usage(void)
 	fprintf(stderr, "usage: gatehouse-media --sweep [--dry-run] "
 	    "[--grace SECONDS]\n"
 	    "Removes stored files that no item names and that are older "
-	    "than the grace\nperiod (default %d s, at least %d), abandoned "
-	    "temporaries, and tags that no\nitem has used for as long.  "
-	    "Reads GH_MEDIA_DIR and GH_DB like the workers;\nrun it as "
-	    "their user.\n", SWEEP_GRACE, SWEEP_GRACE_MIN);
+	    "than the grace\nperiod (default %d s, at least %d), "
+	    "temporaries whose writer is gone (or,\nwhere that cannot be "
+	    "told, older than the grace), and tags that no item has\nused "
+	    "for as long.  Reads GH_MEDIA_DIR and GH_DB like the workers; "
+	    "run it as\ntheir user.\n", SWEEP_GRACE, SWEEP_GRACE_MIN);
+}
+
+/* The summary, in the log and on stdout: what went, what stayed and why. */
+static void
+sweep_summary(const struct sweep *sw, const struct media_tmp_sweep *ts,
+    long long tags, long long grace)
+{
+	char	 line[640];
+
+	snprintf(line, sizeof(line), "%s %lld orphan files (%lld bytes), %d "
+	    "temporaries, %lld unused tags; kept %lld named files, %lld "
+	    "orphans younger than %lld s, %d temporaries being written, %d "
+	    "temporaries younger than %lld s whose writer is unknown; left "
+	    "alone %lld other entries; %lld failures",
+	    sw->dry_run ? "would remove" : "removed", sw->removed, sw->bytes,
+	    ts->removed, tags, sw->kept, sw->young, grace, ts->live,
+	    ts->young, grace, sw->foreign, sw->failed + ts->failed);
+	gh_log_infox("sweep", "%s", line);
+	printf("%s\n", line);
 }
 
 /* gatehouse-media --sweep [--dry-run] [--grace SECONDS]; exit status. */
@@ -138,10 +160,11 @@ int
 media_sweep_main(int argc, char **argv)
 {
 	struct sweep	 sw;
+	struct media_tmp_sweep ts;
 	struct gh_arena	 arena;
 	const char	*errstr = NULL;
 	long long	 grace = SWEEP_GRACE, tags = 0;
-	int		 i, tmp, rc = 1;
+	int		 i, rc = 1;
 
 	memset(&sw, 0, sizeof(sw));
 	for (i = 2; i < argc; i++) {
@@ -167,23 +190,13 @@ media_sweep_main(int argc, char **argv)
 	    media_store_open() != 0 || sweep_known(&arena, &sw) != 0)
 		goto done;
 	sw.before = time(NULL) - (time_t)grace;
-	tmp = media_tmp_sweep(sw.dry_run);
+	media_tmp_sweep(sw.dry_run, sw.before, &ts);
 	if (media_store_walk(sweep_entry, &sw) != 0)
 		sw.failed++;
 	if (media_tags_sweep(&arena, grace, sw.dry_run, &tags) != 0)
 		sw.failed++;
-	gh_log_infox("sweep", "%s %lld orphan files (%lld bytes), %d "
-	    "temporaries and %lld unused tags; kept %lld named files and "
-	    "%lld younger than %lld s; left alone %lld entries not made by "
-	    "the store; %lld failures", sw.dry_run ? "would remove" :
-	    "removed", sw.removed, sw.bytes, tmp, tags, sw.kept, sw.young,
-	    grace, sw.foreign, sw.failed);
-	printf("%s %lld orphan files (%lld bytes), %d temporaries, %lld "
-	    "unused tags; kept %lld named files, %lld younger than %lld s; "
-	    "left alone %lld other entries; %lld failures\n",
-	    sw.dry_run ? "would remove" : "removed", sw.removed, sw.bytes,
-	    tmp, tags, sw.kept, sw.young, grace, sw.foreign, sw.failed);
-	rc = sw.failed > 0;
+	sweep_summary(&sw, &ts, tags, grace);
+	rc = sw.failed > 0 || ts.failed > 0;
 done:
 	gh_arena_free(&arena);
 	gh_db_close();

@@ -51,3 +51,114 @@ t_47_auth_sweep_removes_only_the_dead() {
 	# Twice in a row: nothing left to do, and no error.
 	out=$(hk_auth_sweep 2>&1) || fail "second sweep: $out"
 }
+
+# The temporaries in the media folder's tmp/ now, one a line.
+hk_tmp_list() {
+	find "$GH_STATE/media/tmp" -maxdepth 1 -type f 2>/dev/null | sort
+}
+
+# hk_media_pool [VAR=value...]: the media pool again, with the cases'
+# small limits and the settings given.
+hk_media_pool() {
+	gh_pool_stop media
+	(
+		[ $# = 0 ] || export "$@"
+		GH_MEDIA_MAX=1m GH_MEDIA_QUOTA=3m gh_pool_start media
+	)
+	pool_wait media
+}
+
+# A worker killed while it writes leaves temporaries; they go at the next
+# sweep however young, and those whose writer lives stay however old.
+# The decoder below holds the worker in the middle of an upload, with
+# the upload's temporary and the thumbnail's open.
+t_89na_temporaries_go_with_their_writer() {
+	local stub="$GH_STATE/bin/thumb-hold" before after up th deco worker
+	local fresh bg f
+	media_setup || return
+	cat >"$stub" <<-'STUB'
+	#!/bin/sh
+	[ "$1" = --check-sandbox ] && exit 0
+	exec sleep 47
+	STUB
+	chmod 755 "$stub"
+	hk_media_pool GH_MEDIA_THUMB_PROGRAM="$stub" GH_MEDIA_THUMB_SECONDS=60 || return
+	before=$(hk_tmp_list)
+	curl -sk -o /dev/null -H "Authorization: Bearer $MIA" \
+	    -H 'Content-Type: image/png' --data-binary @"$(mkfile png)" \
+	    "$(gh_url /api/v1/media)" &
+	bg=$!
+	deco=
+	for _ in $(seq 100); do
+		deco=$(pgrep -f '^sleep 47$' | head -n 1)
+		[ -n "$deco" ] && break
+		sleep 0.1
+	done
+	[ -n "$deco" ] || { fail "the decoder never ran"; kill "$bg"; return; }
+	worker=$(ps -o ppid= -p "$deco" | tr -d ' ')
+	after=$(hk_tmp_list)
+	up= th=
+	for f in $(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after")); do
+		# The decoder writes the thumbnail: its descriptor 3.
+		if [ "$(readlink "/proc/$deco/fd/3")" = "$f" ]; then th=$f; else up=$f; fi
+	done
+	[ -n "$up" ] && [ -n "$th" ] || { fail "not two new temporaries: $after"; kill -KILL "$deco"; return; }
+	# Old, but their writers live: kept.
+	touch -d '5 hours ago' "$up" "$th"
+	# No writer, just made: goes.
+	fresh="$GH_STATE/media/tmp/$(openssl rand -hex 16)"
+	printf 'half' >"$fresh"
+	gh_is_root && chown "$(gh_worker_user)": "$fresh"
+	sweep
+	[ "$SWEEP_RC" = 0 ] || fail "sweep: status $SWEEP_RC: $(cat "$T_OUT/sweep.err")"
+	[ -e "$up" ] || fail "the upload's temporary was removed under its live worker"
+	[ -e "$th" ] || fail "the thumbnail's temporary was removed under its live decoder"
+	[ ! -e "$fresh" ] || fail "a young temporary without a writer was kept"
+	grep -q '; kept .*, 2 temporaries being written' "$T_OUT/sweep.out" ||
+	    fail "the summary does not count the live ones: $(tail -n 1 "$T_OUT/sweep.out")"
+	# The worker dies (its lock goes with it); the decoder lives on.
+	kill -KILL "$worker"
+	wait "$bg" 2>/dev/null
+	pool_wait media
+	sweep
+	[ "$SWEEP_RC" = 0 ] || fail "second sweep: status $SWEEP_RC"
+	[ ! -e "$up" ] || fail "the killed worker's temporary is still there"
+	[ -e "$th" ] || fail "the temporary its decoder still writes was removed"
+	grep -q ', 1 temporaries being written' "$T_OUT/sweep.out" ||
+	    fail "second summary: $(tail -n 1 "$T_OUT/sweep.out")"
+	kill -KILL "$deco"
+	for _ in $(seq 20); do kill -0 "$deco" 2>/dev/null || break; sleep 0.1; done
+	sweep
+	[ ! -e "$th" ] || fail "the dead decoder's temporary is still there"
+	grep -q ', 0 temporaries being written' "$T_OUT/sweep.out" ||
+	    fail "third summary: $(tail -n 1 "$T_OUT/sweep.out")"
+	hk_media_pool
+}
+
+# Where the lock cannot be tried (here a file the sweep may not open; a
+# filesystem without locks alike), age decides, against --grace as for
+# stored orphans.
+t_89nb_sweep_grace_decides_for_temporaries_it_cannot_tell() {
+	local old mid
+	media_setup || return
+	old="$GH_STATE/media/tmp/$(openssl rand -hex 16)"
+	mid="$GH_STATE/media/tmp/$(openssl rand -hex 16)"
+	printf 'old' >"$old"
+	printf 'mid' >"$mid"
+	chmod 000 "$old" "$mid"
+	touch -d '2 hours ago' "$old"
+	touch -d '30 minutes ago' "$mid"
+	sweep --dry-run
+	[ "$SWEEP_RC" = 0 ] || fail "dry run: status $SWEEP_RC: $(cat "$T_OUT/sweep.err")"
+	[ -e "$old" ] && [ -e "$mid" ] || fail "the dry run removed a temporary"
+	sweep
+	[ ! -e "$old" ] || fail "a temporary older than the grace was kept"
+	[ -e "$mid" ] || fail "a temporary younger than the grace was removed"
+	grep -q ', 1 temporaries younger than 3600 s whose writer is unknown' "$T_OUT/sweep.out" ||
+	    fail "the summary does not say why: $(tail -n 1 "$T_OUT/sweep.out")"
+	sweep --grace 600
+	[ ! -e "$mid" ] || fail "--grace 600 did not apply to the temporary"
+	grep -q ', 0 temporaries younger than 600 s whose writer is unknown' "$T_OUT/sweep.out" ||
+	    fail "the summary with --grace 600: $(tail -n 1 "$T_OUT/sweep.out")"
+	rm -f "$old" "$mid"
+}
