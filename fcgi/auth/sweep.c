@@ -50,6 +50,15 @@ GH_SQL(SQL_SWEEP_IDP) = {{
     " WHERE expires_at < now() - interval '1 day' "
     " OR revoked_at < now() - interval '1 day' LIMIT $1::int)" }};
 
+/*
+ * A browser's sign-in at the provider that was never finished: its
+ * request lives ten minutes; an hour later no form can come back to it.
+ */
+GH_SQL(SQL_SWEEP_REQUESTS) = {{
+    "DELETE FROM oauth_requests WHERE handle_hash IN (SELECT handle_hash "
+    " FROM oauth_requests WHERE expires_at < now() - interval '1 hour' "
+    " LIMIT $1::int)" }};
+
 /* Tokens live a day at most: older entries of the feed protect nothing. */
 GH_SQL(SQL_SWEEP_REVOCATIONS) = {{
     "DELETE FROM revocations WHERE id IN (SELECT id FROM revocations "
@@ -70,6 +79,7 @@ static const struct {
 	{ "authorization codes", SQL_SWEEP_CODES,	1 },
 	{ "pushed requests",	SQL_SWEEP_PAR,		1 },
 	{ "provider sessions",	SQL_SWEEP_IDP,		1 },
+	{ "abandoned authorization requests", SQL_SWEEP_REQUESTS, 1 },
 	{ "revocations",	SQL_SWEEP_REVOCATIONS,	1 },
 	{ "audit lines",	SQL_SWEEP_AUDIT,	2 },
 };

@@ -52,6 +52,33 @@ t_47_auth_sweep_removes_only_the_dead() {
 	out=$(hk_auth_sweep 2>&1) || fail "second sweep: $out"
 }
 
+# Browser sign-ins at the provider that were never finished: their
+# requests (ten minutes) go an hour past their end; one still running,
+# or just expired, stays.
+t_47a_auth_sweep_removes_abandoned_authorization_requests() {
+	local out
+	psql_auth "
+	    INSERT INTO oauth_clients (id, name, type, redirect_uris)
+		VALUES ('hk-sweep-client', 'hk sweep', 'public', '{https://app.example.test/cb}')
+		ON CONFLICT (id) DO NOTHING;
+	    INSERT INTO oauth_requests (handle_hash, csrf_hash, client_id, params, created_at, expires_at) VALUES
+		(sha256('hk-req-old'), sha256('c1'), 'hk-sweep-client', '{}', now() - interval '3 hours', now() - interval '2 hours'),
+		(sha256('hk-req-just'), sha256('c2'), 'hk-sweep-client', '{}', now() - interval '15 minutes', now() - interval '5 minutes'),
+		(sha256('hk-req-live'), sha256('c3'), 'hk-sweep-client', '{}', now(), now() + interval '10 minutes');
+	" >/dev/null || { fail "could not seed oauth_requests"; return; }
+	out=$(hk_auth_sweep --dry-run 2>&1) || fail "dry run: $out"
+	[ "$(psql_auth "SELECT count(*) FROM oauth_requests WHERE client_id = 'hk-sweep-client'")" = 3 ] ||
+	    fail "a dry run removed a request"
+	out=$(hk_auth_sweep 2>&1) || fail "sweep: $out"
+	printf '%s\n' "$out" | grep -q '^removed [1-9][0-9]* abandoned authorization requests$' ||
+	    fail "the summary names no abandoned request: $out"
+	[ "$(psql_auth "SELECT count(*) FROM oauth_requests WHERE handle_hash = sha256('hk-req-old')")" = 0 ] ||
+	    fail "an authorization request two hours past its end is still there"
+	[ "$(psql_auth "SELECT count(*) FROM oauth_requests WHERE handle_hash IN (sha256('hk-req-just'), sha256('hk-req-live'))")" = 2 ] ||
+	    fail "a running or just expired authorization request was removed"
+	psql_auth "DELETE FROM oauth_clients WHERE id = 'hk-sweep-client'" >/dev/null
+}
+
 # The temporaries in the media folder's tmp/ now, one a line.
 hk_tmp_list() {
 	find "$GH_STATE/media/tmp" -maxdepth 1 -type f 2>/dev/null | sort
