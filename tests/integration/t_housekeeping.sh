@@ -79,6 +79,111 @@ t_47a_auth_sweep_removes_abandoned_authorization_requests() {
 	psql_auth "DELETE FROM oauth_clients WHERE id = 'hk-sweep-client'" >/dev/null
 }
 
+# hk_payment_sweep ARGS...: gatehouse-payment --sweep on the test
+# database (GH_DB=HK_PAY_DB when set), with HK_PAY_ENV (VAR=value words)
+# added; output and status in HK_OUT and HK_RC.
+hk_payment_sweep() {
+	HK_RC=0
+	# shellcheck disable=SC2086  # words, by design
+	local db
+	db=$(gh_pool_env payment | grep '^GH_DB=')
+	HK_OUT=$(env "${HK_PAY_DB:-$db}" ${HK_PAY_ENV-} \
+	    timeout 60 "$GH_STATE/bin/gatehouse-payment" --sweep "$@" 2>&1) ||
+	    HK_RC=$?
+}
+
+# One row of each kind, dead or live, by what it is called here.
+hk_pay_rows() {
+	psql_pay "SELECT string_agg(key, ',' ORDER BY key) FROM idempotency_keys WHERE key LIKE 'hk47b%'"
+	psql_pay "SELECT string_agg(id, ',' ORDER BY id) FROM webhook_events WHERE id LIKE 'msg_hk47b%'"
+}
+
+t_47b_payment_sweep_removes_only_the_dead() {
+	local key ref first ledger payments before id n a
+	pay_setup
+	# Live: a key in its window and an event just received, through the API.
+	key="hk47b-api-$RANDOM"
+	pay_create "$PAY_A" "$key" '{"amount":470,"currency":"EUR"}'
+	expect_status 201
+	ref=$REF first=$BODY
+	id="msg_hk47b_new_$RANDOM"
+	pay_hook -i "$id" payment.processing "$ref"
+	expect_json .result applied
+	psql_pay "
+	    INSERT INTO idempotency_keys (user_id, key, request_hash, state, response_status, response_body, created_at, expires_at) VALUES
+		('$PAY_A_ID', 'hk47b-expired', repeat('a', 64), 'done', 201, '{}', now() - interval '2 days', now() - interval '1 day'),
+		('$PAY_A_ID', 'hk47b-expired-busy', repeat('b', 64), 'in_progress', NULL, NULL, now() - interval '2 days', now() - interval '1 second'),
+		('$PAY_A_ID', 'hk47b-live-busy', repeat('c', 64), 'in_progress', NULL, NULL, now(), now() + interval '1 day'),
+		('$PAY_A_ID', 'hk47b-live-last', repeat('d', 64), 'done', 201, '{}', now() - interval '1 day', now() + interval '1 minute');
+	    INSERT INTO webhook_events (id, type, reference, result, sent_at, received_at) VALUES
+		('msg_hk47b_old', 'payment.succeeded', NULL, 'applied', now() - interval '40 days', now() - interval '40 days'),
+		('msg_hk47b_29d', 'payment.failed', NULL, 'ignored', now() - interval '29 days', now() - interval '29 days');
+	" >/dev/null || { fail "could not seed the tables"; return; }
+	ledger=$(pay_count transactions)
+	payments=$(pay_count payments)
+	before=$(hk_pay_rows)
+
+	# Bad settings and arguments: refused, nothing removed.
+	for HK_PAY_ENV in GH_WEBHOOK_KEEP_DAYS=0 GH_WEBHOOK_KEEP_DAYS=3651 \
+	    GH_WEBHOOK_KEEP_DAYS=30d GH_WEBHOOK_KEEP_DAYS=-5; do
+		hk_payment_sweep
+		[ "$HK_RC" = 1 ] || fail "$HK_PAY_ENV: status $HK_RC: $HK_OUT"
+		printf '%s' "$HK_OUT" | grep -q 'GH_WEBHOOK_KEEP_DAYS=' ||
+		    fail "$HK_PAY_ENV: the setting is not named: $HK_OUT"
+	done
+	HK_PAY_ENV=
+	for a in --bogus --dry-run=yes -n; do
+		hk_payment_sweep "$a"
+		[ "$HK_RC" = 2 ] || fail "$a: status $HK_RC: $HK_OUT"
+		printf '%s' "$HK_OUT" | grep -q '^usage: gatehouse-payment --sweep' ||
+		    fail "$a: no usage: $HK_OUT"
+	done
+	HK_PAY_DB="GH_DB=host=$GH_STATE/pg/sock port=5432 dbname=gatehouse_media user=gatehouse_media_app" \
+	    hk_payment_sweep
+	[ "$HK_RC" = 1 ] || fail "another service's database: status $HK_RC: $HK_OUT"
+	[ "$(hk_pay_rows)" = "$before" ] || fail "a refused sweep removed rows"
+
+	hk_payment_sweep --dry-run
+	[ "$HK_RC" = 0 ] || fail "dry run: status $HK_RC: $HK_OUT"
+	n=$(printf '%s\n' "$HK_OUT" | sed -n 's/^would remove (a batch of) \([0-9]*\) expired idempotency keys$/\1/p')
+	[ "${n:-0}" -ge 2 ] || fail "dry run: $HK_OUT"
+	[ "$(hk_pay_rows)" = "$before" ] || fail "a dry run removed rows"
+
+	hk_payment_sweep
+	[ "$HK_RC" = 0 ] || fail "sweep: status $HK_RC: $HK_OUT"
+	n=$(printf '%s\n' "$HK_OUT" | sed -n 's/^removed \([0-9]*\) expired idempotency keys$/\1/p')
+	[ "${n:-0}" -ge 2 ] || fail "the summary: $HK_OUT"
+	printf '%s\n' "$HK_OUT" | grep -q '^removed [1-9][0-9]* old webhook events$' ||
+	    fail "the summary: $HK_OUT"
+	[ "$(psql_pay "SELECT string_agg(key, ',' ORDER BY key) FROM idempotency_keys WHERE key LIKE 'hk47b%'")" = "$key,hk47b-live-busy,hk47b-live-last" ] ||
+	    fail "keys: $(psql_pay "SELECT string_agg(key, ',' ORDER BY key) FROM idempotency_keys WHERE key LIKE 'hk47b%'")"
+	[ "$(psql_pay "SELECT count(*) FROM webhook_events WHERE id LIKE 'msg_hk47b%'")" = 2 ] &&
+	    [ "$(psql_pay "SELECT count(*) FROM webhook_events WHERE id IN ('$id', 'msg_hk47b_29d')")" = 2 ] ||
+	    fail "events: $(psql_pay "SELECT string_agg(id, ',' ORDER BY id) FROM webhook_events WHERE id LIKE 'msg_hk47b%'")"
+	[ "$(pay_count transactions)" = "$ledger" ] && [ "$(pay_count payments)" = "$payments" ] ||
+	    fail "the sweep touched payments or the ledger"
+	# What stayed still works: the key replays, the event is a duplicate.
+	pay_create "$PAY_A" "$key" '{"amount":470,"currency":"EUR"}'
+	expect_status 201
+	expect_header idempotent-replayed true
+	[ "$BODY" = "$first" ] || fail "the replay after the sweep differs"
+	pay_hook -i "$id" payment.processing "$ref"
+	expect_json .result duplicate
+	# The retention is settable: with 20 days, the 29-day-old event goes.
+	HK_PAY_ENV=GH_WEBHOOK_KEEP_DAYS=20 hk_payment_sweep
+	[ "$HK_RC" = 0 ] || fail "GH_WEBHOOK_KEEP_DAYS=20: status $HK_RC: $HK_OUT"
+	[ "$(psql_pay "SELECT count(*) FROM webhook_events WHERE id = 'msg_hk47b_29d'")" = 0 ] ||
+	    fail "GH_WEBHOOK_KEEP_DAYS=20 kept a 29-day-old event"
+	[ "$(psql_pay "SELECT count(*) FROM webhook_events WHERE id = '$id'")" = 1 ] ||
+	    fail "GH_WEBHOOK_KEEP_DAYS=20 removed today's event"
+	# Again: nothing left to do, and no error.
+	hk_payment_sweep
+	[ "$HK_RC" = 0 ] || fail "second sweep: $HK_OUT"
+	printf '%s\n' "$HK_OUT" | grep -q '^removed 0 old webhook events$' ||
+	    fail "second sweep: $HK_OUT"
+	psql_pay "DELETE FROM idempotency_keys WHERE key LIKE 'hk47b-live%'" >/dev/null
+}
+
 # The temporaries in the media folder's tmp/ now, one a line.
 hk_tmp_list() {
 	find "$GH_STATE/media/tmp" -maxdepth 1 -type f 2>/dev/null | sort

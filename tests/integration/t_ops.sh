@@ -582,7 +582,7 @@ t_99_installed_units_rate_ok_with_systemd_analyze() {
 	cp "$dir"/* "$root/etc/systemd/system/"
 	for u in gatehouse-auth gatehouse-payment gatehouse-media \
 	    gatehouse-backup gatehouse-media-sweep gatehouse-revoked \
-	    gatehouse-auth-sweep gatehouse-mailer; do
+	    gatehouse-auth-sweep gatehouse-mailer gatehouse-payment-sweep; do
 		[ -f "$dir/$u.service" ] || { fail "no $u.service installed"; continue; }
 		out=$(cd / && systemd-analyze security --offline=true \
 		    --root="$root" "$u.service" 2>&1)
