@@ -14,6 +14,16 @@ struct gh_arena;
 /* Seconds: younger orphans may still get their row (sweep.c's default). */
 #define MEDIA_GRACE	3600
 
+/*
+ * The stored files' lock (a PostgreSQL advisory lock, as its two keys):
+ * gatehouse-backup holds it alone from the snapshot of its media dump to
+ * the end of its archive, which must find every file that snapshot
+ * names; whoever removes stored files holds it shared meanwhile (the
+ * deleting handlers, item.c; the sweep), or leaves them to a later sweep.
+ * backup/gatehouse-backup names the same keys.
+ */
+#define MEDIA_FILES_LOCK	"hashtext('gatehouse'), hashtext('media files')"
+
 /* What media_tmp_sweep did with tmp/. */
 struct media_tmp_sweep {
 	int		 removed;	/* writer gone, or old and unknown */

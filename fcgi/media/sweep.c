@@ -34,6 +34,14 @@ GH_SQL(SQL_KNOWN) = {{
     "SELECT storage_path FROM media UNION ALL "
     "SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL" }};
 enum { K_PATH };
+/*
+ * Shared, for the walk: a backup holds it alone while it archives the
+ * files its snapshot names, and a file deleted since is then still one
+ * of them (store.h).  Held until the connection closes.
+ */
+GH_SQL(SQL_FILES_LOCK) = {{
+    "SELECT pg_try_advisory_lock_shared(" MEDIA_FILES_LOCK ")" }};
+enum { FL_GOT };
 
 struct sweep {
 	const char	**known;	/* paths rows name, sorted */
@@ -41,6 +49,7 @@ struct sweep {
 	time_t		 before;	/* candidates are older than this */
 	int		 dry_run;
 	long long	 removed, bytes, kept, young, foreign, failed;
+	int		 backup;	/* a backup holds the files: no walk */
 };
 
 static int
@@ -105,6 +114,19 @@ sweep_known(struct gh_arena *a, struct sweep *sw)
 		    "database: nothing removed");
 		return -1;
 	}
+	/* Before the paths: a snapshot older than a backup's is not enough. */
+	res = gh_db_run(a, SQL_FILES_LOCK, 0, NULL);
+	if (!gh_db_ok(res)) {
+		gh_log_errx("sweep", "the files' lock: %s", res != NULL ?
+		    PQresultErrorMessage(res) : "cannot connect");
+		return -1;
+	}
+	r = GH_ROW(res, 0);
+	sw->backup = !gh_row_bool(&r, FL_GOT);
+	if (r.bad >= 0)
+		return -1;
+	if (sw->backup)
+		return 0;
 	res = gh_db_run(a, SQL_KNOWN, 0, NULL);
 	if (!gh_db_ok(res)) {
 		gh_log_errx("sweep", "the stored paths: %s", res != NULL ?
@@ -146,11 +168,13 @@ sweep_summary(const struct sweep *sw, const struct media_tmp_sweep *ts,
 	snprintf(line, sizeof(line), "%s %lld orphan files (%lld bytes), %d "
 	    "temporaries, %lld unused tags; kept %lld named files, %lld "
 	    "orphans younger than %lld s, %d temporaries being written, %d "
-	    "temporaries younger than %lld s whose writer is unknown; left "
+	    "temporaries younger than %lld s whose writer is unknown%s; left "
 	    "alone %lld other entries; %lld failures",
 	    sw->dry_run ? "would remove" : "removed", sw->removed, sw->bytes,
 	    ts->removed, tags, sw->kept, sw->young, grace, ts->live,
-	    ts->young, grace, sw->foreign, sw->failed + ts->failed);
+	    ts->young, grace, sw->backup ? "; stored files not looked at: "
+	    "a backup is archiving them" : "", sw->foreign,
+	    sw->failed + ts->failed);
 	gh_log_infox("sweep", "%s", line);
 	printf("%s\n", line);
 }
@@ -191,7 +215,7 @@ media_sweep_main(int argc, char **argv)
 		goto done;
 	sw.before = time(NULL) - (time_t)grace;
 	media_tmp_sweep(sw.dry_run, sw.before, &ts);
-	if (media_store_walk(sweep_entry, &sw) != 0)
+	if (!sw.backup && media_store_walk(sweep_entry, &sw) != 0)
 		sw.failed++;
 	if (media_tags_sweep(&arena, grace, sw.dry_run, &tags) != 0)
 		sw.failed++;
