@@ -447,6 +447,12 @@ t_94b_backup_set_is_one_instant() {
 	[ "$rc" = 0 ] || { fail "backup: $rc: $(cat "$T_OUT/instant.out")"; return; }
 	set=$(OPS_DIR=$d newest_set)
 
+	# The set, alone: rows and files agree.
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup-verify --no-live "$set" >"$T_OUT/instant-v.out" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || fail "verify --no-live: $rc: $(cat "$T_OUT/instant-v.out")"
+	grep -q '^gatehouse-backup-verify: media: the set is whole: [0-9]* rows, [0-9]* files, each row with its files and each file with its row$' \
+	    "$T_OUT/instant-v.out" || fail "no consistency line: $(cat "$T_OUT/instant-v.out")"
 	for f in "$gone_path" "$purged_path"; do
 		tar -tf "$set/media.tar" | grep -q "^\./$f\$" ||
 		    fail "the set lacks $f, the file of a row it holds"
@@ -474,6 +480,86 @@ t_94b_backup_set_is_one_instant() {
 	req GET "/api/v1/media/$new" -H "Authorization: Bearer $MIA"
 	expect_status 404
 	[ -e "$GH_STATE/media/$new_path" ] && fail "the restore brought a file without its row"
+	rm -rf "$d"
+}
+
+# A set made inconsistent by hand (a row's file and a thumbnail taken out
+# of the archive, a stored file no row names put in, checksums made
+# again), and a live system that lost a file: verify names each.
+t_94c_verify_names_rows_without_files_and_files_without_rows() {
+	local d set bad row row_path thumb_row thumb_path stray rc lost lost_id orphan
+	d="$GH_STATE/backups-whole"
+	rm -rf "$d"
+	ops_media_pool || return
+	upload "$(unique_pdf)" application/pdf "title=ops-whole" "$MIA"
+	expect_status 201
+	row=$MID
+	row_path=$(ops_media_sql "SELECT storage_path FROM media WHERE id = '$row'")
+	upload "$(mkfile png)" image/png "title=ops-thumb" "$MIA"
+	expect_status 201
+	thumb_row=$MID
+	thumb_path=$(ops_media_sql "SELECT thumb_path FROM media WHERE id = '$thumb_row'")
+	[ -n "$thumb_path" ] || fail "the picture has no thumbnail"
+	OPS_DIR=$d ops gatehouse-backup >/dev/null 2>&1 || { fail "backup failed"; return; }
+	set=$(OPS_DIR=$d newest_set)
+	OPS_DIR=$d ops gatehouse-backup-verify --no-live "$set" >"$T_OUT/whole.out" 2>&1 ||
+	    fail "a whole set failed: $(cat "$T_OUT/whole.out")"
+	# A stored file no live row names (a deletion waiting for the sweep)
+	# is in no set: no difference with the live folder.
+	orphan="$GH_STATE/media/${row_path%/*}/${row_path:0:2}${row_path:3:2}$(openssl rand -hex 14)"
+	printf 'orphan\n' >"$orphan"
+	OPS_DIR=$d ops gatehouse-backup-verify "$set" >"$T_OUT/whole.out" 2>&1 ||
+	    fail "an orphan in the live folder is a difference: $(cat "$T_OUT/whole.out")"
+	rm -f "$orphan"
+
+	bad="$d/gatehouse-20990101T000000Z"
+	cp -a "$set" "$bad"
+	stray="ab/cd/abcd$(openssl rand -hex 14)"
+	tar --delete -f "$bad/media.tar" "./$row_path" "./$thumb_path" ||
+	    { fail "cannot edit the archive"; return; }
+	mkdir -p "$T_OUT/stray/ab/cd"
+	printf 'no row names me\n' >"$T_OUT/stray/$stray"
+	tar -C "$T_OUT/stray" -rf "$bad/media.tar" "./$stray"
+	(cd "$bad" && sha256sum -- *.dump set.json media.tar >MANIFEST.sha256)
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup-verify --no-live "$bad" >"$T_OUT/bad-v.out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "verify of an inconsistent set: status $rc: $(cat "$T_OUT/bad-v.out")"
+	grep -q "^    row without its file: media $row: $row_path\$" "$T_OUT/bad-v.out" ||
+	    fail "the row without its file is not named: $(cat "$T_OUT/bad-v.out")"
+	grep -q "^    row without its file: media $thumb_row: $thumb_path (thumbnail)\$" "$T_OUT/bad-v.out" ||
+	    fail "the row without its thumbnail is not named: $(cat "$T_OUT/bad-v.out")"
+	grep -q "^    file without a row: $stray\$" "$T_OUT/bad-v.out" ||
+	    fail "the file without a row is not named: $(cat "$T_OUT/bad-v.out")"
+	grep -q 'RESULT: .* DIFFERS' "$T_OUT/bad-v.out" || fail "no failing result line"
+	# Against the live system too (whose rows are the set's here).
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup-verify "$bad" >"$T_OUT/bad-v.out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "verify of an inconsistent set against live: status $rc"
+	grep -q "^    file without a row: $stray\$" "$T_OUT/bad-v.out" ||
+	    fail "against live, the file without a row is not named: $(cat "$T_OUT/bad-v.out")"
+	rm -rf "$bad"
+
+	# A live row whose file someone removed by hand: the backup is made
+	# (and says so), and verify names the row.
+	upload "$(unique_pdf)" application/pdf "title=ops-lost" "$MIA"
+	expect_status 201
+	lost_id=$MID
+	lost=$(ops_media_sql "SELECT storage_path FROM media WHERE id = '$lost_id'")
+	rm -f "$GH_STATE/media/$lost"
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup >"$T_OUT/lost.out" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || fail "a backup of a system that lost a file: status $rc: $(cat "$T_OUT/lost.out")"
+	grep -q "rows whose file is missing" "$T_OUT/lost.out" ||
+	    fail "the backup does not say a row's file is missing: $(cat "$T_OUT/lost.out")"
+	set=$(OPS_DIR=$d newest_set)
+	jq -e '.media_rows_without_files == 1' "$set/set.json" >/dev/null ||
+	    fail "set.json: $(cat "$set/set.json")"
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup-verify --no-live "$set" >"$T_OUT/lost-v.out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "verify of a set with a lost file: status $rc"
+	grep -q "^    row without its file: media $lost_id: $lost\$" "$T_OUT/lost-v.out" ||
+	    fail "the lost file's row is not named: $(cat "$T_OUT/lost-v.out")"
+	req DELETE "/api/v1/media/$lost_id" -H "Authorization: Bearer $MIA"
 	rm -rf "$d"
 }
 
