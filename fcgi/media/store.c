@@ -66,38 +66,34 @@ tmp_entry(int dfd, const char *name, const struct stat *st, time_t before,
 	    O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT)
 		return;
-	if (fd != -1 && tmp_setlk(fd, F_RDLCK) == -1) {
-		if (tmp_held(errno)) {
+	if (fd != -1) {
+		if (tmp_setlk(fd, F_RDLCK) == 0)
+			known = 1;
+		else if (tmp_held(errno)) {
 			ts->live++;
-			close(fd);
-			return;
+			goto done;
 		}
-	} else if (fd != -1)
-		known = 1;
+	}
 	/* The name still the file we locked: not one made since. */
 	if (known && (fstat(fd, &now) != 0 || now.st_ino != st->st_ino ||
-	    now.st_dev != st->st_dev || now.st_nlink == 0)) {
-		close(fd);
-		return;
-	}
+	    now.st_dev != st->st_dev || now.st_nlink == 0))
+		goto done;
 	if (!known && st->st_mtime >= before) {
 		ts->young++;
-		if (fd != -1)
-			close(fd);
-		return;
+		goto done;
 	}
 	if (!dry_run && unlinkat(dfd, name, 0) == -1 && errno != ENOENT) {
 		gh_log_errx("sweep", "unlink %s/%s/%s: %s", media_cfg.dir,
 		    TMP_DIR, name, strerror(errno));
 		ts->failed++;
-	} else {
-		gh_log_infox("sweep", "%s temporary %s/%s (%lld bytes, %lld s "
-		    "old, %s)", dry_run ? "would remove" : "removed", TMP_DIR,
-		    name, (long long)st->st_size,
-		    (long long)(time(NULL) - st->st_mtime), known ?
-		    "its writer is gone" : "older than the grace");
-		ts->removed++;
+		goto done;
 	}
+	gh_log_infox("sweep", "%s temporary %s/%s (%lld bytes, %lld s old, "
+	    "%s)", dry_run ? "would remove" : "removed", TMP_DIR, name,
+	    (long long)st->st_size, (long long)(time(NULL) - st->st_mtime),
+	    known ? "its writer is gone" : "older than the grace");
+	ts->removed++;
+done:
 	if (fd != -1)
 		close(fd);
 }
@@ -230,8 +226,10 @@ media_tmp_open(struct gh_arena *a, char **name)
 	if ((lockfd = gh_alloc(a, sizeof(*lockfd))) == NULL)
 		return -1;
 	for (tries = 0; tries < TMP_TRIES && rc == 1; tries++) {
-		if (fd != -1)
+		if (fd != -1) {
 			close(fd);
+			fd = -1;
+		}
 		if ((hex = random_hex(a, 16)) == NULL ||
 		    (*name = gh_printf(a, TMP_DIR "/%s", hex)) == NULL)
 			goto fail;
