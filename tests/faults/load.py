@@ -7,7 +7,7 @@
                 [--key-prefix P] [--key-deadline S] [--drain S]
                 [--timeout S]
     load.py summary --events FILE [--marks FILE] [--rows FILE]
-                [--settle S]
+                [--settle S] [--strict PATH]...
     load.py kill [--wait S] KILL|TERM PID
 
 run: HTTPS with kept connections (HTTP/1.1, the certificate checked
@@ -45,7 +45,8 @@ span runs from its start to SETTLE seconds after its end.  ROWS holds
 the database's payments of the run, "DESCRIPTION|REFERENCE" a line.
 Counts: reads and writes by status; failed: an error, a hung request, or
 a status other than 2xx, except 503 and 409 with Retry-After to a
-request in flight during an outage's span; 503 without Retry-After and
+request in flight during an outage's span (but not to a --strict PATH,
+which needs no database); 503 without Retry-After and
 503 outside every span; settle_s, the longest time from an outage's end
 to the answer, not 2xx, of a request sent after it (and before the next
 outage); in_flight, creates sent before an outage began and answered
@@ -365,7 +366,8 @@ def summary(args):
                                   for start, _ in outages):
             res["in_flight"] += 1
         waited = (ev["e"] is None and ev["s"] in (409, 503) and
-                  ev["ra"] is not None and overlaps(ev))
+                  ev["ra"] is not None and overlaps(ev) and
+                  ev.get("p") not in args.strict)
         if ev["s"] == 409 and not waited:
             held.add(ev["key"])
         if ev["s"] == 503 and not overlaps(ev):
@@ -421,6 +423,7 @@ def main():
     s.add_argument("--marks")
     s.add_argument("--rows")
     s.add_argument("--settle", type=float, default=0)
+    s.add_argument("--strict", action="append", default=[])
     k = sub.add_parser("kill")
     k.add_argument("--wait", type=float, default=1)
     k.add_argument("signal", choices=("KILL", "TERM"))
