@@ -9,6 +9,7 @@
     load.py summary --events FILE [--marks FILE] [--rows FILE]
                 [--settle S] [--strict PATH]...
     load.py kill [--wait S] KILL|TERM PID
+    load.py selftest
 
 run: HTTPS with kept connections (HTTP/1.1, the certificate checked
 against CERT) to localhost:PORT until STOP-FILE exists.  Readers GET the
@@ -38,6 +39,9 @@ kill: sends the signal to PID, a worker, as soon as it serves a request
 at most S seconds (1) later; prints busy, idle (no request came) or gone.
 A worker killed while it waits in accept() takes no request with it; one
 killed in the middle of a request is what nginx's retry is for.
+
+selftest: summary's counts of a made-up run with one fault of each kind
+(and of one without), checked; the run script starts with it.
 
 summary: one JSON object of counts.  MARKS holds lines "NAME TIME" from
 the run script; each pair outage_start/outage_end is an outage, and its
@@ -295,21 +299,10 @@ def good(ev):
     return ev["e"] is None and ev["s"] is not None and 200 <= ev["s"] < 300
 
 
-def summary(args):
-    events = []
-    with open(args.events) as f:
-        for line in f:
-            events.append(json.loads(line))
-    marks = {}
-    outages = []
-    if args.marks:
-        with open(args.marks) as f:
-            for line in f:
-                name, t = line.split()
-                marks.setdefault(name, []).append(float(t))
-        outages = list(zip(marks.get("outage_start", []),
-                           marks.get("outage_end", [])))
-    settle_allowed = args.settle
+def tally(events, outages, rows, settle, strict):
+    """The counts of summary (see the top) from the events, the outages
+    as (start, end) pairs, the rows as {description: [reference, ...]}
+    (None: not asked), the settle time and the --strict paths."""
 
     def last_end(t):
         """The end of the outage t is after, if no other began since."""
@@ -320,7 +313,7 @@ def summary(args):
         return end
 
     def overlaps(ev):
-        return any(ev["t0"] <= end + settle_allowed and ev["t1"] >= start
+        return any(ev["t0"] <= end + settle and ev["t1"] >= start
                    for start, end in outages)
 
     res = {"reads": 0, "writes": 0, "status": {}, "errors": 0,
@@ -367,7 +360,7 @@ def summary(args):
             res["in_flight"] += 1
         waited = (ev["e"] is None and ev["s"] in (409, 503) and
                   ev["ra"] is not None and overlaps(ev) and
-                  ev.get("p") not in args.strict)
+                  ev.get("p") not in strict)
         if ev["s"] == 409 and not waited:
             held.add(ev["key"])
         if ev["s"] == 503 and not overlaps(ev):
@@ -380,24 +373,98 @@ def summary(args):
     res["held"] = len(held)
     res["acked"] = len(acks)
     res["unfinished"] = len(keys) - len(acks)
-    if args.rows:
-        rows = {}
-        with open(args.rows) as f:
-            for line in f:
-                line = line.rstrip("\n")
-                if not line:
-                    continue
-                desc, ref = line.split("|", 1)
-                rows.setdefault(desc, []).append(ref)
+    if rows is not None:
         res["rows"] = sum(len(v) for v in rows.values())
         res["duplicated"] = sum(1 for v in rows.values() if len(v) > 1)
         res["lost"] = sum(1 for k, ref in acks.items()
                           if ref not in rows.get(k, []))
     res["settle_s"] = round(res["settle_s"], 3)
     res["slowest_s"] = round(res["slowest_s"], 3)
+    return res
+
+
+def summary(args):
+    events = []
+    with open(args.events) as f:
+        for line in f:
+            events.append(json.loads(line))
+    marks = {}
+    if args.marks:
+        with open(args.marks) as f:
+            for line in f:
+                name, t = line.split()
+                marks.setdefault(name, []).append(float(t))
+    outages = list(zip(marks.get("outage_start", []),
+                       marks.get("outage_end", [])))
+    rows = None
+    if args.rows:
+        rows = {}
+        with open(args.rows) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if line:
+                    desc, ref = line.split("|", 1)
+                    rows.setdefault(desc, []).append(ref)
+    res = tally(events, outages, rows, args.settle, args.strict)
     json.dump(res, sys.stdout)
     sys.stdout.write("\n")
     return 0
+
+
+def selftest(args):
+    """The verdicts must see what they are there to see: a run with one
+    fault of each kind is counted as such, and a clean one as clean."""
+
+    def w(key, n, t0, t1, s, ra=None, ref=None):
+        return {"k": "w", "key": key, "n": n, "t0": t0, "t1": t1, "s": s,
+                "ra": ra, "e": None, "ref": ref}
+
+    def r(p, t0, t1, s, ra=None, e=None):
+        return {"k": "r", "p": p, "t0": t0, "t1": t1, "s": s, "ra": ra,
+                "e": e}
+
+    clean = [
+        w("a", 1, 100.0, 100.1, 201, ref="pay_a"),
+        {"k": "ack", "key": "a", "ref": "pay_a", "t": 100.1, "n": 1},
+        w("c", 1, 100.9, 101.2, 503, ra="5"),
+        w("c", 2, 106.0, 106.1, 201, ref="pay_c"),
+        {"k": "ack", "key": "c", "ref": "pay_c", "t": 106.1, "n": 2},
+        r("/x", 101.5, 101.6, 503, ra="5"),
+        r("/ping", 101.5, 101.6, 200),
+        r("/x", 104.5, 104.6, 200),
+    ]
+    faulty = clean + [
+        w("b", 1, 100.2, 100.3, 201, ref="pay_b"),
+        {"k": "ack", "key": "b", "ref": "pay_b", "t": 100.3, "n": 1},
+        w("d", 1, 110.0, 110.1, 409, ra="1"),
+        r("/ping", 101.5, 101.6, 503, ra="5"),
+        r("/x", 101.5, 101.6, 503),
+        r("/x", 110.0, 110.1, 503, ra="5"),
+        r("/x", 111.0, 111.1, 502),
+        r("/x", 112.0, 122.0, None, e="TimeoutError"),
+        {"k": "hung", "p": "/x", "key": None, "t0": 113.0, "t1": 123.0,
+         "s": None, "ra": None, "e": "no answer"},
+    ]
+    outages = [(101.0, 103.0)]
+    rows = {"a": ["pay_a"], "c": ["pay_c"]}
+    got = tally(clean, outages, rows, 2, ["/ping"])
+    want = {"failed": 0, "lost": 0, "duplicated": 0, "held": 0,
+            "503_no_retry_after": 0, "503_outside": 0, "in_flight": 1,
+            "unfinished": 0, "settle_s": 0.0, "hung": 0}
+    bad = ["clean %s: %r, wanted %r" % (k, got[k], v)
+           for k, v in want.items() if got[k] != v]
+    rows = {"a": ["pay_a"], "b": ["pay_x"], "c": ["pay_c", "pay_c2"]}
+    got = tally(faulty, outages, rows, 2, ["/ping"])
+    # d's 409, the ping's 503, the 503 without Retry-After, the 503
+    # outside the outage, the 502, the timeout, the hung request.
+    want = {"failed": 7, "lost": 1, "duplicated": 1, "held": 1,
+            "503_no_retry_after": 1, "503_outside": 1, "in_flight": 1,
+            "unfinished": 1, "settle_s": 19.0, "hung": 1}
+    bad += ["faulty %s: %r, wanted %r" % (k, got[k], v)
+            for k, v in want.items() if got[k] != v]
+    for line in bad:
+        print("load.py selftest: " + line, file=sys.stderr)
+    return 1 if bad else 0
 
 
 def main():
@@ -424,12 +491,14 @@ def main():
     s.add_argument("--rows")
     s.add_argument("--settle", type=float, default=0)
     s.add_argument("--strict", action="append", default=[])
+    sub.add_parser("selftest")
     k = sub.add_parser("kill")
     k.add_argument("--wait", type=float, default=1)
     k.add_argument("signal", choices=("KILL", "TERM"))
     k.add_argument("pid", type=int)
     args = p.parse_args()
-    return {"run": run, "summary": summary, "kill": kill}[args.cmd](args)
+    return {"run": run, "summary": summary, "kill": kill,
+            "selftest": selftest}[args.cmd](args)
 
 
 if __name__ == "__main__":
