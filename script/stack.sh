@@ -462,6 +462,17 @@ gh_pool_stop() {
 	gh_stop_pidfile "$GH_STATE/run/$1.pid"
 }
 
+# gh_sanitizer_clean: 0 when no worker built with sanitizers reported
+# anything (they report at exit, into their logs); else names the logs,
+# prints the reports and returns 1.
+gh_sanitizer_clean() {
+	local pat='ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:'
+	grep -l "$pat" "$GH_STATE"/logs/{auth,payment,media}.log 2>/dev/null ||
+	    return 0
+	grep -h -A 20 "$pat" "$GH_STATE"/logs/{auth,payment,media}.log | head -n 80
+	return 1
+}
+
 gh_url() {
 	printf 'https://localhost:%s%s\n' "$GH_HTTPS_PORT" "$1"
 }
