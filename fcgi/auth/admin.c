@@ -39,8 +39,15 @@ GH_SQL(SQL_ADMIN_UPDATE) = {{
 
 /* The address before the change, locked until it is made. */
 GH_SQL(SQL_ADMIN_OLD_EMAIL) = {{
-    "SELECT email FROM users WHERE id = $1::uuid FOR UPDATE" }};
-enum { OE_EMAIL };
+    "SELECT email, email_verified_at IS NOT NULL FROM users "
+    "WHERE id = $1::uuid FOR UPDATE" }};
+enum { OE_EMAIL, OE_VERIFIED };
+
+/* The address a user had before an admin's change. */
+struct admin_old {
+	const char	*email;		/* NULL: no change */
+	int		 verified;
+};
 
 GH_SQL(SQL_REVOKE_USER) = {{
     "UPDATE sessions SET revoked_at = now(), revoked_reason = 'disabled' "
@@ -128,17 +135,17 @@ static const struct gh_field admin_fields[] = {
  * (the user asked for it because the old mailbox is lost, or is no
  * longer theirs): the new address gets a verification link, the old one
  * a notice without a way back, and every pending link dies (email.c).
- * *old is the address before, or NULL when it does not change.  0, or
- * -1 answered (404 when there is no such user).
+ * old->email is the address before, or NULL when it does not change.
+ * 0, or -1 answered (404 when there is no such user).
  */
 static int
 admin_email_before(struct gh_req *req, const char *id, const char *email,
-    const char **old)
+    struct admin_old *old)
 {
 	struct gh_row	 r;
 	PGresult	*res;
 
-	*old = NULL;
+	memset(old, 0, sizeof(*old));
 	if (email == NULL)
 		return 0;
 	if ((res = gh_db_query(req, SQL_ADMIN_OLD_EMAIL, 1, &id)) == NULL)
@@ -146,16 +153,18 @@ admin_email_before(struct gh_req *req, const char *id, const char *email,
 	if (gh_rows(res) == 0)
 		return gh_problem(req, 404, "no such user");
 	r = GH_ROW(res, 0);
-	*old = gh_row_str(&r, OE_EMAIL);
+	old->email = gh_row_str(&r, OE_EMAIL);
+	old->verified = gh_row_bool(&r, OE_VERIFIED);
 	if (gh_row_failed(req, &r))
 		return -1;
-	if (strcmp(*old, email) == 0)
-		*old = NULL;
+	if (strcmp(old->email, email) == 0)
+		old->email = NULL;
 	return 0;
 }
 
 static int
-admin_email_after(struct gh_req *req, struct gh_row *r, const char *old)
+admin_email_after(struct gh_req *req, struct gh_row *r,
+    const struct admin_old *old)
 {
 	const char	*id, *username, *email;
 	json_t		*d;
@@ -168,11 +177,11 @@ admin_email_after(struct gh_req *req, struct gh_row *r, const char *old)
 	if (gh_row_failed(req, r))
 		return -1;
 	/* A change of case only is the same mailbox: nothing to prove. */
-	if (strcasecmp(old, email) != 0 && auth_email_admin_changed(req, id,
-	    username, old, email) != 0)
+	if (strcasecmp(old->email, email) != 0 && auth_email_admin_changed(
+	    req, id, username, old->email, old->verified, email) != 0)
 		return -1;
 	if ((d = json_pack("{s:s, s:s, s:s}", "by", "admin", "old_email",
-	    old, "new_email", email)) == NULL ||
+	    old->email, "new_email", email)) == NULL ||
 	    (text = json_dumps(d, JSON_COMPACT)) == NULL) {
 		json_decref(d);
 		return gh_problem(req, 500, "out of memory");
@@ -188,7 +197,8 @@ auth_admin_user_update(struct gh_req *req)
 {
 	struct gh_values v;
 	struct gh_row	 r;
-	const char	*id = gh_param(req, "id"), *p[4], *old;
+	struct admin_old old;
+	const char	*id = gh_param(req, "id"), *p[4];
 	PGresult	*res;
 	json_t		*u;
 	int		 disable;
@@ -239,7 +249,7 @@ auth_admin_user_update(struct gh_req *req)
 		goto fail;
 	if (disable && gh_db_query(req, SQL_REVOKE_USER, 1, p) == NULL)
 		goto fail;
-	if (old != NULL && admin_email_after(req, &r, old) != 0)
+	if (old.email != NULL && admin_email_after(req, &r, &old) != 0)
 		goto fail;
 	/* Both values were validated: plain words, safe inside JSON. */
 	if (((p[1] != NULL || p[2] != NULL) &&

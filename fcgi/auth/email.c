@@ -33,13 +33,14 @@ enum { LN_EXPIRES };
 
 GH_SQL(SQL_LINK_FIND) = {{
     "SELECT t.user_id, u.username, t.email, u.email, "
+    " u.email_verified_at IS NOT NULL, "
     " t.used_at IS NOT NULL, t.voided_at IS NOT NULL, "
     " t.expires_at <= now(), lower(t.email) <> lower(u.email), u.disabled "
     "FROM email_tokens t JOIN users u ON u.id = t.user_id "
     "WHERE t.token_hash = decode($1, 'hex') AND t.purpose = $2 "
     "FOR UPDATE OF t, u" }};
-enum { LF_UID, LF_USERNAME, LF_EMAIL, LF_CURRENT, LF_USED, LF_VOIDED,
-    LF_EXPIRED, LF_MOVED, LF_DISABLED };
+enum { LF_UID, LF_USERNAME, LF_EMAIL, LF_CURRENT, LF_CURRENT_VERIFIED,
+    LF_USED, LF_VOIDED, LF_EXPIRED, LF_MOVED, LF_DISABLED };
 
 GH_SQL(SQL_LINK_SPEND) = {{
     "UPDATE email_tokens SET used_at = now() "
@@ -283,16 +284,20 @@ auth_email_pending(struct gh_req *req, const char *uid, json_t **pending)
 
 /*
  * The old address hears of a confirmed change, with a link that puts it
- * back (the account may have been taken over).  An old address the
- * outbox would refuse (from before its rules) cannot be told.
+ * back (the account may have been taken over): only an address that was
+ * verified, since one never proven may be a stranger's (a typo at
+ * sign-up), who must not be able to take the account back to it.  An
+ * old address the outbox would refuse (from before its rules) cannot be
+ * told either.
  */
 int
 auth_email_changed_notice(struct gh_req *req, const char *uid,
-    const char *username, const char *old_email, const char *new_email)
+    const char *username, const char *old_email, int old_verified,
+    const char *new_email)
 {
 	char	*token;
 
-	if (auth_valid_email(old_email) != NULL)
+	if (!old_verified || auth_valid_email(old_email) != NULL)
 		return 0;
 	if ((token = link_new(req, uid, AUTH_LINK_UNDO, old_email,
 	    auth_email_cfg.undo_ttl, NULL, NULL)) == NULL)
@@ -306,21 +311,22 @@ auth_email_changed_notice(struct gh_req *req, const char *uid,
 /*
  * An admin set the address: it is unverified (the trigger of 008 saw
  * to that), every link of the account is moot, the new address gets a
- * verification link and the old one a notice.  No undo: an admin's
- * change is what a user asks for when the old mailbox is lost or is
- * someone else's now, and whoever holds it must not be able to reverse
- * it.
+ * verification link and the old one, if it was verified, a notice.  No
+ * undo: an admin's change is what a user asks for when the old mailbox
+ * is lost or is someone else's now, and whoever holds it must not be
+ * able to reverse it.
  */
 int
 auth_email_admin_changed(struct gh_req *req, const char *uid,
-    const char *username, const char *old_email, const char *new_email)
+    const char *username, const char *old_email, int old_verified,
+    const char *new_email)
 {
 	if (gh_db_query(req, SQL_LINK_VOID, 2, (const char *[]){ uid,
 	    AUTH_LINK_VERIFY " " AUTH_LINK_CHANGE " " AUTH_LINK_UNDO }) ==
 	    NULL || auth_email_verify_send(req, uid, username, new_email,
 	    NULL) != 0)
 		return -1;
-	if (auth_valid_email(old_email) != NULL)
+	if (!old_verified || auth_valid_email(old_email) != NULL)
 		return 0;
 	return auth_mail_queue(req, old_email, "email_changed_by_admin",
 	    json_pack("{s:s, s:s}", "username", username, "new_email",
@@ -354,6 +360,7 @@ auth_link_take(struct gh_req *req, const char *token, const char *purpose,
 	l->username = gh_row_str(&r, LF_USERNAME);
 	l->email = gh_row_str(&r, LF_EMAIL);
 	l->current = gh_row_str(&r, LF_CURRENT);
+	l->current_verified = gh_row_bool(&r, LF_CURRENT_VERIFIED);
 	if (gh_row_bool(&r, LF_USED))
 		l->state = AUTH_LINK_USED;
 	else if (gh_row_bool(&r, LF_VOIDED))

@@ -50,10 +50,10 @@ int		 auth_email_pending(struct gh_req *, const char *uid,
 		    json_t **pending);
 int		 auth_email_changed_notice(struct gh_req *, const char *uid,
 		    const char *username, const char *old_email,
-		    const char *new_email);
+		    int old_verified, const char *new_email);
 int		 auth_email_admin_changed(struct gh_req *, const char *uid,
 		    const char *username, const char *old_email,
-		    const char *new_email);
+		    int old_verified, const char *new_email);
 
 /* A link presented to the API: its row and its account's, locked. */
 enum auth_link_state {
@@ -73,6 +73,7 @@ struct auth_link {
 	const char	*username;
 	const char	*email;		/* the token's address */
 	const char	*current;	/* the account's address now */
+	int		 current_verified;
 };
 
 int		 auth_link_take(struct gh_req *, const char *token,

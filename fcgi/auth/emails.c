@@ -125,7 +125,7 @@ auth_email_verify(struct gh_req *req)
 /*
  * The token of a change's confirmation, from the new address: it
  * replaces the old one if no other account has taken it meanwhile, and
- * the old one gets a notice with a way back.
+ * the old one, if it was verified, gets a notice with a way back.
  */
 void
 auth_email_confirm(struct gh_req *req)
@@ -152,7 +152,7 @@ auth_email_confirm(struct gh_req *req)
 	    auth_link_spend(req, &l, AUTH_LINK_VERIFY " " AUTH_LINK_CHANGE)
 	    != 0 ||
 	    auth_email_changed_notice(req, l.uid, l.username, l.current,
-	    l.email) != 0 ||
+	    l.current_verified, l.email) != 0 ||
 	    auth_audit(req, "email_change", l.uid, detail(req, json_pack(
 	    "{s:s, s:s}", "old_email", l.current, "new_email", l.email))) !=
 	    0 ||

@@ -491,6 +491,19 @@ t_5v06_change_taken_cancelled_replaced_or_case_only() {
 	expect_json '.errors[0].field' email
 	[ "$(mail_sql "SELECT count(*) FROM mail_outbox WHERE lower(to_addr) = 'ev-ivy@example.com' AND template = 'email_change_confirm'")" = 0 ] ||
 	    fail "the taken address was mailed"
+	# An address never verified (a typo at sign-up may be a stranger's)
+	# gets no notice and no way to take the account back.
+	em_change "$AT" ev-jon-2@example.com
+	expect_status 202
+	em_wait ev-jon-2@example.com 1 && em_link confirm-email || { mail_teardown; return; }
+	em_post /api/v1/auth/email/confirm "$EM_TOKEN"
+	expect_status 200
+	[ "$(mail_sql "SELECT count(*) FROM mail_outbox WHERE to_addr = 'ev-jon@example.com' AND template <> 'verify_email'")" = 0 ] ||
+	    fail "the unverified old address was told"
+	[ "$(em_psql "SELECT count(*) FROM email_tokens WHERE purpose = 'undo' AND email = 'ev-jon@example.com'")" = 0 ] ||
+	    fail "an undo link for an address never verified"
+	json_post /api/v1/auth/register "{\"username\":\"ev-jon-typo\",\"email\":\"ev-jon@example.com\",\"password\":\"$EM_PW\"}"
+	expect_status 201
 	# Free when asked, taken before the confirmation: 409, nothing changed,
 	# the link still unused.
 	login ev-ivy "$EM_PW"
@@ -782,6 +795,14 @@ t_5v10_admin_change_is_at_once_unverified_and_told() {
 	    -H 'Content-Type: application/json' --data-raw '{"email":"EV-ADMIN10@example.com"}'
 	expect_problem 409
 	expect_json '.errors[0].field' email
+	# An old address never verified is not told.
+	em_signup ev-ola-2
+	req PATCH "/api/v1/auth/admin/users/$EM_UID" -H "Authorization: Bearer $admin" \
+	    -H 'Content-Type: application/json' --data-raw '{"email":"ev-ola-3@example.com"}'
+	expect_status 200
+	em_wait ev-ola-3@example.com 1
+	[ "$(mail_sql "SELECT count(*) FROM mail_outbox WHERE to_addr = 'ev-ola-2@example.com' AND template = 'email_changed_by_admin'")" = 0 ] ||
+	    fail "the unverified old address was told"
 	req PATCH "/api/v1/auth/admin/users/$(em_psql "SELECT id FROM users WHERE username = 'ev-admin10'")" \
 	    -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
 	    --data-raw '{"email":"ev-admin10-x@example.com"}'
