@@ -1,6 +1,5 @@
 /* Administration: users, their roles, state and address; the first admin. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -167,9 +166,6 @@ admin_email_after(struct gh_req *req, struct gh_row *r,
     const struct admin_old *old)
 {
 	const char	*id, *username, *email;
-	json_t		*d;
-	char		*text;
-	int		 rc;
 
 	id = gh_row_str(r, UC_ID);
 	username = gh_row_str(r, UC_USERNAME);
@@ -180,16 +176,9 @@ admin_email_after(struct gh_req *req, struct gh_row *r,
 	if (strcasecmp(old->email, email) != 0 && auth_email_admin_changed(
 	    req, id, username, old->email, old->verified, email) != 0)
 		return -1;
-	if ((d = json_pack("{s:s, s:s, s:s}", "by", "admin", "old_email",
-	    old->email, "new_email", email)) == NULL ||
-	    (text = json_dumps(d, JSON_COMPACT)) == NULL) {
-		json_decref(d);
-		return gh_problem(req, 500, "out of memory");
-	}
-	json_decref(d);
-	rc = auth_audit(req, "email_change", id, text);
-	free(text);
-	return rc;
+	return auth_audit_json(req, "email_change", id, json_pack(
+	    "{s:s, s:s, s:s}", "by", "admin", "old_email", old->email,
+	    "new_email", email));
 }
 
 void

@@ -5,7 +5,6 @@
  * link endpoints need no session: the token is the proof, once.
  */
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
@@ -60,22 +59,6 @@ reply_account(struct gh_req *req, const char *username, const char *email,
 	gh_reply_json(req, 200, j);
 }
 
-/* An audit detail of addresses, as JSON that jansson escaped. */
-static const char *
-detail(struct gh_req *req, json_t *j)
-{
-	char	*s, *copy;
-
-	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL) {
-		json_decref(j);
-		return NULL;
-	}
-	json_decref(j);
-	copy = gh_strdup(&req->arena, s);
-	free(s);
-	return copy;
-}
-
 /* The link's address onto the account: 0, or -1 answered (409 taken). */
 static int
 set_email(struct gh_req *req, const struct auth_link *l)
@@ -115,8 +98,8 @@ auth_email_verify(struct gh_req *req)
 	}
 	if (gh_db_query(req, SQL_EMAIL_VERIFIED, 1, &l.uid) == NULL ||
 	    auth_link_spend(req, &l, AUTH_LINK_VERIFY) != 0 ||
-	    auth_audit(req, "email_verified", l.uid, detail(req, json_pack(
-	    "{s:s}", "email", l.email))) != 0 ||
+	    auth_audit_json(req, "email_verified", l.uid, json_pack("{s:s}",
+	    "email", l.email)) != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
 	reply_account(req, l.username, l.email, NULL);
@@ -153,9 +136,8 @@ auth_email_confirm(struct gh_req *req)
 	    != 0 ||
 	    auth_email_changed_notice(req, l.uid, l.username, l.current,
 	    l.current_verified, l.email) != 0 ||
-	    auth_audit(req, "email_change", l.uid, detail(req, json_pack(
-	    "{s:s, s:s}", "old_email", l.current, "new_email", l.email))) !=
-	    0 ||
+	    auth_audit_json(req, "email_change", l.uid, json_pack("{s:s, s:s}",
+	    "old_email", l.current, "new_email", l.email)) != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
 	reply_account(req, l.username, l.email, NULL);
@@ -193,9 +175,9 @@ auth_email_undo(struct gh_req *req)
 		gh_problem(req, 500, "internal error");
 		return;
 	}
-	if (auth_audit(req, "email_change_undone", l.uid, detail(req,
-	    json_pack("{s:s, s:s, s:I}", "undone_email", l.current,
-	    "email", l.email, "sessions_ended", (json_int_t)n))) != 0 ||
+	if (auth_audit_json(req, "email_change_undone", l.uid, json_pack(
+	    "{s:s, s:s, s:I}", "undone_email", l.current, "email", l.email,
+	    "sessions_ended", (json_int_t)n)) != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
 	auth_refresh_cookie(req, "", 0);

@@ -204,7 +204,8 @@ email_change(struct gh_req *req, const char *uid, const char *username,
 		return rc < 0 ? -1 : auth_email_mail_refused(req, retry);
 	if (auth_email_change_start(req, uid, username, email,
 	    &expires) != 0 ||
-	    auth_audit(req, "email_change_requested", uid, NULL) != 0)
+	    auth_audit_json(req, "email_change_requested", uid, json_pack(
+	    "{s:s}", "new_email", email)) != 0)
 		return -1;
 	if ((*pending = json_pack("{s:s, s:s}", "new_email", email,
 	    "expires_at", expires)) == NULL)
