@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# "A && B || C" below means C when either failed, as intended.
+# shellcheck disable=SC2015
 # E-mail verification and change (sql/auth/008, fcgi/auth/email*.c),
 # from the mail the real SMTP server received (t_mail.sh's server and
 # mailer): sign-up, the link, the pages; a change confirmed from the new
@@ -100,7 +102,7 @@ em_psql() {
 }
 
 t_5v01_signup_mails_a_link_that_verifies() {
-	local url token f
+	local token
 	em_up || return
 	em_signup ev-ann
 	expect_json .user.email_verified false
@@ -229,7 +231,7 @@ t_5v02_links_used_twice_expired_guessed_or_misplaced_change_nothing() {
 }
 
 t_5v03_resend_replaces_the_link_and_is_throttled() {
-	local old before i at2
+	local old before at2
 	em_up || return
 	em_signup ev-dan
 	em_wait ev-dan@example.com 1 && em_link verify-email || { mail_teardown; return; }
@@ -248,7 +250,7 @@ t_5v03_resend_replaces_the_link_and_is_throttled() {
 	expect_json .reason replaced
 	# Per account: GH_EMAIL_MAIL_LIMIT (5) an hour; the sign-up's mail
 	# is not counted.
-	for i in 2 3 4 5; do
+	for _ in 2 3 4 5; do
 		req POST /api/v1/auth/me/email/verification -H "Authorization: Bearer $AT"
 		expect_status 202
 	done
@@ -263,7 +265,7 @@ t_5v03_resend_replaces_the_link_and_is_throttled() {
 	# Per address: two accounts asking to move to one stranger's address
 	# share its count (3 + 3 > 5), each within its own.
 	em_signup ev-eve
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		em_change "$AT" ev-stranger@example.com
 		expect_status 202
 	done
@@ -291,6 +293,7 @@ t_5v03_resend_replaces_the_link_and_is_throttled() {
 # (none: the suite's own).
 em_auth_pool() {
 	gh_pool_stop auth
+	# shellcheck disable=SC2163  # the arguments are VAR=value
 	( [ $# = 0 ] || export "$@"; gh_pool_start auth )
 	pool_wait auth
 }
@@ -467,6 +470,9 @@ t_5v05_change_confirm_notice_undo_ends_every_session() {
 	[ "$(em_psql "SELECT string_agg(event, ',' ORDER BY id) FROM audit_log WHERE user_id = '$uid' AND event LIKE 'email_change%'")" = \
 	    email_change_requested,email_change,email_change_undone ] ||
 	    fail "audit: $(em_psql "SELECT string_agg(event, ',' ORDER BY id) FROM audit_log WHERE user_id = '$uid'")"
+	[ "$(em_psql "SELECT string_agg(coalesce(detail->>'new_email', detail->>'email'), ',' ORDER BY id) FROM audit_log WHERE user_id = '$uid' AND event LIKE 'email_change%'")" = \
+	    ev-hal-new@example.com,ev-hal-new@example.com,ev-hal@example.com ] ||
+	    fail "the audit lines do not name the addresses"
 	em_psql "SELECT detail->>'sessions_ended' FROM audit_log WHERE user_id = '$uid' AND event = 'email_change_undone'" | grep -qx 3 ||
 	    fail "the undo's audit line does not count the sessions"
 	em_post /api/v1/auth/email/undo "$undo"
