@@ -14,5 +14,6 @@
 #include "gh_req.h"
 #include "gh_revoked.h"
 #include "gh_token.h"
+#include "gh_dpop.h"
 
 #endif
