@@ -64,10 +64,15 @@ gh_pick_ports() {
 }
 
 # A port nobody listens on, from a range unlikely to be in use.
+# Below the kernel's ephemeral range: a port that is only some outgoing
+# connection's local end (curl's, say) looks free to a connect() yet
+# cannot be bound, and a server started on it fails at random.
 gh_free_port() {
-	local p tries=0
+	local p tries=0 low=32768
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	[ "$low" -gt 12000 ] 2>/dev/null || low=32768
 	while [ $tries -lt 100 ]; do
-		p=$(( 20000 + RANDOM % 30000 ))
+		p=$(( 10000 + RANDOM % (low - 10000) ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			printf '%s\n' "$p"
 			return 0
