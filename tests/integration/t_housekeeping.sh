@@ -294,3 +294,40 @@ t_89nb_sweep_grace_decides_for_temporaries_it_cannot_tell() {
 	    fail "the summary with --grace 600: $(tail -n 1 "$T_OUT/sweep.out")"
 	rm -f "$old" "$mid"
 }
+
+# Uploads' Idempotency-Keys past their window go with the media sweep;
+# one still in it, or still being claimed, stays, and still replays.
+t_89nc_sweep_removes_expired_upload_keys() {
+	local f key first id n
+	media_setup || return
+	f=$(unique_pdf)
+	key="hk89nc-api-$RANDOM"
+	upload "$f" application/pdf "title=hk-key" "$MIA" -H "Idempotency-Key: $key"
+	expect_status 201
+	first=$BODY id=$MID
+	psql_media "
+	    INSERT INTO media_upload_keys (user_id, key, request_hash, state, response_status, response_body, media_id, created_at, expires_at) VALUES
+		('$MIA_ID', 'hk89nc-old', repeat('a', 64), 'done', 201, '{}', gen_random_uuid(), now() - interval '2 days', now() - interval '1 day'),
+		('$MIA_ID', 'hk89nc-old-busy', repeat('b', 64), 'in_progress', NULL, NULL, NULL, now() - interval '2 days', now() - interval '1 second'),
+		('$MIA_ID', 'hk89nc-live-busy', repeat('c', 64), 'in_progress', NULL, NULL, NULL, now(), now() + interval '1 day'),
+		('$MIA_ID', 'hk89nc-live', repeat('d', 64), 'done', 201, '{}', gen_random_uuid(), now() - interval '1 day', now() + interval '1 minute');
+	" >/dev/null || { fail "could not seed media_upload_keys"; return; }
+	sweep --dry-run
+	[ "$SWEEP_RC" = 0 ] || fail "dry run: status $SWEEP_RC: $(cat "$T_OUT/sweep.err")"
+	n=$(sed -n 's/^would remove .*, \([0-9]*\) expired upload keys;.*/\1/p' "$T_OUT/sweep.out")
+	[ "${n:-0}" -ge 2 ] || fail "the dry run does not count them: $(tail -n 1 "$T_OUT/sweep.out")"
+	[ "$(psql_media "SELECT count(*) FROM media_upload_keys WHERE key LIKE 'hk89nc%'")" = 5 ] ||
+	    fail "the dry run removed keys"
+	sweep
+	[ "$SWEEP_RC" = 0 ] || fail "sweep: status $SWEEP_RC: $(cat "$T_OUT/sweep.err")"
+	n=$(sed -n 's/^removed .*, \([0-9]*\) expired upload keys;.*/\1/p' "$T_OUT/sweep.out")
+	[ "${n:-0}" -ge 2 ] || fail "the summary does not count them: $(tail -n 1 "$T_OUT/sweep.out")"
+	[ "$(psql_media "SELECT string_agg(key, ',' ORDER BY key) FROM media_upload_keys WHERE key LIKE 'hk89nc%'")" = "$key,hk89nc-live,hk89nc-live-busy" ] ||
+	    fail "keys: $(psql_media "SELECT string_agg(key, ',' ORDER BY key) FROM media_upload_keys WHERE key LIKE 'hk89nc%'")"
+	upload "$f" application/pdf "title=hk-key" "$MIA" -H "Idempotency-Key: $key"
+	expect_status 201
+	expect_header idempotent-replayed true
+	[ "$BODY" = "$first" ] || fail "the replay after the sweep differs"
+	psql_media "DELETE FROM media_upload_keys WHERE key LIKE 'hk89nc-live%'" >/dev/null
+	req DELETE "/api/v1/media/$id" -H "Authorization: Bearer $MIA"
+}
