@@ -20,5 +20,6 @@ const totals = getTotals(problems);
 formatProblems(problems, {
 	format: 'stylish', totals, version: '', maxProblems: 1000, color: false,
 });
-console.log(`${spec}: ${totals.errors} errors, ${totals.warnings} warnings`);
+// On stderr, where the problems went, so that it comes after them.
+console.error(`${spec}: ${totals.errors} errors, ${totals.warnings} warnings`);
 process.exit(totals.errors + totals.warnings > 0 ? 1 : 0);
