@@ -170,8 +170,8 @@ t_19b1_docs_page_and_its_files() {
 	dv_file /docs/ 'text/html; charset=utf-8'
 	printf '%s' "$BODY" | grep -q '<script src="swagger-ui-bundle.js">' ||
 	    fail "not the API reference: ${BODY:0:200}"
-	# No inline script or style for the CSP to refuse.
-	printf '%s' "$BODY" | grep -Eq '<script>|<style|style=' &&
+	# No inline script, handler or style for the CSP to refuse.
+	printf '%s' "$BODY" | grep -Eiq '<script>|<style| style=| on[a-z]+=' &&
 	    fail "inline script or style in the page"
 	dv_file /docs/index.html 'text/html; charset=utf-8'
 	dv_file /docs/swagger-ui-bundle.js 'application/javascript; charset=utf-8'
