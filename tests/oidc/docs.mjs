@@ -146,10 +146,13 @@ async function main() {
 			throw new Error(`no access_token from the sign-in (${login.status})`);
 		await page.locator('.auth-wrapper button.authorize').click();
 		const dialog = page.locator('.dialog-ux .modal-ux');
-		await dialog.locator('input').first().fill(token);
+		// The dialog has a form per scheme (bearer, dpop): the bearer's.
+		const bearer = dialog.locator('form',
+		    { hasText: 'bearer (http, Bearer)' });
+		await bearer.locator('input').fill(token);
 		await shot(page, 'docs-4-authorize');
-		await dialog.locator('button.authorize').click();
-		await dialog.locator('button.btn-done').click();
+		await bearer.locator('button.authorize').click();
+		await dialog.locator('button.btn-done').first().click();
 		await dialog.waitFor({ state: 'detached' });
 		const mine = await tryIt(me, undefined, 'docs-5-me');
 		out.me = { status: mine.status, username: mine.json?.user?.username ?? null };
@@ -166,8 +169,8 @@ async function main() {
 		    username: again.json?.user?.username ?? null };
 		// Logout in the dialog forgets it, reloads included.
 		await page.locator('.auth-wrapper button.authorize').click();
-		await dialog.locator('button', { hasText: 'Logout' }).click();
-		await dialog.locator('button.btn-done').click();
+		await bearer.locator('button', { hasText: 'Logout' }).click();
+		await dialog.locator('button.btn-done').first().click();
 		await dialog.waitFor({ state: 'detached' });
 		await page.reload();
 		await page.locator('.opblock').first().waitFor();
