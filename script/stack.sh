@@ -177,13 +177,28 @@ gh_db_setup() {
 	    { cat "$GH_STATE/logs/db-setup.log" >&2; gh_die "database setup failed"; }
 }
 
+# What nginx serves at /docs/: the spec and the API reference's files, as
+# make install puts them side by side, linked from the source tree (edits
+# to the spec show at the next reload).  Without the built reference
+# (tools/docs-viewer/site, made by make) /docs/ answers the spec alone.
+gh_docs_root() {
+	local d="$GH_STATE/docs" v="$GH_SRCDIR/tools/docs-viewer" f
+	rm -rf "$d" && mkdir -p "$d" &&
+	    ln -s "$GH_SRCDIR/docs/openapi.yaml" "$d/" || return 1
+	[ -f "$v/site/.stamp" ] || return 0
+	for f in "$v/index.html" "$v/gatehouse-docs.js" "$v"/site/*; do
+		ln -s "$f" "$d/" || return 1
+	done
+}
+
 gh_nginx_conf() {
 	local exempt="${GH_RATE_EXEMPT-}"
+	gh_docs_root || gh_die "could not link the docs into $GH_STATE/docs"
 	"$GH_SRCDIR/nginx/gatehouse-nginx-render" --mode local \
 	    --out "$GH_STATE/conf" --state-dir "$GH_STATE" \
 	    --https-port "$GH_HTTPS_PORT" --http-port "$GH_HTTP_PORT" \
 	    --socket-dir "$GH_STATE/run" --rate-exempt "$exempt" \
-	    --docs-root "$GH_SRCDIR/docs" --web-root "${GH_WEB_ROOT:-$GH_SRCDIR/web}" \
+	    --docs-root "$GH_STATE/docs" --web-root "${GH_WEB_ROOT:-$GH_SRCDIR/web}" \
 	    --media-root "$GH_STATE/media" >/dev/null ||
 	    gh_die "could not render the nginx configuration"
 }
