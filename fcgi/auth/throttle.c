@@ -59,17 +59,20 @@ num(struct gh_req *req, long long n)
 }
 
 /*
- * Counts a hit on key in a fixed window; past limit it answers 429 with
- * Retry-After, naming what is counted, and returns -1.
+ * Counts a hit on key in a fixed window without answering for it: *retry
+ * is 0 while the hits are within limit, else the seconds until the
+ * window ends.  For a throttle whose 429 would tell something (one keyed
+ * by an account tells that the account exists), and for auth_throttle.
+ * 0, or -1 having answered.
  */
 int
-auth_throttle(struct gh_req *req, const char *key, long long limit,
-    long long window_s, const char *what)
+auth_throttle_count(struct gh_req *req, const char *key, long long limit,
+    long long window_s, long long *retry)
 {
 	struct gh_row	 r;
 	PGresult	*res;
 	const char	*p[2];
-	long long	 hits, retry;
+	long long	 hits, left;
 
 	p[0] = key;
 	p[1] = num(req, window_s);
@@ -77,10 +80,26 @@ auth_throttle(struct gh_req *req, const char *key, long long limit,
 		return -1;
 	r = GH_ROW(res, 0);
 	hits = gh_row_int(&r, TH_HITS);
-	retry = gh_row_int(&r, TH_RETRY);
+	left = gh_row_int(&r, TH_RETRY);
 	if (gh_row_failed(req, &r))
 		return -1;
-	if (hits <= limit)
+	*retry = hits <= limit ? 0 : left;
+	return 0;
+}
+
+/*
+ * Counts a hit on key in a fixed window; past limit it answers 429 with
+ * Retry-After, naming what is counted, and returns -1.
+ */
+int
+auth_throttle(struct gh_req *req, const char *key, long long limit,
+    long long window_s, const char *what)
+{
+	long long	 retry;
+
+	if (auth_throttle_count(req, key, limit, window_s, &retry) != 0)
+		return -1;
+	if (retry == 0)
 		return 0;
 	gh_header(req, "Retry-After", num(req, retry));
 	return gh_problem(req, 429, "too many %s from this address; try "
