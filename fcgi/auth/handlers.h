@@ -36,6 +36,11 @@ void		 auth_admin_users(struct gh_req *);
 void		 auth_admin_user_update(struct gh_req *);
 int		 auth_cli_make_admin(const char *username);
 
+/* reset.c: a password reset by mail, and one an admin sends */
+void		 auth_password_forgot(struct gh_req *);
+void		 auth_password_reset(struct gh_req *);
+void		 auth_admin_password_reset(struct gh_req *);
+
 /* sweep.c */
 int		 auth_cli_sweep(int, char **);
 

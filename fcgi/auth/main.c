@@ -5,6 +5,7 @@
 #include "handlers.h"
 #include "oauth.h"
 #include "oauth_handlers.h"
+#include "recovery.h"
 
 struct auth_settings auth_cfg;
 
@@ -52,6 +53,11 @@ static const struct gh_route routes[] = {
 	    oauth_admin_client_secret },
 	{ "GET",	"/api/v1/auth/me/apps",		oauth_me_apps },
 	{ "DELETE",	"/api/v1/auth/me/apps/{client_id}", oauth_me_app_remove },
+	/* Password reset (reset.c) */
+	{ "POST",	"/api/v1/auth/password/forgot",	auth_password_forgot },
+	{ "POST",	"/api/v1/auth/password/reset",	auth_password_reset },
+	{ "POST",	"/api/v1/auth/admin/users/{id}/password-reset",
+	    auth_admin_password_reset },
 	{ NULL, NULL, NULL }
 };
 
@@ -74,6 +80,8 @@ auth_init(void)
 	    gh_config_bool("GH_COOKIE_SECURE", 1, &auth_cfg.cookie_secure) != 0)
 		return -1;
 	if (gh_auth_setup(1) != 0 || oauth_setup() != 0)
+		return -1;
+	if (auth_recovery_setup() != 0)		/* password reset */
 		return -1;
 	/* Made now, so that no sign-in pays for the dummy hash. */
 	gh_password_dummy_verify(&auth_cfg.argon2, "warm-up", 7);
