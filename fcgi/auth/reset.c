@@ -101,8 +101,10 @@ lower_key(struct gh_req *req, const char *prefix, const char *s)
 
 /*
  * A throttle that may answer: one keyed by what the client sent or by
- * where it came from, which is the same for every account.  Counted
- * outside any transaction, so that a refused request counts too.
+ * where it came from, which is the same for every account.  Counted in
+ * the request's transaction: a refused hit is rolled back with the rest,
+ * which changes nothing, as the count is already past the limit until
+ * its window ends.
  */
 static int
 throttled(struct gh_req *req, const char *key, long long limit,
@@ -133,7 +135,9 @@ static const struct gh_field forgot_fields[] = {
  * An account's own count is never answered (a 429 would say that the
  * account exists): past it, no link is sent.  An unknown login is
  * counted under a key of its own, and its link is "issued" to nobody by
- * the same statement, so both do the same work.
+ * the same statement, so both do the same work.  One transaction, one
+ * commit; the client address's count comes last, as its row is the one
+ * that every request from that address waits on until the commit.
  */
 void
 auth_password_forgot(struct gh_req *req)
@@ -146,13 +150,9 @@ auth_password_forgot(struct gh_req *req)
 	if (gh_body_json(req, forgot_fields, &v) != 0)
 		return;
 	login = gh_vstr(&v, F_LOGIN);
-	if (throttled(req, lower_key(req, "reset:login:", login),
-	    auth_recovery_cfg.login_limit, "for this login") != 0 ||
-	    throttled(req, gh_printf(&req->arena, "reset:net:%s",
-	    auth_client_net(req)), auth_recovery_cfg.net_limit,
-	    "from this address") != 0)
-		return;
 	if (gh_db_begin(req) != 0 ||
+	    throttled(req, lower_key(req, "reset:login:", login),
+	    auth_recovery_cfg.login_limit, "for this login") != 0 ||
 	    auth_recovery_find(req, login, NULL, &u) != 0)
 		return;
 	key = u.id != NULL ? gh_printf(&req->arena, "reset:user:%s", u.id) :
@@ -178,6 +178,9 @@ auth_password_forgot(struct gh_req *req)
 	    NULL, NULL, NULL) != 0 ||
 	    auth_audit(req, "password_reset_requested", u.id,
 	    gh_printf(&req->arena, "{\"outcome\":\"%s\"}", outcome)) != 0 ||
+	    throttled(req, gh_printf(&req->arena, "reset:net:%s",
+	    auth_client_net(req)), auth_recovery_cfg.net_limit,
+	    "from this address") != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
 	gh_reply_json(req, 202, json_pack("{s:s, s:I}",
