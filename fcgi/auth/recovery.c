@@ -14,15 +14,16 @@
 struct auth_recovery_settings auth_recovery_cfg;
 
 /*
- * The account's row is locked for the caller's transaction, so that two
- * requests for one account (two links, or a link and its use) follow one
- * another: the newer link always voids the older.
+ * Two links for one account must follow one another, so that the newer
+ * always voids the older.  A user's request counts on the account's row
+ * of rate_counters, which holds the next one until the commit; an
+ * admin's, which is not counted, locks the user's row instead.
  */
 #define FIND_COLS	"SELECT u.id, u.username, u.email, u.disabled, " \
 			"mail_address_problem(u.email) IS NULL FROM users u "
 GH_SQL(SQL_FIND_LOGIN) = {{
     FIND_COLS "WHERE lower(u.username) = lower($1) "
-    "OR lower(u.email) = lower($1) LIMIT 1 FOR UPDATE OF u" }};
+    "OR lower(u.email) = lower($1) LIMIT 1" }};
 GH_SQL(SQL_FIND_ID) = {{
     FIND_COLS "WHERE u.id = $1::uuid FOR UPDATE OF u" }};
 enum { RF_ID, RF_USERNAME, RF_EMAIL, RF_DISABLED, RF_MAILABLE };
@@ -89,9 +90,9 @@ auth_recovery_setup(void)
 }
 
 /*
- * The account with login as its username or e-mail, or with id, locked
- * for the caller's transaction; u->id stays NULL when there is none.
- * 0, or -1 having answered.
+ * The account with login as its username or e-mail, or with id (then
+ * locked for the caller's transaction); u->id stays NULL when there is
+ * none.  0, or -1 having answered.
  */
 int
 auth_recovery_find(struct gh_req *req, const char *login, const char *id,

@@ -100,11 +100,19 @@ lower_key(struct gh_req *req, const char *prefix, const char *s)
 }
 
 /*
+ * The counts that may answer, in a transaction of their own that does
+ * not wait for the disk at its commit: a count lost in a crash costs
+ * nothing, and the row of a client address, which every request from it
+ * updates, is then held for a statement, not for a flush.
+ */
+GH_SQL(SQL_NO_FLUSH) = {{
+    "SELECT set_config('synchronous_commit', 'off', true)" }};
+
+/*
  * A throttle that may answer: one keyed by what the client sent or by
- * where it came from, which is the same for every account.  Counted in
- * the request's transaction: a refused hit is rolled back with the rest,
- * which changes nothing, as the count is already past the limit until
- * its window ends.
+ * where it came from, which is the same for every account.  A refused
+ * hit is rolled back with its transaction, which changes nothing, as the
+ * count is already past the limit until its window ends.
  */
 static int
 throttled(struct gh_req *req, const char *key, long long limit,
@@ -135,9 +143,7 @@ static const struct gh_field forgot_fields[] = {
  * An account's own count is never answered (a 429 would say that the
  * account exists): past it, no link is sent.  An unknown login is
  * counted under a key of its own, and its link is "issued" to nobody by
- * the same statement, so both do the same work.  One transaction, one
- * commit; the client address's count comes last, as its row is the one
- * that every request from that address waits on until the commit.
+ * the same statement, so both do the same work.
  */
 void
 auth_password_forgot(struct gh_req *req)
@@ -151,10 +157,18 @@ auth_password_forgot(struct gh_req *req)
 		return;
 	login = gh_vstr(&v, F_LOGIN);
 	if (gh_db_begin(req) != 0 ||
+	    gh_db_query(req, SQL_NO_FLUSH, 0, NULL) == NULL ||
 	    throttled(req, lower_key(req, "reset:login:", login),
 	    auth_recovery_cfg.login_limit, "for this login") != 0 ||
+	    throttled(req, gh_printf(&req->arena, "reset:net:%s",
+	    auth_client_net(req)), auth_recovery_cfg.net_limit,
+	    "from this address") != 0 ||
+	    gh_db_commit(req) != 0)
+		return;
+	if (gh_db_begin(req) != 0 ||
 	    auth_recovery_find(req, login, NULL, &u) != 0)
 		return;
+	/* Counted before the link is made: see auth_recovery_find. */
 	key = u.id != NULL ? gh_printf(&req->arena, "reset:user:%s", u.id) :
 	    lower_key(req, "reset:nouser:", login);
 	if (key == NULL) {
@@ -178,9 +192,6 @@ auth_password_forgot(struct gh_req *req)
 	    NULL, NULL, NULL) != 0 ||
 	    auth_audit(req, "password_reset_requested", u.id,
 	    gh_printf(&req->arena, "{\"outcome\":\"%s\"}", outcome)) != 0 ||
-	    throttled(req, gh_printf(&req->arena, "reset:net:%s",
-	    auth_client_net(req)), auth_recovery_cfg.net_limit,
-	    "from this address") != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
 	gh_reply_json(req, 202, json_pack("{s:s, s:I}",
