@@ -750,3 +750,67 @@ t_5r16_a_reset_ends_provider_sessions_codes_and_half_done_sign_ins() {
 	rs_sql "DELETE FROM oauth_clients WHERE id = 'rs-client-5r16'" >/dev/null
 	mail_teardown
 }
+
+t_5r17_a_request_never_waits_on_the_relay() {
+	local t0 ms
+	mail_setup || return
+	# A mailer whose relay is down: the request is answered at once, the
+	# link waits in the outbox, and goes when the relay is back.
+	MAIL_PORT=$(gh_free_port)
+	mail_start
+	signup rs-sam
+	t0=$(date +%s%N)
+	rs_forgot rs-sam
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	expect_status 202
+	[ "$ms" -lt 1000 ] || fail "the request took $ms ms with the relay down"
+	mail_wait_sql "SELECT count(*) FROM mail_outbox WHERE to_addr = 'rs-sam@example.com' AND state = 'queued' AND attempts >= 1" 1 10 ||
+	    fail "outbox: $(rs_sql "SELECT state, attempts, last_error FROM mail_outbox")"
+	mail_server_start || { mail_teardown; return; }
+	rs_wait_mail rs-sam@example.com 1 20 || { mail_teardown; return; }
+	rs_reset "$(rs_token "$RS_MAIL")" "$RS_PW2"
+	expect_status 200
+	mail_teardown
+}
+
+t_5r18_requests_and_uses_at_once_leave_one_live_link_one_use() {
+	local uid i codes pids f
+	rs_mail_up || return
+	signup rs-tea
+	uid=$UID_
+	: >"$T_OUT/codes"
+	# Three requests at once (the account's limit): three links, of which
+	# only the newest is live.
+	pids=
+	for i in 1 2 3; do
+		curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		    --data-raw '{"login":"rs-tea"}' "$(gh_url /api/v1/auth/password/forgot)" \
+		    >>"$T_OUT/codes" &
+		pids="$pids $!"
+	done
+	# (Not a bare wait: the relay and the mailer run in the background.)
+	wait $pids
+	[ "$(sort "$T_OUT/codes" | uniq -c | tr -s ' ')" = " 3 202" ] || fail "answers: $(cat "$T_OUT/codes")"
+	[ "$(rs_sql "SELECT count(*) || ' ' || count(*) FILTER (WHERE used_at IS NULL AND voided_at IS NULL) FROM password_resets WHERE user_id = '$uid'")" = "3 1" ] ||
+	    fail "links (all, live): $(rs_sql "SELECT count(*), count(*) FILTER (WHERE voided_at IS NULL) FROM password_resets WHERE user_id = '$uid'")"
+	rs_wait_mail rs-tea@example.com 3 || { mail_teardown; return; }
+	# The live one, used twice at once: one use.
+	for f in $(rs_mails rs-tea@example.com); do
+		RS_TOKEN=$(rs_token "$f")
+		[ "$(rs_sql "SELECT count(*) FROM password_resets WHERE token_hash = sha256('$RS_TOKEN'::bytea) AND voided_at IS NULL")" = 1 ] && break
+	done
+	: >"$T_OUT/codes"
+	pids=
+	for i in 1 2 3; do
+		curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		    --data-raw "{\"token\":\"$RS_TOKEN\",\"password\":\"$RS_PW2-$i\"}" \
+		    "$(gh_url /api/v1/auth/password/reset)" >>"$T_OUT/codes" &
+		pids="$pids $!"
+	done
+	wait $pids
+	codes=$(sort "$T_OUT/codes" | uniq -c | tr -s ' ' | tr '\n' ',')
+	[ "$codes" = " 1 200, 2 422," ] || fail "uses at once: $codes"
+	[ "$(rs_sql "SELECT count(*) FROM audit_log WHERE user_id = '$uid' AND event = 'password_reset'")" = 1 ] ||
+	    fail "more than one reset"
+	mail_teardown
+}
