@@ -507,6 +507,20 @@ scalar_in_range(const unsigned char v[GH_P256_BYTES])
 	return nonzero && memcmp(v, p256_order, GH_P256_BYTES) < 0;
 }
 
+/* An RFC 7638 SHA-256 thumbprint: 43 characters of base64url. */
+static int
+jkt_valid(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return i == 43;
+}
+
 static json_t *
 claims_json(const char *iss, const char *aud, const struct gh_claims *c)
 {
@@ -519,6 +533,7 @@ claims_json(const char *iss, const char *aud, const struct gh_claims *c)
 	    strnlen(c->jti, sizeof(c->jti)) == 0 ||
 	    strnlen(c->jti, sizeof(c->jti)) == sizeof(c->jti) ||
 	    strnlen(c->sid, sizeof(c->sid)) == sizeof(c->sid) ||
+	    (c->jkt[0] != '\0' && !jkt_valid(c->jkt)) ||
 	    c->exp <= 0)
 		return NULL;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
@@ -530,7 +545,9 @@ claims_json(const char *iss, const char *aud, const struct gh_claims *c)
 	if ((c->nbf != 0 &&
 	    json_object_set_new(o, "nbf", json_integer(c->nbf)) != 0) ||
 	    (c->sid[0] != '\0' &&
-	    json_object_set_new(o, "sid", json_string(c->sid)) != 0)) {
+	    json_object_set_new(o, "sid", json_string(c->sid)) != 0) ||
+	    (c->jkt[0] != '\0' && json_object_set_new(o, "cnf",
+	    json_pack("{s:s}", "jkt", c->jkt)) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -652,10 +669,10 @@ done:
 	return k;
 }
 
+/* The JWS signature r || s, each scalar in [1, n - 1], over input. */
 static int
-check_signature(const struct gh_keyset *ks, const struct gh_key *k,
-    const char *input, size_t inputlen, const unsigned char *sig,
-    size_t siglen)
+es256_verify(const EVP_MD *sha256, EVP_PKEY *pkey, const char *input,
+    size_t inputlen, const unsigned char *sig, size_t siglen)
 {
 	unsigned char	 der[GH_DER_SIG_MAX];
 	EVP_MD_CTX	*md;
@@ -667,7 +684,7 @@ check_signature(const struct gh_keyset *ks, const struct gh_key *k,
 	    raw_to_der(sig, der, sizeof(der), &derlen) != 0)
 		return 0;
 	if ((md = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestVerifyInit(md, NULL, ks->sha256, NULL, k->pkey) == 1 &&
+	    EVP_DigestVerifyInit(md, NULL, sha256, NULL, pkey) == 1 &&
 	    EVP_DigestVerify(md, der, derlen, (const unsigned char *)input,
 	    inputlen) == 1)
 		ok = 1;
@@ -675,6 +692,25 @@ check_signature(const struct gh_keyset *ks, const struct gh_key *k,
 	if (!ok)
 		ERR_clear_error();
 	return ok;
+}
+
+static int
+check_signature(const struct gh_keyset *ks, const struct gh_key *k,
+    const char *input, size_t inputlen, const unsigned char *sig,
+    size_t siglen)
+{
+	return es256_verify(ks->sha256, k->pkey, input, inputlen, sig, siglen);
+}
+
+/*
+ * ES256 with a key that is not one of ours: a DPoP proof's, which
+ * brings its own (the caller has checked it is P-256).  1 when valid.
+ */
+int
+gh_es256_verify(EVP_PKEY *pkey, const char *input, size_t inputlen,
+    const unsigned char *sig, size_t siglen)
+{
+	return es256_verify(EVP_sha256(), pkey, input, inputlen, sig, siglen);
 }
 
 /* A string claim of 1 to size - 1 bytes, copied into buf. */
@@ -777,6 +813,17 @@ check_claims(const unsigned char *buf, size_t len, const char *iss,
 	if (json_object_get(p, "sid") != NULL &&
 	    claim_str(p, "sid", c->sid, sizeof(c->sid)) != 0) {
 		*why = "invalid sid claim";
+		goto done;
+	}
+	/*
+	 * A confirmation we cannot check must not pass for a bearer token:
+	 * cnf is either a DPoP key binding alone, or the token is refused.
+	 */
+	if ((v = json_object_get(p, "cnf")) != NULL &&
+	    (!json_is_object(v) || json_object_size(v) != 1 ||
+	    claim_str(v, "jkt", c->jkt, sizeof(c->jkt)) != 0 ||
+	    !jkt_valid(c->jkt))) {
+		*why = "unsupported cnf claim";
 		goto done;
 	}
 	rc = 0;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/types.h>
 
 struct gh_arena;
 struct gh_keyset;
@@ -30,6 +31,9 @@ struct gh_claims {
 	long long	iat;		/* required when signing */
 	long long	nbf;		/* 0 when absent */
 	long long	exp;		/* required */
+	char		jkt[48];	/* cnf.jkt, the thumbprint of the DPoP
+					   key the token is bound to; "" for
+					   a bearer token */
 };
 
 /*
@@ -38,7 +42,9 @@ struct gh_claims {
  * exp in the claims; the token is allocated from the arena.
  * gh_token_verify returns 0 with out filled, or -1 with out zeroed and
  * *why a short reason safe to show a client ("token expired", "bad
- * token signature", ...); leeway_s is clamped to 0..86400.  A keyset is
+ * token signature", ...); leeway_s is clamped to 0..86400.  A token with
+ * a cnf claim must bind it to a DPoP key (cnf.jkt, 43 characters): no
+ * other confirmation method is honoured, so such a token is refused.  A keyset is
  * read-only after loading: share it, do not lock it.
  */
 
@@ -58,5 +64,7 @@ int		 gh_token_sign(const struct gh_keyset *, const char *iss,
 int		 gh_token_verify(const struct gh_keyset *, const char *jwt,
 		    const char *iss, const char *aud, time_t now,
 		    long leeway_s, struct gh_claims *out, const char **why);
+int		 gh_es256_verify(EVP_PKEY *, const char *input, size_t len,
+		    const unsigned char *sig, size_t siglen);
 
 #endif

@@ -36,6 +36,7 @@ struct oauth_client {
 	unsigned	 scopes;
 	int		 grant_code, grant_refresh, grant_cc;
 	int		 skip_consent, require_par, disabled;
+	int		 dpop_required;	/* dpop_bound_access_tokens */
 };
 
 /* A provider session: the browser's sign-in at gatehouse. */

@@ -16,9 +16,9 @@
 	"array_to_json(k.post_logout_redirect_uris)::text, " \
 	"array_to_json(k.scopes)::text, array_to_json(k.grant_types)::text, " \
 	"k.skip_consent, k.require_par, k.disabled, " TS("k.created_at") ", " \
-	GH_SQL_TS_KEY("k.created_at")
+	GH_SQL_TS_KEY("k.created_at") ", k.dpop_bound_access_tokens"
 enum { KC_ID, KC_NAME, KC_TYPE, KC_URIS, KC_LOGOUT, KC_SCOPES, KC_GRANTS,
-    KC_SKIP, KC_PAR, KC_DISABLED, KC_CREATED, KC_KEY };
+    KC_SKIP, KC_PAR, KC_DISABLED, KC_CREATED, KC_KEY, KC_DPOP };
 
 /* The arrays arrive as JSON text: ARRAY(...) turns them into text[]. */
 #define JSON_ARRAY(n)	"ARRAY(SELECT json_array_elements_text($" #n "::json))"
@@ -26,14 +26,15 @@ enum { KC_ID, KC_NAME, KC_TYPE, KC_URIS, KC_LOGOUT, KC_SCOPES, KC_GRANTS,
 GH_SQL(SQL_CLIENT_NEW) = {{
     "INSERT INTO oauth_clients AS k (id, name, type, secret_hash, "
     " redirect_uris, post_logout_redirect_uris, scopes, grant_types, "
-    " skip_consent, require_par) "
+    " skip_consent, require_par, dpop_bound_access_tokens) "
     "VALUES ($1, $2, $3, decode($4, 'hex'), " JSON_ARRAY(5) ", "
     " CASE WHEN $6::json IS NULL THEN '{}' ELSE " JSON_ARRAY(6) " END, "
     " CASE WHEN $7::json IS NULL THEN '{openid,profile,email,offline_access}' "
     "  ELSE " JSON_ARRAY(7) " END, "
     " CASE WHEN $8::json IS NULL THEN '{authorization_code,refresh_token}' "
     "  ELSE " JSON_ARRAY(8) " END, "
-    " coalesce($9::boolean, false), coalesce($10::boolean, false)) "
+    " coalesce($9::boolean, false), coalesce($10::boolean, false), "
+    " coalesce($11::boolean, false)) "
     "RETURNING " CLIENT_COLS }};
 
 GH_SQL(SQL_CLIENT_LIST) = {{
@@ -55,7 +56,9 @@ GH_SQL(SQL_CLIENT_UPDATE) = {{
     "  ELSE " JSON_ARRAY(5) " END, "
     " skip_consent = coalesce($6::boolean, k.skip_consent), "
     " require_par = coalesce($7::boolean, k.require_par), "
-    " disabled = coalesce($8::boolean, k.disabled), updated_at = now() "
+    " disabled = coalesce($8::boolean, k.disabled), "
+    " dpop_bound_access_tokens = coalesce($9::boolean, "
+    "  k.dpop_bound_access_tokens), updated_at = now() "
     "WHERE k.id = $1 RETURNING " CLIENT_COLS }};
 
 /* A disabled client's tokens die with it. */
@@ -92,7 +95,7 @@ static json_t *
 client_json(struct gh_row *r)
 {
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:b, "
-	    "s:s}", "client_id", gh_row_str(r, KC_ID),
+	    "s:b, s:s}", "client_id", gh_row_str(r, KC_ID),
 	    "name", gh_row_str(r, KC_NAME), "type", gh_row_str(r, KC_TYPE),
 	    "redirect_uris", gh_row_json(r, KC_URIS),
 	    "post_logout_redirect_uris", gh_row_json(r, KC_LOGOUT),
@@ -101,6 +104,7 @@ client_json(struct gh_row *r)
 	    "skip_consent", gh_row_bool(r, KC_SKIP),
 	    "require_par", gh_row_bool(r, KC_PAR),
 	    "disabled", gh_row_bool(r, KC_DISABLED),
+	    "dpop_bound_access_tokens", gh_row_bool(r, KC_DPOP),
 	    "created_at", gh_row_time(r, KC_CREATED));
 }
 
@@ -185,7 +189,7 @@ bool_param(const struct gh_values *v, size_t i)
 }
 
 enum { NC_NAME, NC_TYPE, NC_URIS, NC_LOGOUT, NC_SCOPES, NC_GRANTS, NC_SKIP,
-    NC_PAR };
+    NC_PAR, NC_DPOP };
 static const struct gh_field create_fields[] = {
 	{ "name",		GH_STRING, .maxlen = 100 },
 	{ "type",		GH_STRING, .choices = (const char *const[]){
@@ -197,6 +201,7 @@ static const struct gh_field create_fields[] = {
 	{ "grant_types",	GH_ARRAY | GH_OPTIONAL, .maxlen = 200 },
 	{ "skip_consent",	GH_BOOL | GH_OPTIONAL },
 	{ "require_par",	GH_BOOL | GH_OPTIONAL },
+	{ "dpop_bound_access_tokens", GH_BOOL | GH_OPTIONAL },
 	{ NULL }
 };
 
@@ -206,7 +211,7 @@ oauth_admin_client_create(struct gh_req *req)
 	struct gh_values v;
 	struct gh_row	 r;
 	PGresult	*res;
-	const char	*p[10], *secret = NULL, *id;
+	const char	*p[11], *secret = NULL, *id;
 	unsigned	 scopes = 0, grants = 0;
 	int		 conf;
 	json_t		*out;
@@ -238,8 +243,9 @@ oauth_admin_client_create(struct gh_req *req)
 	p[3] = secret != NULL ? oauth_hash_hex(req, secret) : NULL;
 	p[8] = bool_param(&v, NC_SKIP);
 	p[9] = bool_param(&v, NC_PAR);
+	p[10] = bool_param(&v, NC_DPOP);
 	if (gh_db_begin(req) != 0 ||
-	    (res = gh_db_query(req, SQL_CLIENT_NEW, 10, p)) == NULL ||
+	    (res = gh_db_query(req, SQL_CLIENT_NEW, 11, p)) == NULL ||
 	    auth_audit(req, "oauth_client_created", gh_auth_user(req)->sub,
 	    gh_printf(&req->arena, "{\"client_id\":\"%s\"}", id)) != 0 ||
 	    gh_db_commit(req) != 0)
@@ -331,7 +337,7 @@ oauth_admin_client_get(struct gh_req *req)
 }
 
 enum { UC_NAME_, UC_URIS, UC_LOGOUT, UC_SCOPES, UC_SKIP, UC_PAR,
-    UC_DISABLED };
+    UC_DISABLED, UC_DPOP };
 static const struct gh_field update_fields[] = {
 	{ "name",		GH_STRING | GH_OPTIONAL, .maxlen = 100 },
 	{ "redirect_uris",	GH_ARRAY | GH_OPTIONAL, .maxlen = 50000 },
@@ -341,6 +347,7 @@ static const struct gh_field update_fields[] = {
 	{ "skip_consent",	GH_BOOL | GH_OPTIONAL },
 	{ "require_par",	GH_BOOL | GH_OPTIONAL },
 	{ "disabled",		GH_BOOL | GH_OPTIONAL },
+	{ "dpop_bound_access_tokens", GH_BOOL | GH_OPTIONAL },
 	{ NULL }
 };
 
@@ -349,7 +356,7 @@ oauth_admin_client_update(struct gh_req *req)
 {
 	struct gh_values v;
 	PGresult	*res;
-	const char	*p[8];
+	const char	*p[9];
 	unsigned	 scopes = 0;
 
 	if (auth_session(req, GH_ROLE_ADMIN) == NULL ||
@@ -364,10 +371,11 @@ oauth_admin_client_update(struct gh_req *req)
 	p[5] = bool_param(&v, UC_SKIP);
 	p[6] = bool_param(&v, UC_PAR);
 	p[7] = bool_param(&v, UC_DISABLED);
+	p[8] = bool_param(&v, UC_DPOP);
 	if (gh_errors_reply(req, 422) != 0)
 		return;
 	if (gh_db_begin(req) != 0 ||
-	    (res = gh_db_query(req, SQL_CLIENT_UPDATE, 8, p)) == NULL)
+	    (res = gh_db_query(req, SQL_CLIENT_UPDATE, 9, p)) == NULL)
 		return;
 	if (gh_rows(res) > 0 && gh_vbool(&v, UC_DISABLED, 0) &&
 	    gh_db_query(req, SQL_CLIENT_SESSIONS_END, 1, p) == NULL)
@@ -501,7 +509,7 @@ oauth_cli_add_client(int argc, char *argv[])
 	struct gh_row	 r;
 	PGresult	*res;
 	json_t		*uris, *logout, *scopes;
-	const char	*p[10], *type = NULL, *secret = NULL, *s;
+	const char	*p[11], *type = NULL, *secret = NULL, *s;
 	char		*u = NULL, *l = NULL, *sc = NULL, *ws;
 	unsigned	 mask;
 	int		 i, rc = 1, skip = 0;
@@ -565,9 +573,10 @@ oauth_cli_add_client(int argc, char *argv[])
 	p[7] = NULL;
 	p[8] = skip ? "true" : "false";
 	p[9] = "false";
+	p[10] = "false";
 	if (u == NULL || l == NULL || gh_db_setup("gatehouse-auth-cli") != 0)
 		goto done;
-	res = gh_db_run(&arena, SQL_CLIENT_NEW, 10, p);
+	res = gh_db_run(&arena, SQL_CLIENT_NEW, 11, p);
 	if (!gh_db_ok(res)) {
 		fprintf(stderr, "gatehouse-auth: %s", res != NULL ?
 		    PQresultErrorMessage(res) : "no database connection\n");

@@ -19,10 +19,10 @@ GH_SQL(SQL_CLIENT_GET) = {{
     " 'authorization_code' = ANY (grant_types), "
     " 'refresh_token' = ANY (grant_types), "
     " 'client_credentials' = ANY (grant_types), "
-    " skip_consent, require_par, disabled "
+    " skip_consent, require_par, disabled, dpop_bound_access_tokens "
     "FROM oauth_clients WHERE id = $1" }};
 enum { CG_ID, CG_NAME, CG_CONF, CG_SECRET, CG_URIS, CG_LOGOUT, CG_SCOPES,
-    CG_CODE, CG_REFRESH, CG_CC, CG_SKIP, CG_PAR, CG_DISABLED };
+    CG_CODE, CG_REFRESH, CG_CC, CG_SKIP, CG_PAR, CG_DISABLED, CG_DPOP };
 
 /*
  * GH_OIDC_ISSUER names the provider in every token and in discovery; it
@@ -108,6 +108,7 @@ oauth_client_load(struct gh_req *req, const char *id, struct oauth_client *cl)
 	cl->skip_consent = gh_row_bool(&r, CG_SKIP);
 	cl->require_par = gh_row_bool(&r, CG_PAR);
 	cl->disabled = gh_row_bool(&r, CG_DISABLED);
+	cl->dpop_required = gh_row_bool(&r, CG_DPOP);
 	if (oauth_defer_json(req, cl->redirect_uris) != 0 ||
 	    oauth_defer_json(req, cl->logout_uris) != 0) {
 		gh_problem(req, 500, "out of memory");

@@ -22,7 +22,7 @@ oauth_discovery(struct gh_req *req)
 	json_t	*j;
 
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:b}",
+	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:b, s:o}",
 	    "issuer", oauth_cfg.issuer,
 	    "authorization_endpoint", URL(OAUTH_BASE "/authorize"),
 	    "token_endpoint", URL(OAUTH_BASE "/token"),
@@ -48,7 +48,8 @@ oauth_discovery(struct gh_req *req)
 	    "email_verified"),
 	    "authorization_response_iss_parameter_supported", 1,
 	    "prompt_values_supported", LIST("none", "login", "consent"),
-	    "require_pushed_authorization_requests", 0);
+	    "require_pushed_authorization_requests", 0,
+	    "dpop_signing_alg_values_supported", LIST(GH_DPOP_ALGS));
 	gh_header(req, "Cache-Control", "public, max-age=300");
 	gh_reply_json(req, 200, j);
 }

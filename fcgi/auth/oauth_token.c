@@ -1,7 +1,8 @@
 /*
  * The back channel: the token endpoint (authorization_code with PKCE,
- * refresh_token with rotation), UserInfo, revocation (RFC 7009) and
- * introspection (RFC 7662).  Errors are OAuth's JSON, not problem+json.
+ * refresh_token with rotation, DPoP-bound tokens), UserInfo, revocation
+ * (RFC 7009) and introspection (RFC 7662).  Errors are OAuth's JSON, not
+ * problem+json.
  */
 #include <string.h>
 #include <time.h>
@@ -18,12 +19,12 @@ GH_SQL(SQL_CODE_FIND) = {{
     " c.scope, c.nonce, extract(epoch FROM c.auth_time)::bigint, "
     " array_to_json(c.amr)::text, c.idp_session_id, c.used_at IS NOT NULL, "
     " c.expires_at <= now(), c.session_id, u.role, u.username, u.email, "
-    " u.disabled "
+    " u.disabled, u.email_verified_at IS NOT NULL "
     "FROM oauth_codes c JOIN users u ON u.id = c.user_id "
     "WHERE c.code_hash = decode($1, 'hex') FOR UPDATE OF c" }};
 enum { CF_CLIENT, CF_USER, CF_REDIRECT, CF_CHALLENGE, CF_SCOPE, CF_NONCE,
     CF_AUTH_TIME, CF_AMR, CF_IDP, CF_USED, CF_EXPIRED, CF_SESSION, CF_ROLE,
-    CF_USERNAME, CF_EMAIL, CF_DISABLED };
+    CF_USERNAME, CF_EMAIL, CF_DISABLED, CF_EMAIL_VERIFIED };
 
 /* A code used twice: the tokens its first use issued die (RFC 6749 4.1.2). */
 GH_SQL(SQL_CODE_REPLAY) = {{
@@ -36,19 +37,26 @@ GH_SQL(SQL_CODE_USED) = {{
 
 GH_SQL(SQL_OAUTH_SESSION_NEW) = {{
     "INSERT INTO sessions (user_id, expires_at, ip, user_agent, client_id, "
-    " scope, idp_session_id) "
+    " scope, idp_session_id, dpop_jkt) "
     "VALUES ($1, now() + make_interval(secs => $2::int), $3, left($4, 512), "
-    " $5, $6, $7) RETURNING id" }};
+    " $5, $6, $7, $8) RETURNING id" }};
+
+/* The key a public client's refresh tokens are bound to, if any. */
+GH_SQL(SQL_SESSION_JKT) = {{
+    "SELECT dpop_jkt FROM sessions WHERE id = $1" }};
+enum { SJ_JKT };
 enum { SN_ID };
 
 /* A live session of a client, for UserInfo, revocation, introspection. */
 GH_SQL(SQL_OAUTH_SESSION) = {{
     "SELECT s.client_id, s.scope, u.id, u.username, u.email, "
-    " extract(epoch FROM s.created_at)::bigint "
+    " extract(epoch FROM s.created_at)::bigint, "
+    " u.email_verified_at IS NOT NULL "
     "FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.id = $1 AND s.client_id IS NOT NULL AND s.revoked_at IS NULL "
     "AND s.expires_at > now() AND NOT u.disabled" }};
-enum { OS_CLIENT, OS_SCOPE, OS_USER, OS_USERNAME, OS_EMAIL, OS_CREATED };
+enum { OS_CLIENT, OS_SCOPE, OS_USER, OS_USERNAME, OS_EMAIL, OS_CREATED,
+    OS_EMAIL_VERIFIED };
 
 /* The session of a live refresh token (not retired). */
 GH_SQL(SQL_REFRESH_SESSION) = {{
@@ -69,19 +77,20 @@ num(struct gh_req *req, long long n)
 
 /*
  * The claims a scope releases about its user, for the ID token and
- * UserInfo alike.  No e-mail verification exists yet: email_verified is
- * false, and a client must not treat the address as proven.
+ * UserInfo alike.  email_verified is true only once a link mailed to
+ * that very address was opened (a changed address starts unverified),
+ * so a client may take a true one as proof of the mailbox.
  */
 static int
 scope_claims(json_t *j, unsigned scope, const char *username,
-    const char *email)
+    const char *email, int email_verified)
 {
 	if ((scope & OAUTH_SCOPE_PROFILE) && json_object_set_new(j,
 	    "preferred_username", json_string(username)) != 0)
 		return -1;
 	if ((scope & OAUTH_SCOPE_EMAIL) && (json_object_set_new(j, "email",
 	    json_string(email)) != 0 || json_object_set_new(j,
-	    "email_verified", json_false()) != 0))
+	    "email_verified", json_boolean(email_verified)) != 0))
 		return -1;
 	return 0;
 }
@@ -91,6 +100,7 @@ struct id_claims {
 	const char	*username, *email, *access;
 	long long	 auth_time;
 	unsigned	 scope;
+	int		 email_verified;
 };
 
 /* The ID token: typ JWT, so it is never taken for an access token. */
@@ -115,7 +125,8 @@ id_token(struct gh_req *req, const struct id_claims *ic)
 	    json_string(ic->nonce)) == 0) &&
 	    (ic->sid == NULL || json_object_set_new(j, "sid",
 	    json_string(ic->sid)) == 0) &&
-	    scope_claims(j, ic->scope, ic->username, ic->email) == 0 &&
+	    scope_claims(j, ic->scope, ic->username, ic->email,
+	    ic->email_verified) == 0 &&
 	    gh_jws_sign(gh_auth_keys(), "JWT", j, &req->arena, &jwt) != 0)
 		jwt = NULL;
 	json_decref(j);
@@ -133,14 +144,21 @@ token_role(const struct oauth_client *cl, const char *user_role)
 	return cl->skip_consent ? user_role : GH_ROLE_USER;
 }
 
+/* RFC 9449 5: a bound token is of type DPoP, so the client sends it so. */
+static const char *
+token_type(const char *jkt)
+{
+	return jkt != NULL ? "DPoP" : "Bearer";
+}
+
 static int
 token_reply(struct gh_req *req, const char *access, const char *refresh,
-    const char *scope, const char *idt)
+    const char *scope, const char *idt, const char *jkt)
 {
 	json_t	*j;
 
 	j = json_pack("{s:s, s:s, s:I, s:s}", "access_token", access,
-	    "token_type", "Bearer", "expires_in",
+	    "token_type", token_type(jkt), "expires_in",
 	    (json_int_t)gh_auth_access_ttl(), "scope", scope);
 	if (j != NULL && refresh != NULL)
 		json_object_set_new(j, "refresh_token", json_string(refresh));
@@ -160,15 +178,53 @@ static const struct gh_field code_fields[] = {
 	{ NULL }
 };
 
+/*
+ * The DPoP proof of a token request (RFC 9449 5): 0 with *jkt the
+ * thumbprint of its key, or NULL when none came and none was needed;
+ * -1 answered.  The proof is spent whatever the grant then says.
+ */
+static int
+token_dpop(struct gh_req *req, const struct oauth_client *cl,
+    const char **jkt)
+{
+	struct gh_dpop	 p;
+	const char	*proof, *htu, *why;
+	int		 rc;
+
+	*jkt = NULL;
+	if ((proof = gh_header_in(req, "DPoP")) == NULL || *proof == '\0') {
+		if (cl->dpop_required)
+			return oauth_error(req, 400, "invalid_dpop_proof",
+			    "this client must send a DPoP proof with every "
+			    "token request");
+		return 0;
+	}
+	if ((htu = gh_printf(&req->arena, "%s%s", oauth_cfg.issuer,
+	    OAUTH_BASE "/token")) == NULL)
+		return gh_problem(req, 500, "out of memory");
+	if (gh_dpop_check(proof, req->method, htu, NULL, time(NULL),
+	    gh_auth_dpop_window(), &p, &why) != 0)
+		return oauth_error(req, 400, "invalid_dpop_proof", why);
+	if ((rc = gh_dpop_fresh(req, &p)) < 0)
+		return -1;
+	if (rc == 0)
+		return oauth_error(req, 400, "invalid_dpop_proof", "the DPoP "
+		    "proof was used before");
+	if ((*jkt = gh_strdup(&req->arena, p.jkt)) == NULL)
+		return gh_problem(req, 500, "out of memory");
+	return 0;
+}
+
 static void
-grant_code(struct gh_req *req, json_t *form, const struct oauth_client *cl)
+grant_code(struct gh_req *req, json_t *form, const struct oauth_client *cl,
+    const char *jkt)
 {
 	struct gh_values v;
 	struct gh_row	 r;
 	struct id_claims ic;
 	PGresult	*res;
 	const char	*hash, *client, *redirect, *challenge, *sid, *role;
-	const char	*p[7], *first_sid, *idp;
+	const char	*p[8], *first_sid, *idp;
 	char		*access, *refresh = NULL, *idt = NULL;
 	unsigned	 scope;
 	int		 used, expired, disabled;
@@ -203,6 +259,7 @@ grant_code(struct gh_req *req, json_t *form, const struct oauth_client *cl)
 	ic.username = gh_row_str(&r, CF_USERNAME);
 	ic.email = gh_row_str(&r, CF_EMAIL);
 	disabled = gh_row_bool(&r, CF_DISABLED);
+	ic.email_verified = gh_row_bool(&r, CF_EMAIL_VERIFIED);
 	if (gh_row_failed(req, &r))
 		return;
 	if (used) {
@@ -235,7 +292,12 @@ grant_code(struct gh_req *req, json_t *form, const struct oauth_client *cl)
 	p[4] = cl->id;
 	p[5] = gh_row_str(&r, CF_SCOPE);
 	p[6] = idp;
-	if ((res = gh_db_query(req, SQL_OAUTH_SESSION_NEW, 7, p)) == NULL)
+	/*
+	 * A public client's refresh tokens are bound to the key too; a
+	 * confidential one's are held by its secret (RFC 9449 5).
+	 */
+	p[7] = cl->confidential ? NULL : jkt;
+	if ((res = gh_db_query(req, SQL_OAUTH_SESSION_NEW, 8, p)) == NULL)
 		return;
 	r = GH_ROW(res, 0);
 	sid = gh_row_str(&r, SN_ID);
@@ -243,8 +305,8 @@ grant_code(struct gh_req *req, json_t *form, const struct oauth_client *cl)
 		return;
 	if (gh_db_query(req, SQL_CODE_USED, 2, (const char *[]){ hash,
 	    sid }) == NULL ||
-	    auth_tokens_new(req, sid, ic.sub, token_role(cl, role), &access,
-	    (scope & OAUTH_SCOPE_OFFLINE) && cl->grant_refresh ?
+	    auth_tokens_new_bound(req, sid, ic.sub, token_role(cl, role), jkt,
+	    &access, (scope & OAUTH_SCOPE_OFFLINE) && cl->grant_refresh ?
 	    &refresh : NULL) != 0)
 		return;
 	ic.client_id = cl->id;
@@ -257,7 +319,7 @@ grant_code(struct gh_req *req, json_t *form, const struct oauth_client *cl)
 	if (auth_audit(req, "oauth_token", ic.sub, NULL) != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
-	token_reply(req, access, refresh, p[5], idt);
+	token_reply(req, access, refresh, p[5], idt, jkt);
 }
 
 enum { RG_TOKEN, RG_SCOPE };
@@ -272,8 +334,39 @@ static const struct gh_field refresh_fields[] = {
  * token is good only at the client it was issued to, and a narrower
  * scope may be asked, never a wider one.
  */
+/*
+ * A session bound to a key (a public client's, RFC 9449 5) is refreshed
+ * only with a proof of that key.  0 fine, -1 answered.
+ */
+static int
+refresh_bound(struct gh_req *req, const char *sid, const char *jkt)
+{
+	struct gh_row	 r;
+	PGresult	*res;
+	const char	*bound;
+
+	if ((res = gh_db_query(req, SQL_SESSION_JKT, 1, &sid)) == NULL)
+		return -1;
+	if (gh_rows(res) == 0)
+		return 0;
+	r = GH_ROW(res, 0);
+	bound = gh_row_str_or_null(&r, SJ_JKT);
+	if (gh_row_failed(req, &r))
+		return -1;
+	if (bound == NULL)
+		return 0;
+	if (jkt == NULL)
+		return oauth_error(req, 400, "invalid_dpop_proof", "this "
+		    "refresh token is bound to a DPoP key: send a DPoP proof");
+	if (strcmp(bound, jkt) != 0)
+		return oauth_error(req, 400, "invalid_grant", "this refresh "
+		    "token is bound to another DPoP key");
+	return 0;
+}
+
 static void
-grant_refresh(struct gh_req *req, json_t *form, const struct oauth_client *cl)
+grant_refresh(struct gh_req *req, json_t *form, const struct oauth_client *cl,
+    const char *jkt)
 {
 	struct gh_values v;
 	struct auth_rotation rot;
@@ -319,14 +412,14 @@ grant_refresh(struct gh_req *req, json_t *form, const struct oauth_client *cl)
 	}
 	r = GH_ROW(rot.user, 0);
 	role = gh_row_str(&r, UC_ROLE);
-	if (gh_row_failed(req, &r))
+	if (gh_row_failed(req, &r) || refresh_bound(req, rot.sid, jkt) != 0)
 		return;
 	if (auth_rotation_retire(req, &rot) != 0 ||
-	    auth_tokens_new(req, rot.sid, rot.uid, token_role(cl, role),
-	    &access, &refresh) != 0 ||
+	    auth_tokens_new_bound(req, rot.sid, rot.uid, token_role(cl, role),
+	    jkt, &access, &refresh) != 0 ||
 	    gh_db_commit(req) != 0)
 		return;
-	token_reply(req, access, refresh, scope_text, NULL);
+	token_reply(req, access, refresh, scope_text, NULL, jkt);
 }
 
 /*
@@ -336,7 +429,8 @@ grant_refresh(struct gh_req *req, json_t *form, const struct oauth_client *cl)
  * it has no refresh token or ID token; the user scopes mean nothing here.
  */
 static void
-grant_client(struct gh_req *req, json_t *form, const struct oauth_client *cl)
+grant_client(struct gh_req *req, json_t *form, const struct oauth_client *cl,
+    const char *jkt)
 {
 	struct gh_claims c;
 	const char	*scope, *jti;
@@ -365,6 +459,7 @@ grant_client(struct gh_req *req, json_t *form, const struct oauth_client *cl)
 	}
 	snprintf(c.role, sizeof(c.role), "%s", GH_ROLE_CLIENT);
 	snprintf(c.jti, sizeof(c.jti), "%s", jti);
+	snprintf(c.jkt, sizeof(c.jkt), "%s", jkt != NULL ? jkt : "");
 	c.iat = now;
 	c.exp = now + gh_auth_access_ttl();
 	if (gh_token_sign(gh_auth_keys(), gh_auth_issuer(), gh_auth_audience(),
@@ -376,7 +471,7 @@ grant_client(struct gh_req *req, json_t *form, const struct oauth_client *cl)
 	    "{\"client_id\":\"%s\"}", cl->id)) != 0)
 		return;
 	j = json_pack("{s:s, s:s, s:I}", "access_token", access,
-	    "token_type", "Bearer", "expires_in",
+	    "token_type", token_type(jkt), "expires_in",
 	    (json_int_t)gh_auth_access_ttl());
 	gh_header(req, "Pragma", "no-cache");
 	gh_reply_json(req, 200, j);
@@ -386,11 +481,12 @@ void
 oauth_token(struct gh_req *req)
 {
 	struct oauth_client cl;
-	const char	*gt;
+	const char	*gt, *jkt;
 	json_t		*form;
 
 	if ((form = oauth_form(req)) == NULL ||
-	    oauth_client_auth(req, form, &cl) != 0)
+	    oauth_client_auth(req, form, &cl) != 0 ||
+	    token_dpop(req, &cl, &jkt) != 0)
 		return;
 	if ((gt = json_string_value(json_object_get(form,
 	    "grant_type"))) == NULL) {
@@ -399,11 +495,11 @@ oauth_token(struct gh_req *req)
 		return;
 	}
 	if (strcmp(gt, "authorization_code") == 0 && cl.grant_code)
-		grant_code(req, form, &cl);
+		grant_code(req, form, &cl, jkt);
 	else if (strcmp(gt, "refresh_token") == 0 && cl.grant_refresh)
-		grant_refresh(req, form, &cl);
+		grant_refresh(req, form, &cl, jkt);
 	else if (strcmp(gt, "client_credentials") == 0 && cl.grant_cc)
-		grant_client(req, form, &cl);
+		grant_client(req, form, &cl, jkt);
 	else if (strcmp(gt, "authorization_code") == 0 ||
 	    strcmp(gt, "refresh_token") == 0 ||
 	    strcmp(gt, "client_credentials") == 0)
@@ -431,12 +527,16 @@ oauth_session(struct gh_req *req, const char *sid, struct gh_row *r)
 	return 1;
 }
 
+/* 401 in the token's own scheme (RFC 6750 3.1, RFC 9449 7.1). */
 static void
-userinfo_refused(struct gh_req *req, const char *why)
+userinfo_refused(struct gh_req *req, const struct gh_claims *c,
+    const char *why)
 {
 	gh_header(req, "WWW-Authenticate", gh_printf(&req->arena,
-	    "Bearer realm=\"gatehouse\", error=\"invalid_token\", "
-	    "error_description=\"%s\"", why));
+	    "%s realm=\"gatehouse\", error=\"invalid_token\", "
+	    "error_description=\"%s\"%s", c->jkt[0] != '\0' ? "DPoP" :
+	    "Bearer", why, c->jkt[0] != '\0' ? ", algs=\"" GH_DPOP_ALGS "\"" :
+	    ""));
 	gh_problem(req, 401, "%s", why);
 }
 
@@ -449,30 +549,40 @@ oauth_userinfo(struct gh_req *req)
 	const char	*scope, *username, *email;
 	unsigned	 mask;
 	json_t		*j;
-	int		 rc;
+	int		 rc, verified;
 
-	if (gh_auth_require(req, NULL) != 0)
+	if (gh_auth_verify(req) != 0)
 		return;
 	c = gh_auth_user(req);
+	/*
+	 * A client's own token names no user, so it has no claims to give:
+	 * the token is not good here, which is a 401 (OIDC Core 5.3.3,
+	 * RFC 6750 3.1), not a refusal of a user's right (403).
+	 */
+	if (strcmp(c->role, GH_ROLE_CLIENT) == 0) {
+		userinfo_refused(req, c, "a client's own token names no user");
+		return;
+	}
 	if ((rc = oauth_session(req, c->sid, &r)) < 0)
 		return;
 	if (rc == 0) {
-		userinfo_refused(req, "the token is not an OAuth client's, or "
-		    "its session has ended");
+		userinfo_refused(req, c, "the token is not an OAuth client's, "
+		    "or its session has ended");
 		return;
 	}
 	scope = gh_row_str(&r, OS_SCOPE);
 	username = gh_row_str(&r, OS_USERNAME);
 	email = gh_row_str(&r, OS_EMAIL);
+	verified = gh_row_bool(&r, OS_EMAIL_VERIFIED);
 	if (gh_row_failed(req, &r))
 		return;
 	if (oauth_scope_parse(scope, &mask) != 0 ||
 	    !(mask & OAUTH_SCOPE_OPENID)) {
-		userinfo_refused(req, "the token was not granted openid");
+		userinfo_refused(req, c, "the token was not granted openid");
 		return;
 	}
 	if ((j = json_pack("{s:s}", "sub", c->sub)) == NULL ||
-	    scope_claims(j, mask, username, email) != 0) {
+	    scope_claims(j, mask, username, email, verified) != 0) {
 		json_decref(j);
 		gh_problem(req, 500, "out of memory");
 		return;
@@ -488,7 +598,7 @@ oauth_userinfo(struct gh_req *req)
 static const char *
 token_session(struct gh_req *req, const char *token, const char *hint,
     const struct oauth_client *cl, long long *exp, long long *iat, int *rc,
-    struct gh_row *sess, int *is_refresh)
+    struct gh_row *sess, int *is_refresh, char jkt[48])
 {
 	struct gh_claims c;
 	struct gh_row	 r;
@@ -498,6 +608,7 @@ token_session(struct gh_req *req, const char *token, const char *hint,
 	(void)hint;	/* both kinds are tried: a hint is only a hint */
 	*rc = 0;
 	*is_refresh = 0;
+	jkt[0] = '\0';
 	if ((hex = oauth_hash_hex(req, token)) == NULL) {
 		*rc = gh_problem(req, 500, "out of memory");
 		return NULL;
@@ -521,6 +632,7 @@ token_session(struct gh_req *req, const char *token, const char *hint,
 		sid = gh_strdup(&req->arena, c.sid);
 		*exp = c.exp;
 		*iat = c.iat;
+		memcpy(jkt, c.jkt, sizeof(c.jkt));
 	}
 	if (sid == NULL || (*rc = oauth_session(req, sid, sess)) <= 0)
 		return NULL;
@@ -554,6 +666,7 @@ oauth_revoke(struct gh_req *req)
 	const char	*sid;
 	long long	 exp = 0, iat = 0;
 	json_t		*form;
+	char		 jkt[48];
 	int		 rc, is_refresh;
 
 	if ((form = oauth_form(req)) == NULL ||
@@ -561,7 +674,7 @@ oauth_revoke(struct gh_req *req)
 	    oauth_params(req, form, revoke_fields, &v) != 0)
 		return;
 	sid = token_session(req, gh_vstr(&v, RV_TOKEN), gh_vstr(&v, RV_HINT),
-	    &cl, &exp, &iat, &rc, &sess, &is_refresh);
+	    &cl, &exp, &iat, &rc, &sess, &is_refresh, jkt);
 	if (rc < 0)
 		return;
 	if (sid != NULL && gh_db_query(req, SQL_OAUTH_REVOKE, 2,
@@ -582,7 +695,8 @@ oauth_introspect(struct gh_req *req)
 	struct gh_row	 sess;
 	const char	*sid, *scope, *uid, *username;
 	long long	 exp = 0, iat = 0;
-	json_t		*form;
+	json_t		*form, *out;
+	char		 jkt[48];
 	int		 rc, is_refresh;
 
 	if ((form = oauth_form(req)) == NULL ||
@@ -596,7 +710,7 @@ oauth_introspect(struct gh_req *req)
 	if (oauth_params(req, form, revoke_fields, &v) != 0)
 		return;
 	sid = token_session(req, gh_vstr(&v, RV_TOKEN), gh_vstr(&v, RV_HINT),
-	    &cl, &exp, &iat, &rc, &sess, &is_refresh);
+	    &cl, &exp, &iat, &rc, &sess, &is_refresh, jkt);
 	if (rc < 0)
 		return;
 	if (sid == NULL) {
@@ -608,9 +722,13 @@ oauth_introspect(struct gh_req *req)
 	username = gh_row_str(&sess, OS_USERNAME);
 	if (gh_row_failed(req, &sess))
 		return;
-	gh_reply_json(req, 200, json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, "
-	    "s:s, s:s}", "active", 1, "scope", scope, "client_id", cl.id,
+	out = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+	    "active", 1, "scope", scope, "client_id", cl.id,
 	    "sub", uid, "exp", (json_int_t)exp, "iat", (json_int_t)iat,
-	    "token_type", is_refresh ? "refresh_token" : "Bearer",
-	    "username", username));
+	    "token_type", is_refresh ? "refresh_token" : jkt[0] != '\0' ?
+	    "DPoP" : "Bearer", "username", username);
+	/* RFC 9449 6.2: a resource that introspects learns the binding. */
+	if (out != NULL && jkt[0] != '\0')
+		json_object_set_new(out, "cnf", json_pack("{s:s}", "jkt", jkt));
+	gh_reply_json(req, 200, out);
 }

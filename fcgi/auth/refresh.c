@@ -55,6 +55,15 @@ int
 auth_tokens_new(struct gh_req *req, const char *sid, const char *sub,
     const char *role, char **access, char **refresh)
 {
+	return auth_tokens_new_bound(req, sid, sub, role, NULL, access,
+	    refresh);
+}
+
+/* The same, the access token bound to a DPoP key (cnf.jkt) unless NULL. */
+int
+auth_tokens_new_bound(struct gh_req *req, const char *sid, const char *sub,
+    const char *role, const char *jkt, char **access, char **refresh)
+{
 	struct gh_claims c;
 	const char	*p[2], *jti;
 	time_t		 now = time(NULL);
@@ -76,6 +85,7 @@ auth_tokens_new(struct gh_req *req, const char *sid, const char *sub,
 	snprintf(c.role, sizeof(c.role), "%s", role);
 	snprintf(c.sid, sizeof(c.sid), "%s", sid != NULL ? sid : "");
 	snprintf(c.jti, sizeof(c.jti), "%s", jti);
+	snprintf(c.jkt, sizeof(c.jkt), "%s", jkt != NULL ? jkt : "");
 	c.iat = now;
 	c.exp = now + gh_auth_access_ttl();
 	if (gh_token_sign(gh_auth_keys(), gh_auth_issuer(), gh_auth_audience(),

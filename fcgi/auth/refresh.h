@@ -32,6 +32,9 @@ struct auth_rotation {
 
 int	 auth_tokens_new(struct gh_req *, const char *sid, const char *sub,
 	    const char *role, char **access, char **refresh);
+int	 auth_tokens_new_bound(struct gh_req *, const char *sid,
+	    const char *sub, const char *role, const char *jkt, char **access,
+	    char **refresh);
 int	 auth_rotation_find(struct gh_req *, const char *token,
 	    struct auth_rotation *);
 int	 auth_rotation_reused(struct gh_req *, const struct auth_rotation *);

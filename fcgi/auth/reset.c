@@ -119,13 +119,13 @@ throttled(struct gh_req *req, const char *key, long long limit,
     const char *what)
 {
 	long long	 retry;
+	int		 rc;
 
 	if (key == NULL)
 		return gh_problem(req, 500, "out of memory");
-	if (auth_throttle_count(req, key, limit, RESET_WINDOW, &retry) != 0)
-		return -1;
-	if (retry == 0)
-		return 0;
+	if ((rc = auth_throttle_hit(req, key, limit, RESET_WINDOW,
+	    &retry)) <= 0)
+		return rc;
 	gh_header(req, "Retry-After", gh_printf(&req->arena, "%lld", retry));
 	return gh_problem(req, 429, "too many password reset requests %s; "
 	    "try again in %lld seconds", what, retry);
@@ -152,6 +152,7 @@ auth_password_forgot(struct gh_req *req)
 	struct auth_recovery_user u;
 	const char	*login, *key, *outcome;
 	long long	 retry;
+	int		 over;
 
 	if (gh_body_json(req, forgot_fields, &v) != 0)
 		return;
@@ -175,8 +176,8 @@ auth_password_forgot(struct gh_req *req)
 		gh_problem(req, 500, "out of memory");
 		return;
 	}
-	if (auth_throttle_count(req, key, auth_recovery_cfg.account_limit,
-	    RESET_WINDOW, &retry) != 0)
+	if ((over = auth_throttle_hit(req, key,
+	    auth_recovery_cfg.account_limit, RESET_WINDOW, &retry)) < 0)
 		return;
 	if (u.id == NULL)
 		outcome = "unknown";
@@ -184,7 +185,7 @@ auth_password_forgot(struct gh_req *req)
 		outcome = "disabled";
 	else if (!u.mailable)
 		outcome = "unmailable";
-	else if (retry != 0)
+	else if (over)
 		outcome = "throttled";
 	else
 		outcome = "mailed";

@@ -56,6 +56,15 @@ GH_SQL(SQL_SWEEP_REVOCATIONS) = {{
     " WHERE at < now() - interval '1 day' LIMIT $1::int)" }};
 
 /*
+ * E-mail links a week after they stopped working (used, replaced or
+ * expired): until then a click says which, later only "not valid".
+ */
+GH_SQL(SQL_SWEEP_EMAIL_LINKS) = {{
+    "DELETE FROM email_tokens WHERE token_hash IN (SELECT token_hash FROM "
+    " email_tokens WHERE least(expires_at, coalesce(used_at, voided_at, "
+    " expires_at)) < now() - interval '7 days' LIMIT $1::int)" }};
+
+/*
  * A reset link a day past its expiry: until then one used or expired is
  * still told as such, not as unknown.  The audit trail keeps the use.
  */
@@ -80,6 +89,7 @@ static const struct {
 	{ "pushed requests",	SQL_SWEEP_PAR,		1 },
 	{ "provider sessions",	SQL_SWEEP_IDP,		1 },
 	{ "revocations",	SQL_SWEEP_REVOCATIONS,	1 },
+	{ "e-mail links",	SQL_SWEEP_EMAIL_LINKS,	1 },
 	{ "password reset links", SQL_SWEEP_RESETS,	1 },
 	{ "audit lines",	SQL_SWEEP_AUDIT,	2 },
 };

@@ -59,20 +59,18 @@ num(struct gh_req *req, long long n)
 }
 
 /*
- * Counts a hit on key in a fixed window without answering for it: *retry
- * is 0 while the hits are within limit, else the seconds until the
- * window ends.  For a throttle whose 429 would tell something (one keyed
- * by an account tells that the account exists), and for auth_throttle.
- * 0, or -1 having answered.
+ * Counts a hit on key in a fixed window, without answering: 0 within
+ * limit, 1 past it (*retry: seconds until the window ends), -1 answered
+ * (a database failure).  For a caller whose refusal is not a plain 429.
  */
 int
-auth_throttle_count(struct gh_req *req, const char *key, long long limit,
+auth_throttle_hit(struct gh_req *req, const char *key, long long limit,
     long long window_s, long long *retry)
 {
 	struct gh_row	 r;
 	PGresult	*res;
 	const char	*p[2];
-	long long	 hits, left;
+	long long	 hits;
 
 	p[0] = key;
 	p[1] = num(req, window_s);
@@ -80,11 +78,10 @@ auth_throttle_count(struct gh_req *req, const char *key, long long limit,
 		return -1;
 	r = GH_ROW(res, 0);
 	hits = gh_row_int(&r, TH_HITS);
-	left = gh_row_int(&r, TH_RETRY);
+	*retry = gh_row_int(&r, TH_RETRY);
 	if (gh_row_failed(req, &r))
 		return -1;
-	*retry = hits <= limit ? 0 : left;
-	return 0;
+	return hits > limit;
 }
 
 /*
@@ -96,11 +93,10 @@ auth_throttle(struct gh_req *req, const char *key, long long limit,
     long long window_s, const char *what)
 {
 	long long	 retry;
+	int		 rc;
 
-	if (auth_throttle_count(req, key, limit, window_s, &retry) != 0)
-		return -1;
-	if (retry == 0)
-		return 0;
+	if ((rc = auth_throttle_hit(req, key, limit, window_s, &retry)) <= 0)
+		return rc;
 	gh_header(req, "Retry-After", num(req, retry));
 	return gh_problem(req, 429, "too many %s from this address; try "
 	    "again in %lld seconds", what, retry);

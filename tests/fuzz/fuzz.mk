@@ -25,6 +25,7 @@ FUZZ_TARGETS = json_body params pct jwt cookie b64url time
 FUZZ_TARGETS += sniff
 $(FUZZ_BUILD)/fuzz_sniff: $(FUZZ_BUILD)/fcgi/media/sniff.o
 FUZZ_TARGETS += multipart
+FUZZ_TARGETS += dpop
 $(FUZZ_BUILD)/fuzz_multipart: $(FUZZ_BUILD)/fcgi/media/multipart.o
 
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

@@ -818,8 +818,16 @@ t_6o24_client_credentials_names_no_user() {
 	[ "$STATUS" = 403 ] || [ "$STATUS" = 200 ] || fail "media answered $STATUS"
 	req POST /api/v1/media -H "Authorization: Bearer $at"
 	expect_problem 403
+	# UserInfo has no user to describe: the token is not good there
+	# (RFC 6750 3.1, OIDC Core 5.3.3), so 401, not 403; and so by POST.
 	req GET "$OA/userinfo" -H "Authorization: Bearer $at"
-	expect_problem 403
+	expect_problem 401
+	header www-authenticate | grep -q '^Bearer realm="gatehouse", error="invalid_token"' ||
+	    fail "userinfo WWW-Authenticate: $(header www-authenticate)"
+	req POST "$OA/userinfo" -H "Authorization: Bearer $at"
+	expect_problem 401
+	header www-authenticate | grep -q 'error="invalid_token"' ||
+	    fail "userinfo POST WWW-Authenticate: $(header www-authenticate)"
 }
 
 # oa_par CLIENT REDIRECT [curl args]: pushes a request (PKCE pair fresh);
@@ -896,4 +904,266 @@ t_6o25_pushed_authorization_requests() {
 	[ -n "$CODE" ] || fail "no code through PAR: $LOC"
 	oa_exchange "$id" https://par.example.test/cb
 	expect_status 200
+}
+
+# DPoP (RFC 9449).  oa_dpop_proof KEY HTM PATH [TOKEN] [BENT]: a proof
+# made with node's crypto (tests/oidc/dpop.mjs), for the stack's URL of
+# PATH; sets PROOF.
+oa_dpop_proof() {
+	PROOF=$(node "$OA_NODE_DIR/dpop.mjs" proof "$1" "$2" "$(gh_url "$3")" "${4-}" "${5-}") ||
+	    fail "dpop.mjs proof"
+}
+
+# oa_dpop_code: a fresh code of the SPA client (sign-in and consent done
+# before, so straight through), with VERIFIER.
+oa_dpop_code() {
+	oa_url "$OA_SPA" "$OA_SPA_URI" "openid profile offline_access"
+	oa_browser "$T_OUT/jar-dpop" "$URL"
+	[ -n "$CODE" ] || fail "no code: $LOC"
+}
+
+# oa_dpop_exchange CLIENT REDIRECT PROOF: the code exchange with a proof.
+oa_dpop_exchange() {
+	oa_token "$1" --data-urlencode grant_type=authorization_code \
+	    --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$2" \
+	    --data-urlencode "code_verifier=$VERIFIER" -H "DPoP: $3"
+}
+
+oa_dpop_sessions() {
+	oa_psql "SELECT count(*) FROM sessions WHERE client_id = '$OA_SPA'"
+}
+
+# oa_dpop_ready: node, a key, and a bound SPA session: DPOP_KEY,
+# DPOP_AT (bound access token), DPOP_RT.
+oa_dpop_ready() {
+	oa_setup
+	oa_node_deps || return 1
+	[ -n "${DPOP_AT-}" ] && return 0
+	DPOP_KEY="$GH_STATE/dpop-key.pem"
+	rm -f "$DPOP_KEY" "$T_OUT/jar-dpop"
+	oa_dpop_code
+	oa_dpop_proof "$DPOP_KEY" POST "$OA/token"
+	oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+	expect_status 200
+	expect_json .token_type DPoP
+	DPOP_AT=$(printf '%s' "$BODY" | jq -r .access_token)
+	DPOP_RT=$(printf '%s' "$BODY" | jq -r .refresh_token)
+}
+
+t_6o26_dpop_with_openid_client() {
+	local out
+	oa_setup
+	oa_node_deps || return 0
+	req GET /.well-known/openid-configuration
+	expect_json '.dpop_signing_alg_values_supported | join(",")' ES256
+	rm -f "$T_OUT/jar-dpop" "$T_OUT/rp-key.pem"
+	oa_dpop_code
+	out=$(NODE_EXTRA_CA_CERTS="$GH_STATE/tls/cert.pem" OIDC_ISSUER="$(gh_url '')" \
+	    OIDC_SPA_ID="$OA_SPA" OIDC_SPA_REDIRECT="$OA_SPA_URI" OIDC_VERIFIER="$VERIFIER" \
+	    OIDC_STATE=st-1 OIDC_NONCE=n-1 \
+	    timeout 60 node "$OA_NODE_DIR/dpop.mjs" rp "$T_OUT/rp-key.pem" "$CODE" 2>"$T_OUT/dpop.err") ||
+	    { fail "dpop.mjs rp: $out $(head -c 500 "$T_OUT/dpop.err")"; return; }
+	BODY=$out
+	expect_json '.algs | join(",")' ES256
+	expect_json .token_type DPoP
+	# The token is bound to the library's key: cnf.jkt is its thumbprint.
+	[ "$(printf '%s' "$out" | jq -r .cnf_jkt)" = "$(printf '%s' "$out" | jq -r .jkt)" ] ||
+	    fail "cnf.jkt is not the key's thumbprint: $out"
+	expect_json .userinfo_sub "$OA_UID"
+	expect_json .userinfo_post_sub "$OA_UID"
+	expect_json .userinfo_as_bearer invalid_token
+	expect_json .payments_status 200
+	expect_json .media_status 200
+	expect_json .payments_as_bearer 401
+	expect_json .media_as_bearer 401
+	printf '%s' "$out" | jq -r .payments_as_bearer_challenge | grep -q '^DPoP .*error="invalid_token"' ||
+	    fail "payment's challenge: $(printf '%s' "$out" | jq -r .payments_as_bearer_challenge)"
+	expect_json .refresh_other_key invalid_grant
+	expect_json .refresh_no_key invalid_dpop_proof
+	expect_json .refreshed_type DPoP
+	[ "$(printf '%s' "$out" | jq -r .refreshed_jkt)" = "$(printf '%s' "$out" | jq -r .jkt)" ] ||
+	    fail "the refreshed token is bound to another key: $out"
+	expect_json .refreshed_userinfo_sub "$OA_UID"
+}
+
+t_6o27_dpop_token_endpoint_refuses_bad_proofs() {
+	local key="$T_OUT/k27.pem" thief="$T_OUT/k27-thief.pem" n bent
+	oa_setup
+	oa_node_deps || return 0
+	rm -f "$T_OUT/jar-dpop" "$key" "$thief"
+	oa_dpop_code
+	n=$(oa_dpop_sessions)
+	# Each refused with invalid_dpop_proof before the code is looked at:
+	# nothing issued, and the code still good for the right proof.
+	for bent in '{"typ":"JWT"}' '{"typ":"at+jwt"}' '{"alg":"none"}' '{"alg":"HS256"}' \
+	    '{"alg":"ES384"}' '{"private_jwk":true}' '{"htm":"GET"}' \
+	    "{\"htu\":\"$(gh_url "$OA/userinfo")\"}" '{"htu":"https://evil.example/api/v1/auth/oauth/token"}' \
+	    "{\"htu\":\"http://localhost:$GH_HTTPS_PORT$OA/token\"}" \
+	    '{"iat":-600}' '{"iat":600}' '{"no_jti":true}' "{\"signer\":\"$thief\"}"; do
+		oa_dpop_proof "$key" POST "$OA/token" "" "$bent"
+		oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+		expect_status 400
+		[ "$(printf '%s' "$BODY" | jq -r .error)" = invalid_dpop_proof ] ||
+		    fail "$bent: $BODY"
+	done
+	oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "not.a.proof"
+	expect_json .error invalid_dpop_proof
+	[ "$(oa_dpop_sessions)" = "$n" ] || fail "a session was made by a bad proof"
+	# The query of htu is not compared (RFC 9449 4.3).
+	oa_dpop_proof "$key" POST "$OA/token" "" "{\"htu\":\"$(gh_url "$OA/token")?x=1\"}"
+	oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+	expect_status 200
+	expect_json .token_type DPoP
+	# A proof works once: replayed, even on another grant, it is refused.
+	oa_token "$OA_SPA" --data-urlencode grant_type=refresh_token \
+	    --data-urlencode "refresh_token=$(printf '%s' "$BODY" | jq -r .refresh_token)" -H "DPoP: $PROOF"
+	expect_status 400
+	expect_json .error invalid_dpop_proof
+	expect_json .error_description "the DPoP proof was used before"
+	# Without a proof, the same client still gets bearer tokens.
+	oa_dpop_code
+	oa_exchange "$OA_SPA" "$OA_SPA_URI"
+	expect_json .token_type Bearer
+	[ "$(oa_part 2 "$(printf '%s' "$BODY" | jq -r .access_token)" | jq -r 'has("cnf")')" = false ] ||
+	    fail "a bearer token with cnf"
+}
+
+t_6o28_dpop_bound_token_at_resources() {
+	local thief="$T_OUT/k28-thief.pem" bearer p
+	oa_dpop_ready || return 0
+	# Bound tokens are worth nothing as bearer tokens, in every service.
+	for p in "$OA/userinfo" /api/v1/auth/me /api/v1/payments /api/v1/media; do
+		req GET "$p" -H "Authorization: Bearer $DPOP_AT"
+		expect_status 401
+		header www-authenticate | grep -q '^DPoP realm="gatehouse", error="invalid_token"' ||
+		    fail "$p as Bearer: $(header www-authenticate)"
+	done
+	# DPoP with no proof, and with proofs bent one way each.
+	req GET "$OA/userinfo" -H "Authorization: DPoP $DPOP_AT"
+	expect_status 401
+	header www-authenticate | grep -q 'error="invalid_dpop_proof"' || fail "no proof: $(header www-authenticate)"
+	oa_dpop_proof "$DPOP_KEY" GET /api/v1/payments "$DPOP_AT"
+	req GET "$OA/userinfo" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+	expect_status 401
+	header www-authenticate | grep -q 'invalid_dpop_proof' || fail "other htu"
+	oa_dpop_proof "$DPOP_KEY" POST "$OA/userinfo" "$DPOP_AT"
+	req GET "$OA/userinfo" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+	expect_status 401
+	oa_dpop_proof "$DPOP_KEY" GET "$OA/userinfo" "someone-elses-token"
+	req GET "$OA/userinfo" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+	expect_status 401
+	expect_json .detail "the DPoP proof is not for this access token (ath)"
+	oa_dpop_proof "$DPOP_KEY" GET "$OA/userinfo"
+	req GET "$OA/userinfo" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+	expect_status 401
+	# The thief's own key: a valid proof, but not of the token's key.
+	oa_dpop_proof "$thief" GET "$OA/userinfo" "$DPOP_AT"
+	req GET "$OA/userinfo" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+	expect_status 401
+	expect_json .detail "the DPoP proof is signed by another key than the token's"
+	oa_dpop_proof "$DPOP_KEY" GET "$OA/userinfo" "$DPOP_AT" '{"iat":-300}'
+	req GET "$OA/userinfo" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+	expect_status 401
+	oa_dpop_proof "$DPOP_KEY" GET "$OA/userinfo" "$DPOP_AT" '{"private_jwk":true}'
+	req GET "$OA/userinfo" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+	expect_status 401
+	# Right, once: each service keeps the proofs it has seen.
+	for p in "$OA/userinfo" /api/v1/payments /api/v1/media; do
+		oa_dpop_proof "$DPOP_KEY" GET "$p" "$DPOP_AT"
+		req GET "$p" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+		expect_status 200
+		req GET "$p" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+		expect_status 401
+		expect_json .detail "the DPoP proof was used before"
+	done
+	# The query is not part of htu.
+	oa_dpop_proof "$DPOP_KEY" GET /api/v1/payments "$DPOP_AT"
+	req GET "/api/v1/payments?limit=1" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+	expect_status 200
+	# A bearer token under the DPoP scheme is refused too.
+	oa_json /api/v1/auth/login "{\"login\":\"olive\",\"password\":\"$OA_PW\"}"
+	bearer=$(printf '%s' "$BODY" | jq -r .access_token)
+	oa_dpop_proof "$DPOP_KEY" GET /api/v1/payments "$bearer"
+	req GET /api/v1/payments -H "Authorization: DPoP $bearer" -H "DPoP: $PROOF"
+	expect_status 401
+	# No credentials: both challenges.
+	req GET "$OA/userinfo"
+	expect_status 401
+	grep -qi '^www-authenticate: DPoP realm="gatehouse", algs="ES256"' "$T_OUT/h" ||
+	    fail "no DPoP challenge: $(grep -i www-authenticate "$T_OUT/h")"
+}
+
+t_6o29_dpop_refresh_binding() {
+	local rt key="$T_OUT/k29.pem" thief="$T_OUT/k29-thief.pem"
+	oa_dpop_ready || return 0
+	rt=$DPOP_RT
+	# A public client's refresh token needs its key; failures rotate nothing.
+	oa_token "$OA_SPA" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$rt"
+	expect_json .error invalid_dpop_proof
+	oa_dpop_proof "$thief" POST "$OA/token"
+	oa_token "$OA_SPA" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$rt" \
+	    -H "DPoP: $PROOF"
+	expect_json .error invalid_grant
+	oa_dpop_proof "$DPOP_KEY" POST "$OA/token"
+	oa_token "$OA_SPA" --data-urlencode grant_type=refresh_token --data-urlencode "refresh_token=$rt" \
+	    -H "DPoP: $PROOF"
+	expect_status 200
+	expect_json .token_type DPoP
+	DPOP_RT=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	DPOP_AT=$(printf '%s' "$BODY" | jq -r .access_token)
+	[ -n "$(oa_psql "SELECT dpop_jkt FROM sessions WHERE client_id = '$OA_SPA' AND dpop_jkt IS NOT NULL LIMIT 1")" ] ||
+	    fail "no bound session"
+	# A confidential client's refresh is held by its secret: not bound.
+	rm -f "$T_OUT/jar29"
+	oa_url "$OA_WEB" "$OA_WEB_URI" "openid offline_access"
+	oa_browser "$T_OUT/jar29" "$URL"
+	oa_dpop_proof "$key" POST "$OA/token"
+	req POST "$OA/token" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode grant_type=authorization_code \
+	    --data-urlencode "code=$CODE" --data-urlencode "redirect_uri=$OA_WEB_URI" \
+	    --data-urlencode "code_verifier=$VERIFIER" -H "DPoP: $PROOF"
+	expect_status 200
+	expect_json .token_type DPoP
+	rt=$(printf '%s' "$BODY" | jq -r .refresh_token)
+	[ "$(oa_psql "SELECT count(*) FROM sessions WHERE client_id = '$OA_WEB' AND dpop_jkt IS NOT NULL")" = 0 ] ||
+	    fail "a confidential client's session is bound"
+	# Introspection tells a resource the binding (RFC 9449 6.2).
+	req POST "$OA/introspect" -u "$OA_WEB:$OA_WEB_SECRET" \
+	    --data-urlencode "token=$(printf '%s' "$BODY" | jq -r .access_token)"
+	expect_json .token_type DPoP
+	[ "$(printf '%s' "$BODY" | jq -r .cnf.jkt | wc -c)" = 44 ] || fail "introspection cnf: $BODY"
+	req POST "$OA/token" -u "$OA_WEB:$OA_WEB_SECRET" --data-urlencode grant_type=refresh_token \
+	    --data-urlencode "refresh_token=$rt"
+	expect_status 200
+	expect_json .token_type Bearer
+}
+
+t_6o30_dpop_required_by_a_client() {
+	local id n
+	oa_dpop_ready || return 0
+	oa_json /api/v1/auth/admin/clients '{"name":"DPoP only","type":"public","skip_consent":true,"dpop_bound_access_tokens":"yes","redirect_uris":["https://dpop.example.test/cb"]}' \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	expect_problem 422
+	printf '%s' "$BODY" | jq -r '.errors[].field' | grep -qx dpop_bound_access_tokens ||
+	    fail "the bad field is not named: $BODY"
+	oa_json /api/v1/auth/admin/clients '{"name":"DPoP only","type":"public","skip_consent":true,"dpop_bound_access_tokens":true,"redirect_uris":["https://dpop.example.test/cb"]}' \
+	    -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 201
+	expect_json .dpop_bound_access_tokens true
+	id=$(printf '%s' "$BODY" | jq -r .client_id)
+	oa_url "$id" https://dpop.example.test/cb openid
+	oa_browser "$T_OUT/jar-dpop" "$URL"
+	[ -n "$CODE" ] || fail "no code: $LOC"
+	n=$(oa_psql "SELECT count(*) FROM sessions WHERE client_id = '$id'")
+	oa_exchange "$id" https://dpop.example.test/cb
+	expect_status 400
+	expect_json .error invalid_dpop_proof
+	[ "$(oa_psql "SELECT count(*) FROM sessions WHERE client_id = '$id'")" = "$n" ] || fail "issued without a proof"
+	oa_dpop_proof "$DPOP_KEY" POST "$OA/token"
+	oa_dpop_exchange "$id" https://dpop.example.test/cb "$PROOF"
+	expect_status 200
+	expect_json .token_type DPoP
+	req PATCH "/api/v1/auth/admin/clients/$id" -H 'Content-Type: application/json' \
+	    --data-raw '{"dpop_bound_access_tokens":false}' -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 200
+	expect_json .dpop_bound_access_tokens false
 }
