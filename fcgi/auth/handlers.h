@@ -42,6 +42,11 @@ void		 auth_email_confirm(struct gh_req *);
 void		 auth_email_undo(struct gh_req *);
 void		 auth_me_email_verification(struct gh_req *);
 
+/* reset.c: a password reset by mail, and one an admin sends */
+void		 auth_password_forgot(struct gh_req *);
+void		 auth_password_reset(struct gh_req *);
+void		 auth_admin_password_reset(struct gh_req *);
+
 /* sweep.c */
 int		 auth_cli_sweep(int, char **);
 

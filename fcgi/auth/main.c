@@ -6,6 +6,7 @@
 #include "handlers.h"
 #include "oauth.h"
 #include "oauth_handlers.h"
+#include "recovery.h"
 
 struct auth_settings auth_cfg;
 
@@ -59,6 +60,11 @@ static const struct gh_route routes[] = {
 	{ "POST",	"/api/v1/auth/email/undo",	auth_email_undo },
 	{ "POST",	"/api/v1/auth/me/email/verification",
 	    auth_me_email_verification },
+	/* Password reset (reset.c) */
+	{ "POST",	"/api/v1/auth/password/forgot",	auth_password_forgot },
+	{ "POST",	"/api/v1/auth/password/reset",	auth_password_reset },
+	{ "POST",	"/api/v1/auth/admin/users/{id}/password-reset",
+	    auth_admin_password_reset },
 	{ NULL, NULL, NULL }
 };
 
@@ -82,6 +88,8 @@ auth_init(void)
 		return -1;
 	if (gh_auth_setup(1) != 0 || oauth_setup() != 0 ||
 	    auth_email_setup() != 0)
+		return -1;
+	if (auth_recovery_setup() != 0)		/* password reset */
 		return -1;
 	/* Made now, so that no sign-in pays for the dummy hash. */
 	gh_password_dummy_verify(&auth_cfg.argon2, "warm-up", 7);

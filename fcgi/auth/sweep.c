@@ -73,6 +73,15 @@ GH_SQL(SQL_SWEEP_EMAIL_LINKS) = {{
     " email_tokens WHERE least(expires_at, coalesce(used_at, voided_at, "
     " expires_at)) < now() - interval '7 days' LIMIT $1::int)" }};
 
+/*
+ * A reset link a day past its expiry: until then one used or expired is
+ * still told as such, not as unknown.  The audit trail keeps the use.
+ */
+GH_SQL(SQL_SWEEP_RESETS) = {{
+    "DELETE FROM password_resets WHERE token_hash IN (SELECT token_hash "
+    " FROM password_resets WHERE expires_at < now() - interval '1 day' "
+    " LIMIT $1::int)" }};
+
 GH_SQL(SQL_SWEEP_AUDIT) = {{
     "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log "
     " WHERE at < now() - make_interval(days => $2::int) LIMIT $1::int)" }};
@@ -91,6 +100,7 @@ static const struct {
 	{ "abandoned authorization requests", SQL_SWEEP_REQUESTS, 1 },
 	{ "revocations",	SQL_SWEEP_REVOCATIONS,	1 },
 	{ "e-mail links",	SQL_SWEEP_EMAIL_LINKS,	1 },
+	{ "password reset links", SQL_SWEEP_RESETS,	1 },
 	{ "audit lines",	SQL_SWEEP_AUDIT,	2 },
 };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
