@@ -26,11 +26,12 @@ const seen = new IntersectionObserver((entries) => {
 		if (!e.isIntersecting)
 			continue;
 		seen.unobserve(e.target);
-		const img = e.target;
-		blobUrl(img.dataset.src).then((u) => {
-			img.src = u;
+		const box = e.target;
+		blobUrl(box.dataset.src).then((u) => {
+			box.replaceWith(h('img.thumb', { src: u, alt: box.dataset.alt,
+			    width: box.dataset.w, height: box.dataset.h }));
 		}, () => {
-			img.replaceWith(h('span.thumb-missing', 'no preview'));
+			box.textContent = 'no preview';
 		});
 	}
 }, { rootMargin: '200px' });
@@ -38,11 +39,12 @@ const seen = new IntersectionObserver((entries) => {
 function thumb(item) {
 	if (item.thumbnail === null || item.thumbnail === undefined)
 		return h('span.thumb-missing', { 'aria-hidden': 'true' }, item.type.split('/')[0]);
-	const img = h('img.thumb', { alt: item.title || item.filename || 'thumbnail',
-	    width: item.thumbnail.width, height: item.thumbnail.height,
-	    dataset: { src: item.thumbnail.url } });
-	seen.observe(img);
-	return img;
+	// A placeholder until it scrolls into view and its bytes are here.
+	const box = h('span.thumb-missing.thumb-wait', { dataset: { src: item.thumbnail.url,
+	    alt: item.title || item.filename || 'thumbnail', w: item.thumbnail.width,
+	    h: item.thumbnail.height } }, '…');
+	seen.observe(box);
+	return box;
 }
 
 function card(item) {
