@@ -50,6 +50,13 @@ gh_owner_role() {
 	echo "${GH_DB_OWNER:-gatehouse_owner}"
 }
 
+# The role gatehouse-mailer logs in as: it may connect to the auth
+# database only, and read, update and delete rows of its mail outbox,
+# nothing else (auth queues the mail; the mailer only delivers it).
+gh_mailer_role() {
+	echo gatehouse_mailer
+}
+
 gh_is_service() {
 	case $1 in
 	auth|payment|media)	return 0 ;;

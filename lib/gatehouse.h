@@ -8,6 +8,7 @@
 #include "gh_auth.h"
 #include "gh_crypto.h"
 #include "gh_db.h"
+#include "gh_idem.h"
 #include "gh_json.h"
 #include "gh_log.h"
 #include "gh_page.h"

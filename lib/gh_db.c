@@ -85,6 +85,36 @@ exec_prepared(const struct gh_sql *sql, int nparams, const char *const *params)
 	return PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 }
 
+/*
+ * Whether the idle connection is still open, asked without sending
+ * anything.  A server that ends a connection (a restart, an
+ * administrator's terminate) first sends an error and then closes it:
+ * one read takes the error, and only the next one sees the end, so this
+ * reads for as long as there is something to read.  Nothing to read is
+ * the common case and costs one poll().  What else an idle connection may
+ * receive (a notice, a NOTIFY for gh_db_wait) is parsed and kept.
+ */
+static int
+db_idle_alive(void)
+{
+	struct pollfd	 pfd;
+	int		 i;
+
+	pfd.fd = PQsocket(conn);
+	pfd.events = POLLIN;
+	for (i = 0; i < 8; i++) {
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) <= 0)
+			return 1;
+		if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK)
+			return 0;
+		(void)PQisBusy(conn);
+		if (PQstatus(conn) != CONNECTION_OK)
+			return 0;
+	}
+	return 1;
+}
+
 static PGconn *
 db_connect(void)
 {
@@ -97,8 +127,7 @@ db_connect(void)
 	 * to a new one instead of failing where it might have run.
 	 */
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
-	    PQtransactionStatus(conn) == PQTRANS_IDLE &&
-	    (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK))
+	    PQtransactionStatus(conn) == PQTRANS_IDLE && !db_idle_alive())
 		gh_log_warnx("db", "the idle connection was closed; "
 		    "reconnecting");
 	else if (conn != NULL && PQstatus(conn) == CONNECTION_OK)

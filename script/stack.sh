@@ -321,6 +321,132 @@ gh_revoked_stop() {
 	gh_stop_pidfile "$GH_STATE/run/revoked.pid"
 }
 
+# gh_mail_relay_start PORT USER: script/server's local relay, with its
+# certificate, login and password made once in $GH_STATE/devmail (the
+# mailer's copy of the password owned by USER, when given); 0 once it
+# listens.
+gh_mail_relay_start() {
+	local port=$1 user=$2 dir="$GH_STATE/devmail" pid
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || {
+		gh_say "mailer: python3-aiosmtpd is missing (script/bootstrap installs it): no local relay, not started"
+		return 1
+	}
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	if [ ! -s "$dir/cert.pem" ]; then
+		(umask 077 && openssl req -x509 -newkey ec \
+		    -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+		    -subj /CN=localhost -addext "subjectAltName=DNS:localhost" \
+		    -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null) ||
+		    { gh_say "mailer: openssl could not make the relay's certificate"; return 1; }
+		chmod 644 "$dir/cert.pem"
+	fi
+	if [ ! -s "$dir/password" ]; then
+		printf 'dev\n' >"$dir/user"
+		(umask 077 && openssl rand -hex 16 >"$dir/password" &&
+		    cp "$dir/password" "$dir/client-password")
+	fi
+	[ -z "$user" ] || chown "$user": "$dir/client-password"
+	rm -f "$dir/ready"
+	/usr/bin/python3 "$GH_SRCDIR/tests/integration/smtp-server.py" serve \
+	    "$dir" "$port" "$dir/cert.pem" "$dir/key.pem" --text \
+	    >>"$GH_STATE/logs/smtp-dev.log" 2>&1 &
+	pid=$!
+	printf '%s\n' "$pid" >"$GH_STATE/run/smtp-dev.pid"
+	for _ in $(seq 100); do
+		[ -e "$dir/ready" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	gh_say "mailer: the local relay did not start on port $port (GH_SMTP_DEV_PORT); see $GH_STATE/logs/smtp-dev.log"
+	gh_stop_pidfile "$GH_STATE/run/smtp-dev.pid"
+	return 1
+}
+
+# gatehouse-mailer for script/server, as its unit runs it (the role
+# gatehouse_mailer), and the relay it sends to, by GH_MAILER:
+#   local (default)  a relay of our own on 127.0.0.1:GH_SMTP_DEV_PORT (2525),
+#                    tests/integration/smtp-server.py, with STARTTLS, AUTH
+#                    and a certificate the mailer checks, as a real relay
+#                    has; it keeps each mail in $GH_STATE/devmail/mail/
+#                    (<name>.eml as sent, <name>.txt to read and click)
+#                    and sends nothing on
+#   relay            the relay of GH_SMTP_URL, with GH_MAIL_FROM and
+#                    GH_SMTP_USER, GH_SMTP_PASSWORD_FILE, GH_SMTP_CA_FILE
+#                    as the environment has them
+#   off              no mailer: mail waits in the outbox
+# The API works without a mailer: a failure here is said, and returns 1.
+gh_mail_start() {
+	local mode="${GH_MAILER:-local}" user=
+	local port="${GH_SMTP_DEV_PORT:-2525}" bin="$GH_STATE/bin/gatehouse-mailer"
+	local tpl="${GH_MAIL_TEMPLATES:-$GH_STATE/share/mail}" menv i pid
+	case $mode in
+	off)	gh_say "mailer: off (GH_MAILER=off); mail waits in the outbox"
+		return 0 ;;
+	local|relay) ;;
+	*)	gh_say "mailer: GH_MAILER=$mode is not local, relay or off; not started"
+		return 1 ;;
+	esac
+	gh_is_root && user=$(gh_worker_user)
+	menv=("GH_DB=host=$GH_STATE/pg/sock port=5432 dbname=$(gh_db_for auth) user=$(gh_mailer_role)"
+	    "GH_LOG_LEVEL=${GH_LOG_LEVEL:-info}"
+	    "GH_MAIL_FROM=${GH_MAIL_FROM:-gatehouse (dev) <no-reply@gatehouse.test>}"
+	    "GH_PUBLIC_URL=${GH_PUBLIC_URL:-https://localhost:$GH_HTTPS_PORT}"
+	    "GH_PRODUCT_NAME=${GH_PRODUCT_NAME:-gatehouse}"
+	    "GH_MAIL_TEMPLATES=$tpl")
+	if [ "$mode" = relay ]; then
+		if [ -z "${GH_SMTP_URL-}" ] || [ -z "${GH_MAIL_FROM-}" ]; then
+			gh_say "mailer: GH_MAILER=relay needs GH_SMTP_URL and GH_MAIL_FROM (and GH_SMTP_USER, GH_SMTP_PASSWORD_FILE for a login); not started"
+			return 1
+		fi
+	else
+		gh_mail_relay_start "$port" "$user" || return 1
+		menv+=("GH_SMTP_URL=smtp://localhost:$port" GH_SMTP_USER=dev
+		    "GH_SMTP_PASSWORD_FILE=$GH_STATE/devmail/client-password"
+		    "GH_SMTP_CA_FILE=$GH_STATE/devmail/cert.pem" GH_SMTP_TLS_VERIFY=yes)
+	fi
+	# Copies the worker user can reach, whatever the tree's modes.
+	install -m 755 "$GH_BUILDDIR/fcgi/mailer/gatehouse-mailer" "$bin"
+	if [ -z "${GH_MAIL_TEMPLATES-}" ]; then
+		mkdir -p "$tpl"
+		install -m 644 "$GH_SRCDIR"/fcgi/mailer/templates/* "$tpl"
+		chmod 755 "$tpl"
+	fi
+	: >>"$GH_STATE/logs/mailer.log"
+	i=$(wc -l <"$GH_STATE/logs/mailer.log")
+	set --
+	[ -z "$user" ] || set -- runuser -u "$user" --
+	(
+		for kv in "${menv[@]}"; do export "${kv?}"; done
+		exec "$@" "$bin"
+	) >>"$GH_STATE/logs/mailer.log" 2>&1 &
+	pid=$!
+	printf '%s\n' "$pid" >"$GH_STATE/run/mailer.pid"
+	# Started, or stopped at once by a setting it cannot use.
+	for _ in $(seq 100); do
+		tail -n +"$((i + 1))" "$GH_STATE/logs/mailer.log" |
+		    grep -q '"event":"start"' && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! kill -0 "$pid" 2>/dev/null; then
+		gh_say "mailer: did not start: $(tail -n +"$((i + 1))" "$GH_STATE/logs/mailer.log" |
+		    jq -r 'select(.level == "error") | .msg' 2>/dev/null | head -n 3)"
+		gh_mail_stop
+		return 1
+	fi
+	if [ "$mode" = local ]; then
+		gh_say "mailer: mail goes to a local relay (127.0.0.1:$port) and no further; read it in $GH_STATE/devmail/mail/*.txt"
+	else
+		gh_say "mailer: sending through $GH_SMTP_URL"
+	fi
+}
+
+gh_mail_stop() {
+	gh_stop_pidfile "$GH_STATE/run/mailer.pid"
+	gh_stop_pidfile "$GH_STATE/run/smtp-dev.pid"
+}
+
 gh_pool_pid() {
 	cat "$GH_STATE/run/$1.pid" 2>/dev/null
 }
@@ -334,6 +460,17 @@ gh_pool_workers() {
 
 gh_pool_stop() {
 	gh_stop_pidfile "$GH_STATE/run/$1.pid"
+}
+
+# gh_sanitizer_clean: 0 when no worker built with sanitizers reported
+# anything (they report at exit, into their logs); else names the logs,
+# prints the reports and returns 1.
+gh_sanitizer_clean() {
+	local pat='ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:'
+	grep -l "$pat" "$GH_STATE"/logs/{auth,payment,media}.log 2>/dev/null ||
+	    return 0
+	grep -h -A 20 "$pat" "$GH_STATE"/logs/{auth,payment,media}.log | head -n 80
+	return 1
 }
 
 gh_url() {
@@ -413,5 +550,6 @@ gh_stack_stop() {
 	gh_nginx_stop
 	for svc in $GH_SERVICES; do gh_pool_stop "$svc"; done
 	gh_revoked_stop
+	gh_mail_stop
 	gh_pg_stop
 }

@@ -55,6 +55,15 @@ GH_SQL(SQL_SWEEP_REVOCATIONS) = {{
     "DELETE FROM revocations WHERE id IN (SELECT id FROM revocations "
     " WHERE at < now() - interval '1 day' LIMIT $1::int)" }};
 
+/*
+ * E-mail links a week after they stopped working (used, replaced or
+ * expired): until then a click says which, later only "not valid".
+ */
+GH_SQL(SQL_SWEEP_EMAIL_LINKS) = {{
+    "DELETE FROM email_tokens WHERE token_hash IN (SELECT token_hash FROM "
+    " email_tokens WHERE least(expires_at, coalesce(used_at, voided_at, "
+    " expires_at)) < now() - interval '7 days' LIMIT $1::int)" }};
+
 GH_SQL(SQL_SWEEP_AUDIT) = {{
     "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log "
     " WHERE at < now() - make_interval(days => $2::int) LIMIT $1::int)" }};
@@ -71,6 +80,7 @@ static const struct {
 	{ "pushed requests",	SQL_SWEEP_PAR,		1 },
 	{ "provider sessions",	SQL_SWEEP_IDP,		1 },
 	{ "revocations",	SQL_SWEEP_REVOCATIONS,	1 },
+	{ "e-mail links",	SQL_SWEEP_EMAIL_LINKS,	1 },
 	{ "audit lines",	SQL_SWEEP_AUDIT,	2 },
 };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))

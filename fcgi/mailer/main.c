@@ -54,6 +54,47 @@ pause_ms(long ms)
 	(void)nanosleep(&ts, NULL);
 }
 
+/* The settings without a default. */
+static const struct {
+	const char	*name;
+	const char	*what;
+} required[] = {
+	{ "GH_MAIL_FROM", "the sender, e.g. Example <no-reply@example.com>" },
+	{ "GH_SMTP_URL", "the relay, smtp://host:587 (STARTTLS) or "
+	    "smtps://host:465" },
+	{ "GH_PUBLIC_URL", "the address the links in the mails lead to, "
+	    "e.g. https://example.com" },
+};
+
+/*
+ * One line names every one that is missing, so that an administrator
+ * reading the journal of a mailer that would not start fixes them all
+ * at once, not one a restart.
+ */
+static int
+required_setup(void)
+{
+	char	 line[1024];
+	size_t	 i, off = 0;
+	int	 n;
+
+	line[0] = '\0';
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (gh_config_str(required[i].name, NULL) != NULL)
+			continue;
+		n = snprintf(line + off, sizeof(line) - off, "%s%s is not set: "
+		    "%s", off > 0 ? "; " : "", required[i].name,
+		    required[i].what);
+		if (n < 0 || (size_t)n >= sizeof(line) - off)
+			break;
+		off += (size_t)n;
+	}
+	if (off == 0)
+		return 0;
+	gh_log_errx("config", "%s (docs/operations.md, \"Mail\")", line);
+	return -1;
+}
+
 /* An http(s) URL with nothing a template or a header could trip on. */
 static int
 public_url_setup(void)
@@ -61,11 +102,8 @@ public_url_setup(void)
 	const char	*v = gh_config_str("GH_PUBLIC_URL", NULL);
 	size_t		 n;
 
-	if (v == NULL) {
-		gh_log_errx("config", "GH_PUBLIC_URL is not set: the address "
-		    "the links in the mails lead to, e.g. https://example.com");
-		return -1;
-	}
+	if (v == NULL)
+		return -1;	/* required_setup said so */
 	if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
 	    !mail_header_ok(v) || strpbrk(v, " \"'<>\\`") != NULL) {
 		gh_log_errx("config", "GH_PUBLIC_URL=%s is not an http(s) URL "
@@ -85,11 +123,8 @@ sender_setup(void)
 {
 	const char	*v = gh_config_str("GH_MAIL_FROM", NULL), *why;
 
-	if (v == NULL) {
-		gh_log_errx("config", "GH_MAIL_FROM is not set: the sender, "
-		    "e.g. Example <no-reply@example.com>");
-		return -1;
-	}
+	if (v == NULL)
+		return -1;	/* required_setup said so */
 	if (mail_from_parse(v, &mail_cfg.from_header, &mail_cfg.from_addr,
 	    &why) != 0) {
 		gh_log_errx("config", "GH_MAIL_FROM=%s %s", v, why);
@@ -104,19 +139,20 @@ relay_setup(void)
 {
 	struct stat	 st;
 
-	if ((mail_cfg.smtp_url = gh_config_str("GH_SMTP_URL", NULL)) == NULL) {
-		gh_log_errx("config", "GH_SMTP_URL is not set: the relay, "
-		    "smtp://host:587 (STARTTLS) or smtps://host:465");
-		return -1;
-	}
+	if ((mail_cfg.smtp_url = gh_config_str("GH_SMTP_URL", NULL)) == NULL)
+		return -1;	/* required_setup said so */
 	mail_cfg.smtp_user = gh_config_str("GH_SMTP_USER", NULL);
-	if (mail_cfg.smtp_user != NULL && (mail_cfg.smtp_password =
-	    gh_config_secret("GH_SMTP_PASSWORD",
-	    &mail_cfg.smtp_password_len)) == NULL) {
+	if (mail_cfg.smtp_user != NULL &&
+	    gh_config_str("GH_SMTP_PASSWORD_FILE", NULL) == NULL) {
 		gh_log_errx("config", "GH_SMTP_USER is set: GH_SMTP_PASSWORD_FILE "
 		    "must name a file holding the password (mode 0600)");
 		return -1;
 	}
+	/* A file that cannot serve is named, with why, by gh_config_secret. */
+	if (mail_cfg.smtp_user != NULL && (mail_cfg.smtp_password =
+	    gh_config_secret("GH_SMTP_PASSWORD",
+	    &mail_cfg.smtp_password_len)) == NULL)
+		return -1;
 	if (mail_cfg.smtp_user == NULL &&
 	    gh_config_str("GH_SMTP_PASSWORD_FILE", NULL) != NULL) {
 		gh_log_errx("config", "GH_SMTP_PASSWORD_FILE is set without "
@@ -328,7 +364,7 @@ int
 main(int argc, char *argv[])
 {
 	struct sigaction sa;
-	int		 once = 0, rc = EXIT_CONFIG, curl_up = 0;
+	int		 once = 0, rc = EXIT_CONFIG, curl_up = 0, bad;
 
 	if (argc == 2 && strcmp(argv[1], "--once") == 0)
 		once = 1;
@@ -336,10 +372,15 @@ main(int argc, char *argv[])
 		usage();
 		return 2;
 	}
-	if (log_setup() != 0 || sender_setup() != 0 || relay_setup() != 0 ||
-	    queue_setup() != 0 || templates_setup() != 0 ||
-	    public_url_setup() != 0 || gh_json_setup() != 0 ||
-	    gh_db_setup("gatehouse-mailer") != 0)
+	if (log_setup() != 0 || required_setup() != 0)
+		goto done;
+	/* Each bad setting says so, all in one start. */
+	bad = sender_setup() != 0;
+	bad |= relay_setup() != 0;
+	bad |= queue_setup() != 0;
+	bad |= templates_setup() != 0;
+	bad |= public_url_setup() != 0;
+	if (bad || gh_json_setup() != 0 || gh_db_setup("gatehouse-mailer") != 0)
 		goto done;
 	if (smtp_setup() != 0)
 		goto done;

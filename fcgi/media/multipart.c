@@ -23,6 +23,9 @@
 #define HEAD_WHY	"a form part's headers are missing or too long"
 #define DISP_WHY	"a form part's Content-Disposition is not " \
 	"form-data; name=\"...\" with parameters of a name and a value"
+#define CTL_WHY		"a form part's headers hold a control character"
+#define NAME_CTL_WHY	"must not contain control characters (a NUL " \
+	"would cut the name short, a line end split it)"
 
 static const char oom[] = "out of memory";
 
@@ -123,6 +126,11 @@ multipart_boundary(const char *ctype, char out[MULTIPART_BOUNDARY_MAX + 1],
 
 /* ---------------------------------------------------------------- headers */
 
+/* Bytes of a header line: [s, e). */
+struct span {
+	const char	*s, *e;
+};
+
 static const char *
 skip_ows(const char *p, const char *end)
 {
@@ -182,7 +190,8 @@ param_value(struct gh_arena *a, const char **pp, const char *end, char **out)
 /*
  * filename* (RFC 8187): UTF-8''<percent-encoded>, the language ignored.
  * RFC 7578 tells senders not to use it, but some do; when they do, it is
- * the name they mean.  -1 when it is not of that form, -2 out of memory.
+ * the name they mean.  -1 when it is not of that form, -2 out of memory,
+ * MULTIPART_BAD_NAME when it holds a control character, encoded or not.
  */
 static int
 ext_value(struct gh_arena *a, const char *s, char **out)
@@ -198,16 +207,17 @@ ext_value(struct gh_arena *a, const char *s, char **out)
 		return -2;
 	for (q++; *q != '\0'; q++) {
 		if ((unsigned char)*q < 0x20 || *q == 0x7f)
-			return -1;
+			return MULTIPART_BAD_NAME;
 		if (*q != '%') {
 			*o++ = *q;
 			continue;
 		}
-		/* No control character, encoded or not: a name is one line. */
 		if ((hi = gh_hexdigit((unsigned char)q[1])) < 0 ||
-		    (lo = gh_hexdigit((unsigned char)q[2])) < 0 ||
-		    (hi << 4 | lo) < 0x20 || (hi << 4 | lo) == 0x7f)
+		    (lo = gh_hexdigit((unsigned char)q[2])) < 0)
 			return -1;
+		/* No control character, encoded or not: a name is one line. */
+		if ((hi << 4 | lo) < 0x20 || (hi << 4 | lo) == 0x7f)
+			return MULTIPART_BAD_NAME;
 		*o++ = (char)(hi << 4 | lo);
 		q += 2;
 	}
@@ -217,14 +227,16 @@ ext_value(struct gh_arena *a, const char *s, char **out)
 
 /*
  * Content-Disposition: form-data; name="..."; filename="..." (RFC 7578
- * 4.2, RFC 6266): each parameter once; others are ignored.  0, -1 with
- * why, or -2 out of memory.
+ * 4.2, RFC 6266): each parameter once; others are ignored.  The bytes of
+ * the file name's values (filename, filename*) as sent go to names, so
+ * that the caller can tell a control character in a name from one
+ * elsewhere.  0, -1 with why, -2 out of memory, or MULTIPART_BAD_NAME.
  */
 static int
 disposition(struct gh_arena *a, const char *p, const char *end,
-    struct multipart_part *part, const char **why)
+    struct multipart_part *part, struct span names[2], const char **why)
 {
-	const char	*name;
+	const char	*name, *vstart;
 	char		*v, *pname = NULL, *fname = NULL, *ext = NULL, **dst;
 	size_t		 nlen;
 	int		 rc;
@@ -244,7 +256,7 @@ disposition(struct gh_arena *a, const char *p, const char *end,
 		p = skip_ows(p + nlen, end);
 		if (nlen == 0 || p == end || *p != '=')
 			return -1;
-		p = skip_ows(p + 1, end);
+		vstart = p = skip_ows(p + 1, end);
 		if ((rc = param_value(a, &p, end, &v)) != 0)
 			return rc;
 		if (nlen == 4 && strncasecmp(name, "name", 4) == 0)
@@ -261,11 +273,16 @@ disposition(struct gh_arena *a, const char *p, const char *end,
 			return -1;
 		}
 		*dst = v;
+		if (dst != &pname) {
+			names[dst == &ext].s = vstart;
+			names[dst == &ext].e = p;
+		}
 	}
 	if (ext != NULL) {
 		if ((rc = ext_value(a, ext, &ext)) != 0) {
-			*why = "a form part's filename* is not UTF-8'' and "
-			    "the percent-encoded name";
+			*why = rc == MULTIPART_BAD_NAME ? NAME_CTL_WHY :
+			    "a form part's filename* is not UTF-8'' and the "
+			    "percent-encoded name";
 			return rc;
 		}
 		fname = ext;
@@ -276,20 +293,51 @@ disposition(struct gh_arena *a, const char *p, const char *end,
 	return 0;
 }
 
+static int
+is_ctl(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/*
+ * Where a line's control characters are: 0 none, 1 each inside one of
+ * the spans (a file name's value), -1 some elsewhere.
+ */
+static int
+controls(const char *line, const char *eol, const struct span names[2])
+{
+	const char	*p;
+	int		 where = 0, i;
+
+	for (p = line; p < eol; p++) {
+		if (!is_ctl((unsigned char)*p))
+			continue;
+		for (i = 0; i < 2; i++)
+			if (p >= names[i].s && p < names[i].e)
+				break;
+		if (i == 2)
+			return -1;
+		where = 1;
+	}
+	return where;
+}
+
 /*
  * A part's header lines, each ending in CRLF (len bytes at h): its field
  * name, file name and type.  Control characters (NUL, a CR or LF alone)
  * are refused, as a name cut short or a line split in two would be read
  * as another; so is a line that is not "Name: value", and a header given
- * twice.  0; -1 with why; -2 out of memory.  Pure.
+ * twice.  0; -1 with why; -2 out of memory; MULTIPART_BAD_NAME with why
+ * when the file name is the one at fault (a control character in it),
+ * which the caller answers as a bad field.  Pure.
  */
 int
 multipart_headers(struct gh_arena *a, const char *h, size_t len,
     struct multipart_part *part, const char **why)
 {
 	const char	*line, *eol, *end = h + len, *colon, *v, *ve;
-	size_t		 i;
-	int		 rc, disp = 0;
+	struct span	 names[2];
+	int		 rc, ctl, disp = 0;
 
 	memset(part, 0, sizeof(*part));
 	*why = NULL;
@@ -299,18 +347,13 @@ multipart_headers(struct gh_arena *a, const char *h, size_t len,
 			*why = HEAD_WHY;
 			return -1;
 		}
-		for (i = 0; line + i < eol; i++)
-			if (((unsigned char)line[i] < 0x20 && line[i] != '\t') ||
-			    line[i] == 0x7f) {
-				*why = "a form part's headers hold a control "
-				    "character";
-				return -1;
-			}
+		memset(names, 0, sizeof(names));
+		ctl = controls(line, eol, names);
 		colon = memchr(line, ':', (size_t)(eol - line));
 		if (colon == NULL || colon == line ||
 		    strcspn(line, " \t:") != (size_t)(colon - line)) {
-			*why = "a form part's header line is not a name, a "
-			    "colon and a value";
+			*why = ctl != 0 ? CTL_WHY : "a form part's header line "
+			    "is not a name, a colon and a value";
 			return -1;
 		}
 		v = skip_ows(colon + 1, eol);
@@ -323,8 +366,28 @@ multipart_headers(struct gh_arena *a, const char *h, size_t len,
 				    "headers";
 				return -1;
 			}
-			if ((rc = disposition(a, v, ve, part, why)) != 0)
+			/*
+			 * Parsed first, with its controls: one inside the
+			 * file name is that field's fault, a 422 naming it;
+			 * anywhere else the form is broken.
+			 */
+			rc = disposition(a, v, ve, part, names, why);
+			if (rc == -2 || rc == MULTIPART_BAD_NAME)
 				return rc;
+			if (ctl != 0 && (rc != 0 || controls(line, eol,
+			    names) < 0)) {
+				*why = CTL_WHY;
+				return -1;
+			}
+			if (rc != 0)
+				return rc;
+			if (ctl != 0) {
+				*why = NAME_CTL_WHY;
+				return MULTIPART_BAD_NAME;
+			}
+		} else if (ctl != 0) {
+			*why = CTL_WHY;
+			return -1;
 		} else if (colon - line == 12 &&
 		    strncasecmp(line, "Content-Type", 12) == 0) {
 			if (part->ctype != NULL) {
@@ -444,7 +507,11 @@ multipart_next(struct multipart *m, struct gh_arena *a,
 	if (hlen > MULTIPART_HEAD_MAX)
 		return fail(m, 400, HEAD_WHY);
 	if ((rc = multipart_headers(a, m->buf + m->off, hlen, part,
-	    &why)) != 0)
+	    &why)) == MULTIPART_BAD_NAME) {
+		m->field = "filename";
+		return fail(m, 422, why);
+	}
+	if (rc != 0)
 		return fail(m, rc == -2 ? 500 : 400, rc == -2 ? oom : why);
 	m->off = (size_t)(end + 4 - m->buf);
 	return 1;

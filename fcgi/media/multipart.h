@@ -13,6 +13,8 @@
  *
  * A failure leaves why (the detail of a 400, or of a 500 when status
  * says so); why is NULL when the sink failed, which has said why itself.
+ * A file name refused for what it holds (a NUL, a line end) is a bad
+ * field rather than a broken form: status 422, and field names it.
  */
 #ifndef MEDIA_MULTIPART_H
 #define MEDIA_MULTIPART_H
@@ -23,6 +25,7 @@ struct gh_arena;
 
 #define MULTIPART_BOUNDARY_MAX	70	/* RFC 2046 */
 #define MULTIPART_HEAD_MAX	8192	/* bytes of a part's headers */
+#define MULTIPART_BAD_NAME	(-3)	/* multipart_headers: the name */
 
 struct multipart {
 	size_t		(*read)(void *, char *, size_t);	/* 0: the end */
@@ -34,8 +37,10 @@ struct multipart {
 	size_t		 dlen;
 	size_t		 off, len;	/* unread bytes: buf[off, len) */
 	int		 eof;
-	int		 status;	/* of a failure: 400, 500; 0 the sink's */
+	int		 status;	/* of a failure: 400, 422, 500; 0 the
+					   sink's */
 	const char	*why;
+	const char	*field;		/* with 422: the field at fault */
 };
 
 /* A part's headers, as the arena holds them; NULL when not given. */

@@ -3,9 +3,10 @@
  * database, which cannot reach this one, so a client that deletes an
  * account calls DELETE /api/v1/media/users/{user_id} too.  Everything of
  * the user goes in one transaction: their items (with the comments,
- * likes, ratings and tag links on them, by ON DELETE CASCADE) and their
- * own comments, likes and ratings on others' items; the files and
- * thumbnails are unlinked once that has committed.
+ * likes, ratings and tag links on them, by ON DELETE CASCADE), their
+ * own comments, likes and ratings on others' items, and the answers their
+ * Idempotency-Keys remember (titles, names); the files and thumbnails are
+ * unlinked once that has committed.
  */
 #include <string.h>
 #include <strings.h>
@@ -20,6 +21,8 @@ GH_SQL(SQL_LIKES) = {{
     "DELETE FROM media_likes WHERE user_id = $1::uuid" }};
 GH_SQL(SQL_RATINGS) = {{
     "DELETE FROM media_ratings WHERE user_id = $1::uuid" }};
+GH_SQL(SQL_KEYS) = {{
+    "DELETE FROM media_upload_keys WHERE user_id = $1::uuid" }};
 GH_SQL(SQL_ITEMS) = {{
     "DELETE FROM media WHERE owner = $1::uuid "
     "RETURNING storage_path, thumb_path, size" }};
@@ -69,6 +72,7 @@ media_purge_user(struct gh_req *req)
 	    (c = gh_db_query(req, SQL_COMMENTS, 1, &uid)) == NULL ||
 	    (l = gh_db_query(req, SQL_LIKES, 1, &uid)) == NULL ||
 	    (r = gh_db_query(req, SQL_RATINGS, 1, &uid)) == NULL ||
+	    gh_db_query(req, SQL_KEYS, 1, &uid) == NULL ||
 	    (items = gh_db_query(req, SQL_ITEMS, 1, &uid)) == NULL ||
 	    gh_db_commit(req) != 0)
 		return;

@@ -3,10 +3,13 @@
  * form (fields title, description, visibility and one file), streamed to
  * a temporary file with its SHA-256 made on the way, the type decided from
  * the first bytes, then fsynced, renamed into place and its row inserted.
- * Any failure leaves neither a file nor a row.
+ * Any failure leaves neither a file nor a row.  With an Idempotency-Key,
+ * an upload sent again (its answer lost) answers the first one's answer
+ * and stores nothing twice.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "handlers.h"
+#include "idempotency.h"
 #include "item.h"
 #include "multipart.h"
 #include "sniff.h"
@@ -385,6 +389,9 @@ form_failed(struct gh_req *req, const struct multipart *mp)
 {
 	if (mp->why == NULL)
 		return -1;
+	if (mp->field != NULL)
+		return gh_problem_field(req, mp->status, mp->field, "%s",
+		    mp->why);
 	return gh_problem(req, mp->status, "%s", mp->why);
 }
 
@@ -459,11 +466,73 @@ receive_form(struct gh_req *req, struct upload *u, const char *boundary)
 /* ---------------------------------------------------------------- commit */
 
 /*
- * Places the file and inserts its row; a failure of either leaves
- * neither.  The owner's lock makes the quota check and the insert one.
+ * With an Idempotency-Key, the key is claimed once the file is in: what
+ * the upload asks is its bytes (their SHA-256 and size) and metadata.
+ * GH_IDEM_CLAIMED; else answered, with the first upload's answer when
+ * this is the same upload again.
  */
 static int
-upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
+upload_claim(struct gh_req *req, struct upload *u, struct gh_idem *k)
+{
+	json_t	*what;
+	int	 rc;
+
+	k->uid = gh_auth_user(req)->sub;
+	what = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s?}", "sha256", u->sha,
+	    "size", (json_int_t)u->size, "title", u->m.title, "description",
+	    u->m.description, "visibility", u->m.visibility, "filename",
+	    u->m.filename);
+	if (what == NULL ||
+	    (k->hash = gh_idem_hash(&req->arena, "upload", what)) == NULL) {
+		json_decref(what);
+		return gh_problem(req, 500, "out of memory");
+	}
+	json_decref(what);
+	if ((rc = gh_idem_claim(req, k)) == GH_IDEM_REPLAY) {
+		/* The same bytes: the stored file's ETag is this one's. */
+		media_content_headers(req, u->sha);
+		if (k->ref != NULL)
+			gh_header(req, "Location", gh_printf(&req->arena,
+			    "/api/v1/media/%s", k->ref));
+		gh_idem_replay(req, k);
+	}
+	return rc;
+}
+
+/* The answer of the row inserted: its body and id, or -1 answered. */
+static int
+upload_answer(struct gh_req *req, PGresult *res, char **body,
+    const char **id)
+{
+	struct gh_row	 r = GH_ROW(res, 0);
+	json_t		*out;
+	char		*s;
+
+	out = media_json(&r);
+	*id = gh_row_str(&r, MC_ID);
+	if (gh_row_failed(req, &r)) {
+		json_decref(out);
+		return -1;
+	}
+	s = out != NULL ? json_dumps(out, JSON_COMPACT) : NULL;
+	json_decref(out);
+	if (s == NULL || (*body = gh_strdup(&req->arena, s)) == NULL) {
+		free(s);
+		return gh_problem(req, 500, "out of memory");
+	}
+	free(s);
+	return 0;
+}
+
+/*
+ * Places the file and inserts its row, with the key's answer when there
+ * is a key; a failure of any leaves neither.  The owner's lock makes
+ * the quota check and the insert one.  The answer's body and the item's
+ * id, or -1 answered.
+ */
+static int
+upload_commit(struct gh_req *req, struct upload *u, const struct gh_idem *k,
+    char **body, const char **id)
 {
 	const char	*p[15], *sub = gh_auth_user(req)->sub;
 	PGresult	*res;
@@ -511,6 +580,9 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 			over_quota(req, used, u->size);
 		return -1;
 	}
+	if (upload_answer(req, res, body, id) != 0 ||
+	    (k->claim != NULL && gh_idem_done(req, k, 201, *body, *id) != 0))
+		return -1;
 	if ((rc = gh_db_commit(req)) != 0) {
 		/*
 		 * The row may exist after all: its files must stay.  If
@@ -520,7 +592,6 @@ upload_commit(struct gh_req *req, struct upload *u, PGresult **out)
 			u->path = u->thumb.path = NULL;
 		return -1;
 	}
-	*out = res;
 	return 0;
 }
 
@@ -586,16 +657,19 @@ raw_meta(struct gh_req *req, struct upload_meta *m)
 	return filename_validate(req, m) != 0 ? -1 : meta_validate(req, m);
 }
 
+/*
+ * The upload; with an Idempotency-Key (optional), claimed once the file
+ * is in and before its thumbnail is made, so that an upload sent again
+ * costs its transfer only.
+ */
 void
 media_upload(struct gh_req *req)
 {
 	struct upload	*u;
-	struct gh_row	 r;
-	const char	*why, *id;
-	char		 boundary[MULTIPART_BOUNDARY_MAX + 1];
+	struct gh_idem	 k = { .t = &media_keys };
+	const char	*why, *id = NULL;
+	char		 boundary[MULTIPART_BOUNDARY_MAX + 1], *body = NULL;
 	long long	 length;
-	PGresult	*res = NULL;
-	json_t		*out;
 	int		 form;
 
 	if (gh_auth_require(req, NULL) != 0)
@@ -608,6 +682,8 @@ media_upload(struct gh_req *req)
 		gh_problem(req, 400, "Content-Length is not a number");
 		return;
 	}
+	if (gh_idem_key(req, 0, &k.key) != 0)
+		return;
 	if ((u = gh_calloc(&req->arena, 1, sizeof(*u))) == NULL) {
 		gh_problem(req, 500, "out of memory");
 		return;
@@ -638,21 +714,21 @@ media_upload(struct gh_req *req)
 		goto fail;
 	close(u->fd);
 	u->fd = -1;
-	if (media_thumb_make(req, u->tmpname, u->type->mime, u->w, u->h,
-	    &u->thumb) != 0 || upload_commit(req, u, &res) != 0)
+	/* Answered otherwise, the first upload's answer too: this file goes. */
+	if (k.key != NULL && upload_claim(req, u, &k) != GH_IDEM_CLAIMED)
 		goto fail;
-	/* Committed: the files are the row's now, whatever comes. */
-	r = GH_ROW(res, 0);
-	out = media_json(&r);
-	id = gh_row_str(&r, MC_ID);
-	if (gh_row_failed(req, &r)) {
-		json_decref(out);
-		goto done;
+	if (media_thumb_make(req, u->tmpname, u->type->mime, u->w, u->h,
+	    &u->thumb) != 0 || upload_commit(req, u, &k, &body, &id) != 0) {
+		gh_idem_release(req, &k);
+		goto fail;
 	}
-	media_content_headers(req, gh_row_str(&r, MC_SHA256));
+	/* Committed: the files are the row's now, whatever comes. */
+	if (k.key != NULL)
+		gh_idem_purge(req, &media_keys);
+	media_content_headers(req, u->sha);
 	gh_header(req, "Location", gh_printf(&req->arena, "/api/v1/media/%s",
 	    id));
-	gh_reply_json(req, 201, out);
+	gh_reply(req, 201, "application/json", body, strlen(body));
 	goto done;
 fail:
 	if (u->fd != -1)

@@ -26,10 +26,7 @@ static const struct gh_route routes[] = {
 static int
 pay_init(void)
 {
-	if (gh_config_int("GH_IDEMPOTENCY_TTL", 86400, 60, 30 * 86400,
-	    &pay_cfg.idem_ttl) != 0 ||
-	    gh_config_int("GH_IDEMPOTENCY_STALE", 60, 5, 3600,
-	    &pay_cfg.idem_stale) != 0 ||
+	if (gh_idem_setup() != 0 ||
 	    gh_config_int("GH_WEBHOOK_TOLERANCE", 300, 1, 3600,
 	    &pay_cfg.webhook_tolerance) != 0)
 		return -1;

@@ -10,8 +10,6 @@
 #include "gatehouse.h"
 
 struct payment_settings {
-	long long	 idem_ttl;		/* seconds a key is kept */
-	long long	 idem_stale;		/* seconds before in_progress is taken over */
 	long long	 webhook_tolerance;	/* seconds of clock skew */
 };
 

@@ -128,22 +128,22 @@ create_payment(struct gh_req *req, struct gh_values *v, const char *uid,
 }
 
 /*
- * The key is claimed first (see idempotency.h); the payment, its ledger
- * row and the remembered answer are then written in one transaction.
- * A failure in between releases the claim.
+ * The key is claimed first (lib/gh_idem.h); the payment, its ledger row
+ * and the remembered answer are then written in one transaction.  A
+ * failure in between releases the claim, so that a retry runs at once.
  */
 void
 pay_create(struct gh_req *req)
 {
 	struct gh_values v;
-	struct pay_idem	 k;
+	struct gh_idem	 k = { .t = &pay_keys };
 	PGresult	*res;
 	const char	*id;
 	char		*body;
+	int		 rc;
 
-	memset(&k, 0, sizeof(k));
 	if (gh_auth_require(req, NULL) != 0 ||
-	    (k.key = pay_idem_key(req)) == NULL ||
+	    gh_idem_key(req, 1, &k.key) != 0 ||
 	    gh_body_json(req, create_fields, &v) != 0)
 		return;
 	k.uid = gh_auth_user(req)->sub;
@@ -155,19 +155,25 @@ pay_create(struct gh_req *req)
 		    "is not a currency this service accepts");
 		return;
 	}
-	if (pay_idem_claim(req, &k, v.root) != 1)
+	if ((k.hash = gh_idem_hash(&req->arena, NULL, v.root)) == NULL) {
+		gh_problem(req, 500, "out of memory");
+		return;
+	}
+	if ((rc = gh_idem_claim(req, &k)) == GH_IDEM_REPLAY)
+		gh_idem_replay(req, &k);
+	if (rc != GH_IDEM_CLAIMED)
 		return;
 	if ((body = create_payment(req, &v, k.uid, &id)) == NULL) {
-		pay_idem_release(req, &k);
+		gh_idem_release(req, &k);
 		return;
 	}
-	if (pay_idem_done(req, &k, 201, body, id) != 0)
+	if (gh_idem_done(req, &k, 201, body, id) != 0)
 		return;
 	if (gh_db_commit(req) != 0) {
-		pay_idem_release(req, &k);
+		gh_idem_release(req, &k);
 		return;
 	}
-	pay_idem_purge(req);
+	gh_idem_purge(req, &pay_keys);
 	gh_reply(req, 201, "application/json", body, strlen(body));
 }
 

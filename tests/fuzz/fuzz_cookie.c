@@ -4,7 +4,9 @@
  * The input's first line is the Cookie header, its second a header's
  * value (Authorization, Content-Type, ...), its third the request URI
  * and its fourth a header or cookie name to look up, so that the name's
- * translation to HTTP_NAME is fuzzed too.
+ * translation to HTTP_NAME is fuzzed too.  The header's value is also an
+ * Idempotency-Key, which gh_idem_valid_key must take exactly when it is
+ * 1 to 255 visible ASCII characters.
  */
 #include <strings.h>
 
@@ -29,6 +31,18 @@ param(const char *name, const char *value)
 		abort();
 	snprintf(s, n, "%s=%s", name, value);
 	return s;
+}
+
+/* What gh_idem_valid_key promises, said another way. */
+static int
+is_key(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n >= 1 && n <= GH_IDEM_KEY_MAX &&
+	    strspn(s, "!\"#$%&'()*+,-./0123456789:;<=>?@"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+	    "abcdefghijklmnopqrstuvwxyz{|}~") == n;
 }
 
 /* A cookie's value is the text between its "name=" and the next ';'. */
@@ -77,6 +91,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(strcmp(v, strcasecmp(headers[i], "Cookie") == 0 ?
 		    part[0] : part[1]) == 0);
 	}
+	if ((v = gh_header_in(&req, "Idempotency-Key")) != NULL)
+		FUZZ_CHECK((gh_idem_valid_key(v) == NULL) == is_key(v));
 	(void)gh_header_in(&req, part[3]);
 	(void)gh_has_body(&req);
 	gh_arena_free(&req.arena);

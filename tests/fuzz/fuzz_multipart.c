@@ -2,9 +2,10 @@
  * multipart/form-data bodies as uploads send them: the first input byte
  * picks the chunk size the reader hands over (1 to 64), the rest is the
  * body for boundary "XyZ".  Every part is read to its end into a sink
- * that counts; a failure must say why (status and text), and what a part
- * names must be one line (no CR, LF; a tab is the caller's to refuse:
- * upload's name rules do).  Promises: no crash, no leak, no
+ * that counts; a failure must say why (status and text; a 422 only for
+ * a file name, naming that field), and what a part names must be one
+ * line (no CR, LF; a tab is the caller's to refuse: upload's name rules
+ * do).  Promises: no crash, no leak, no
  * read past what the reader gave, and the same verdict at every chunking.
  */
 #include "gatehouse.h"
@@ -71,7 +72,12 @@ parse(const unsigned char *body, size_t len, size_t chunk, size_t *bytes)
 	if (rc != 0) {
 		rc = -1;
 		FUZZ_CHECK(mp.why != NULL && *mp.why != '\0');
-		FUZZ_CHECK(mp.status == 400 || mp.status == 500);
+		FUZZ_CHECK(mp.status == 400 || mp.status == 500 ||
+		    mp.status == 422);
+		/* A 422 is a bad file name, and says so; nothing else is. */
+		FUZZ_CHECK((mp.status == 422) == (mp.field != NULL));
+		FUZZ_CHECK(mp.field == NULL ||
+		    strcmp(mp.field, "filename") == 0);
 	}
 	FUZZ_CHECK(s.off <= s.len);
 	gh_arena_free(&a);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A real SMTP server for the mailer's tests (Debian's python3-aiosmtpd).
 
-    smtp-server.py serve DIR PORT CERT KEY [--implicit-tls]
+    smtp-server.py serve DIR PORT CERT KEY [--implicit-tls] [--text]
     smtp-server.py show FILE
 
 serve: listens on 127.0.0.1:PORT with STARTTLS required (or TLS from the
@@ -15,6 +15,10 @@ the same name.  Control files, read at each command:
     DIR/slow  milliseconds RCPT waits before it answers; DIR/waiting then
               holds the number of RCPTs seen so far and the time (ns since
               the epoch) the wait ends
+
+With --text (script/server's local relay), each message is also written
+as DIR/mail/<name>.txt, its main headers and its text part decoded, for
+a person to read and click, and a line on stdout names it.
 
 The server exits when its parent (the test) goes away or DIR is removed.
 DIR/ready appears once it listens.
@@ -33,8 +37,13 @@ import ssl
 import sys
 import threading
 import time
+import warnings
+
+# aiosmtpd 1.4 warns of its own use of a deprecated attribute at each AUTH.
+warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
 
 DIR = None
+TEXT = False
 COUNTER = 0
 RCPTS = 0
 LOCK = threading.Lock()
@@ -91,7 +100,26 @@ class Handler:
                          "authenticated": session.authenticated,
                          "tls": session.ssl is not None,
                      }).encode())
+        if TEXT:
+            readable(os.path.join(DIR, "mail", name),
+                     envelope.original_content)
         return "250 2.0.0 Ok: queued as %s" % name
+
+
+def readable(base, raw):
+    """base.txt: what a mail reader shows of the message, links whole."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    lines = ["%s: %s" % (h, msg.get(h)) for h in
+             ("From", "To", "Subject", "Date", "Message-ID")
+             if msg.get(h) is not None]
+    part = msg.get_body(preferencelist=("plain",))
+    text = part.get_content() if part is not None else "(no text part)\n"
+    text = text.replace("\r\n", "\n")
+    write_atomic(base + ".txt",
+                 ("\n".join(lines) + "\n\n" + text).encode())
+    print("mail to %s: \"%s\" in %s.txt" % (msg.get("To"),
+                                           msg.get("Subject"), base),
+          flush=True)
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -112,10 +140,11 @@ def watchdog(parent):
 
 
 def serve(args):
-    global DIR
+    global DIR, TEXT
     from aiosmtpd.controller import Controller
     DIR, port, cert, key = args[0], int(args[1]), args[2], args[3]
     implicit = "--implicit-tls" in args[4:]
+    TEXT = "--text" in args[4:]
     os.makedirs(os.path.join(DIR, "mail"), exist_ok=True)
     os.makedirs(os.path.join(DIR, "envelopes"), exist_ok=True)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

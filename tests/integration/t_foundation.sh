@@ -379,6 +379,29 @@ t_40_database_down_then_back() {
 	[ "$before" = "$after" ] || fail "workers restarted: $before -> $after"
 }
 
+# #16 item 2: every worker holds an idle connection when PostgreSQL
+# restarts; once it is back, the first statement of each is a write (a
+# sign-up, a payment's key claim), which must not be sent on the dead
+# connection and answered 503 (a write that may have run is rightly not
+# sent twice): the worker finds the dead idle connection before it sends.
+t_40c_first_writes_after_a_restart_are_not_503() {
+	local i n=$((GH_WORKERS * 4)) bad=
+	pay_setup
+	for i in $(seq "$n"); do
+		pay_as "$PAY_A" GET '/api/v1/payments?limit=1'
+		req GET /api/v1/auth/health
+	done
+	gh_pg_stop
+	gh_pg_start
+	for i in $(seq "$n"); do
+		pay_create "$PAY_A" "k40c-$RANDOM-$i" '{"amount":100,"currency":"EUR"}'
+		[ "$STATUS" = 201 ] || bad="$bad payment:$STATUS"
+		signup "u40c${RANDOM}x$i"
+		[ "$STATUS" = 201 ] || bad="$bad sign-up:$STATUS"
+	done
+	[ -z "$bad" ] || fail "first writes after the restart:$bad"
+}
+
 t_31_pools_unprivileged_sockets_for_nginx_only() {
 	local svc w user mode
 	for svc in $GH_SERVICES; do
@@ -419,4 +442,87 @@ t_45_pool_down_is_502_problem() {
 	expect_problem 502
 	gh_pool_start media
 	pool_wait media
+}
+
+# A 502 or 504 of nginx's own says when to retry (a pool restarting, a
+# worker killed under a request, a timeout are over in seconds), and
+# keeps every header of an answer: its location adds one, which drops
+# the inherited ones unless it includes them again.
+fd_retry_answer() {
+	expect_problem "$1"
+	expect_header retry-after 5
+	expect_header x-content-type-options nosniff
+	expect_header strict-transport-security
+	expect_header x-frame-options DENY
+	expect_json '.detail | test("retry after 5 seconds")' true
+}
+
+# fd_nginx_reload: nginx again with its configuration files as they are
+# now; returns once the workers of the old one have gone.
+fd_nginx_reload() {
+	local master old p alive
+	master=$(gh_nginx_pid)
+	old=$(pgrep -P "$master" | tr '\n' ' ')
+	kill -HUP "$master"
+	for _ in $(seq 100); do
+		alive=0
+		for p in $old; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		[ "$alive" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "nginx's old workers did not go"
+}
+
+t_45b_bad_gateway_and_timeout_say_retry_after() {
+	local pids w conf="$GH_STATE/conf/gatehouse.conf"
+	# A pool down, over HTTP/2 and HTTP/1.1.
+	gh_pool_stop media
+	req GET /api/v1/media/ping
+	fd_retry_answer 502
+	req GET /api/v1/media/ping --http1.1
+	fd_retry_answer 502
+	gh_pool_start media
+	pool_wait media
+	# A worker killed under a POST: nginx does not send it again (it may
+	# have run), and the client is told when to.  PostgreSQL is frozen so
+	# that the request stays in its worker (users of t_payment.sh's).
+	pay_setup
+	for _ in 1 2 3 4; do req GET /api/v1/payment/health; done
+	pids=$(pg_pids)
+	kill -STOP $pids
+	curl -sk -X POST -D "$T_OUT/killed.h" -o "$T_OUT/killed.b" \
+	    -H "Authorization: Bearer $PAY_A" -H "Idempotency-Key: k45b-$RANDOM" \
+	    -H 'Content-Type: application/json' \
+	    --data-raw '{"amount":45,"currency":"EUR"}' \
+	    "$(gh_url /api/v1/payments)" &
+	local cpid=$!
+	sleep 0.5
+	w=$(gh_pool_workers payment | tr '\n' ' ')
+	# shellcheck disable=SC2086 # a list of pids
+	kill -KILL $w
+	wait "$cpid"
+	kill -CONT $pids
+	STATUS=$(sed -n '1s/^HTTP[^ ]* \([0-9]*\).*/\1/p' "$T_OUT/killed.h")
+	BODY=$(cat "$T_OUT/killed.b")
+	HEADERS=$(tr -d '\r' <"$T_OUT/killed.h" | sed 's/^\([^:]*\):/\L\1:/')
+	fd_retry_answer 502
+	pool_wait payment
+	# A timeout: the pool's workers stopped, and nginx given a second.
+	cp "$conf" "$T_OUT/gatehouse.conf.saved"
+	sed -i 's/^\([[:space:]]*fastcgi_read_timeout\) 30s;/\1 1s;/' "$conf"
+	grep -q 'fastcgi_read_timeout 1s;' "$conf" || fail "no read timeout to shorten"
+	fd_nginx_reload
+	w=$(gh_pool_workers payment | tr '\n' ' ')
+	# shellcheck disable=SC2086 # a list of pids
+	kill -STOP $w
+	req GET /api/v1/payment/ping
+	# shellcheck disable=SC2086 # a list of pids
+	kill -CONT $w
+	fd_retry_answer 504
+	cp "$T_OUT/gatehouse.conf.saved" "$conf"
+	fd_nginx_reload
+	pool_wait payment
+	rm -f "$T_OUT"/killed.* "$T_OUT/gatehouse.conf.saved"
 }

@@ -5,8 +5,8 @@
 # requires STARTTLS and AUTH, keeps every message it accepts as a file,
 # and answers 4xx, 5xx or slowly when told to.  Messages are counted by
 # Message-ID: none lost, none twice.  Each case starts its own server and
-# mailers and stops them; the mailers run as the auth app role, as the
-# unit runs them, under `timeout` so none outlives an interrupted suite.
+# mailers and stops them; the mailers log in as gatehouse_mailer, as the
+# unit has them, under `timeout` so none outlives an interrupted suite.
 
 MAIL_BIN="$GH_BUILDDIR/fcgi/mailer/gatehouse-mailer"
 MAIL_SERVER="$GH_SRCDIR/tests/integration/smtp-server.py"
@@ -129,7 +129,7 @@ mail_setup() {
 	mail_sql "DELETE FROM mail_outbox" >/dev/null ||
 	    { fail "cannot empty the outbox"; return 1; }
 	MAIL_ENV=(
-	    "GH_DB=host=$GH_STATE/pg/sock port=5432 dbname=gatehouse_auth user=gatehouse_auth_app"
+	    "GH_DB=host=$GH_STATE/pg/sock port=5432 dbname=gatehouse_auth user=gatehouse_mailer"
 	    GH_LOG_LEVEL=info
 	    "GH_MAIL_FROM=Porte Dorée <no-reply@mail.test>"
 	    GH_SMTP_USER=mailer
@@ -577,5 +577,342 @@ t_29c_mail_untrusted_relay_certificate_is_not_sent_to() {
 	mail_once GH_SMTP_CA_FILE= GH_SMTP_TLS_VERIFY=no || fail "--once exited $?"
 	[ "$(mail_files)" = 1 ] || fail "not sent with verification off"
 	grep -q 'GH_SMTP_TLS_VERIFY=no' "$MAIL_LOG" || fail "no warning that verification is off"
+	mail_teardown
+}
+
+# mail_as_mailer DB SQL: one statement as gatehouse_mailer; an error
+# prints its SQLSTATE.
+mail_as_mailer() {
+	(cd / && psql -X -q -t -A -v ON_ERROR_STOP=1 -v VERBOSITY=sqlstate \
+	    -h "$GH_STATE/pg/sock" -U gatehouse_mailer -d "$1" -c "$2" 2>&1)
+}
+
+t_29d_mail_runs_as_its_own_role_that_reaches_only_the_outbox() {
+	local id sql out users
+	mail_setup || return
+	mail_server_start || { mail_teardown; return; }
+	mail_start
+	id=$(mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}')
+	mail_wait_files 1 10 || fail "the mailer, as gatehouse_mailer, sent nothing"
+	mail_wait_sql "SELECT state FROM mail_outbox WHERE id = '$id'" sent 5 ||
+	    fail "not marked sent: $(mail_sql "SELECT state, last_error FROM mail_outbox WHERE id = '$id'")"
+	[ "$(mail_sql "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE application_name = 'gatehouse-mailer'")" = gatehouse_mailer ] ||
+	    fail "the mailer's connections: $(mail_sql "SELECT usename, application_name FROM pg_stat_activity WHERE datname = 'gatehouse_auth'")"
+	users=$(mail_sql "SELECT count(*) || '/' || count(*) FILTER (WHERE role = 'admin') FROM users")
+	# What the role may not do, on the suite's own auth database.
+	for sql in "SELECT count(*) FROM users" "SELECT count(*) FROM sessions" \
+	    "SELECT count(*) FROM audit_log" "SELECT count(*) FROM schema_migrations" \
+	    "UPDATE users SET role = 'admin'" "DELETE FROM sessions" \
+	    "INSERT INTO mail_outbox (message_id, to_addr, template) VALUES ('<00000000-0000-4000-8000-00000000e7e0@mail.test>', 'eve@example.com', 'password_changed')" \
+	    "SELECT mail_enqueue('eve@example.com', 'password_changed', '{}')" \
+	    "UPDATE mail_outbox SET to_addr = 'eve@example.com'" \
+	    "UPDATE mail_outbox SET template = 'password_reset'" \
+	    "UPDATE mail_outbox SET message_id = '<x@mail.test>'" \
+	    "TRUNCATE mail_outbox" "CREATE TEMP TABLE t (i int)" \
+	    "CREATE TABLE t (i int)" "ALTER TABLE mail_outbox ADD COLUMN c int"; do
+		out=$(mail_as_mailer gatehouse_auth "$sql")
+		[ "$out" = "ERROR:  42501" ] || fail "as gatehouse_mailer, '$sql': $out"
+	done
+	for db in gatehouse_payments gatehouse_media; do
+		out=$(mail_as_mailer "$db" "SELECT 1")
+		case $out in
+		*"permission denied for database"*) ;;
+		*) fail "gatehouse_mailer connects to $db: $out" ;;
+		esac
+	done
+	[ "$(mail_sql "SELECT count(*) || ' ' || min(state) || ' ' || min(to_addr) FROM mail_outbox")" = "1 sent ann@example.com" ] ||
+	    fail "the refused statements changed the outbox: $(mail_sql "SELECT to_addr, state FROM mail_outbox")"
+	[ "$(mail_sql "SELECT count(*) || '/' || count(*) FILTER (WHERE role = 'admin') FROM users")" = "$users" ] ||
+	    fail "the refused statements changed users"
+	mail_teardown
+}
+
+# mail_conf ARG...: a --once run with the case's settings, without each
+# VAR named alone and with each VAR=value given; its status.
+mail_conf() {
+	local a kv drop=" " args=() set=()
+	for a in "$@"; do
+		case $a in
+		*=*)	set+=("$a") ;;
+		*)	drop+="$a "; args+=(-u "$a") ;;
+		esac
+	done
+	for kv in "${MAIL_ENV[@]}" "$(mail_url)"; do
+		[[ $drop == *" ${kv%%=*} "* ]] || args+=("$kv")
+	done
+	env "${args[@]}" "${set[@]}" timeout -k 10 60 "$MAIL_BIN" --once 2>>"$MAIL_LOG"
+}
+
+# The outbox row of the case, as a claim would leave it: untouched?
+mail_untouched() {
+	[ "$(mail_sql "SELECT state || ' ' || attempts || ' ' || (locked_until IS NULL) FROM mail_outbox WHERE id = '$1'")" = "queued 0 true" ]
+}
+
+t_29e_mail_unset_settings_named_in_one_line() {
+	local id rc v line
+	mail_setup || return
+	MAIL_PORT=$(gh_free_port)
+	id=$(mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}')
+	for v in GH_MAIL_FROM GH_SMTP_URL GH_PUBLIC_URL; do
+		: >"$MAIL_LOG"
+		mail_conf "$v"
+		rc=$?
+		[ "$rc" = 78 ] || fail "without $v: exit $rc, wanted 78 (EX_CONFIG, not restarted)"
+		[ "$(wc -l <"$MAIL_LOG")" = 1 ] || fail "without $v: $(wc -l <"$MAIL_LOG") lines: $(cat "$MAIL_LOG")"
+		line=$(head -n 1 "$MAIL_LOG")
+		printf '%s' "$line" | jq -e --arg v "$v" '.level == "error" and .event == "config" and
+		    (.msg | startswith($v + " is not set: ") and contains("docs/operations.md"))' >/dev/null ||
+		    fail "without $v: $line"
+		for other in GH_MAIL_FROM GH_SMTP_URL GH_PUBLIC_URL; do
+			[ "$other" = "$v" ] || ! grep -q "$other is not set" "$MAIL_LOG" ||
+			    fail "without $v, the line also names $other"
+		done
+	done
+	# An empty value is no value; all three missing: still one line.
+	: >"$MAIL_LOG"
+	mail_conf GH_SMTP_URL GH_PUBLIC_URL GH_MAIL_FROM=
+	rc=$?
+	[ "$rc" = 78 ] || fail "without all three: exit $rc"
+	[ "$(wc -l <"$MAIL_LOG")" = 1 ] || fail "without all three: $(cat "$MAIL_LOG")"
+	jq -e '.msg | test("^GH_MAIL_FROM is not set: .*; GH_SMTP_URL is not set: .*; GH_PUBLIC_URL is not set: ")' \
+	    "$MAIL_LOG" >/dev/null || fail "the one line: $(cat "$MAIL_LOG")"
+	mail_untouched "$id" || fail "a mailer that could not start touched the outbox: $(mail_sql "SELECT state, attempts FROM mail_outbox")"
+	mail_teardown
+}
+
+t_29f_mail_bad_settings_each_named_and_the_outbox_untouched() {
+	local id rc base="$GH_STATE/mail" c want
+	mail_setup || return
+	MAIL_PORT=$(gh_free_port)
+	id=$(mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}')
+	(umask 022 && printf 'relay pass phrase 7\n' >"$base/loose-password")
+	chmod 644 "$base/loose-password"
+	# setting(s) | what the line must say
+	while IFS='|' read -r c want; do
+		: >"$MAIL_LOG"
+		# shellcheck disable=SC2086
+		eval "mail_conf $c"
+		rc=$?
+		[ "$rc" = 78 ] || fail "$c: exit $rc, wanted 78"
+		grep -q "\"level\":\"error\".*$want" "$MAIL_LOG" ||
+		    fail "$c: no line saying '$want': $(head -c 600 "$MAIL_LOG")"
+		if grep -v '^{' "$MAIL_LOG" | grep -q .; then
+			fail "$c: lines that are not JSON: $(head -c 300 "$MAIL_LOG")"
+		fi
+	done <<-EOF
+	"GH_MAIL_FROM=not an address"|GH_MAIL_FROM=not an address does not hold one plain ASCII address
+	\$'GH_MAIL_FROM=Eve <eve@example.com>\\r\\nBcc: x@example.com'|GH_MAIL_FROM=.* has a control character
+	"GH_MAIL_FROM=Eve <eve@exämple.com>"|GH_MAIL_FROM=.* does not hold one plain ASCII address
+	"GH_PUBLIC_URL=javascript:alert(1)"|GH_PUBLIC_URL=javascript:alert(1) is not an http(s) URL
+	'GH_PUBLIC_URL=https://x.example/"><script>'|GH_PUBLIC_URL=.* is not an http(s) URL
+	"GH_SMTP_URL=http://localhost:25"|GH_SMTP_URL: the scheme must be smtp
+	"GH_SMTP_URL=smtp://mailer:s3cret-in-url@localhost:25"|GH_SMTP_URL carries a user
+	"GH_SMTP_URL=not a url"|GH_SMTP_URL is not a URL
+	"GH_SMTP_PASSWORD_FILE=$base/loose-password"|GH_SMTP_PASSWORD_FILE=.*readable or writable by group or others
+	"GH_SMTP_PASSWORD_FILE=$base/no-such-password"|GH_SMTP_PASSWORD_FILE=.*No such file
+	GH_SMTP_PASSWORD_FILE|GH_SMTP_USER is set: GH_SMTP_PASSWORD_FILE must name a file
+	GH_SMTP_USER|GH_SMTP_PASSWORD_FILE is set without GH_SMTP_USER
+	"GH_SMTP_CA_FILE=$base/no-such-ca.pem"|GH_SMTP_CA_FILE=.* is not a file we can read
+	"GH_SMTP_TLS_VERIFY=maybe"|GH_SMTP_TLS_VERIFY=maybe is not a boolean
+	"GH_SMTP_TIMEOUT=0"|GH_SMTP_TIMEOUT=0 is too small
+	"GH_SMTP_TIMEOUT=ten"|GH_SMTP_TIMEOUT=ten is invalid
+	GH_MAIL_LEASE=3 GH_SMTP_TIMEOUT=3|GH_MAIL_LEASE=3 must be longer than GH_SMTP_TIMEOUT=3
+	GH_MAIL_RETRY_MIN=10 GH_MAIL_RETRY_MAX=5|GH_MAIL_RETRY_MAX=5 is below GH_MAIL_RETRY_MIN=10
+	"GH_MAIL_BATCH=0"|GH_MAIL_BATCH=0 is too small
+	"GH_MAIL_BATCH=1e3"|GH_MAIL_BATCH=1e3 is invalid
+	"GH_MAIL_KEEP=-1"|GH_MAIL_KEEP=-1 is too small
+	"GH_MAIL_TEMPLATES=$base/no-such-folder"|GH_MAIL_TEMPLATES=.* is not a folder we can read
+	\$'GH_PRODUCT_NAME=Evil\\nBcc: x@example.com'|GH_PRODUCT_NAME is not UTF-8 or has a control character
+	"GH_LOG_LEVEL=loud"|GH_LOG_LEVEL=loud is not one of debug, info, warn, error
+	EOF
+	grep -q 's3cret-in-url' "$MAIL_LOG" "$GH_STATE/mail/$T_NAME.log" 2>/dev/null &&
+	    fail "a password in GH_SMTP_URL was written to the log"
+	# Several bad settings at once: each named in the same start.
+	: >"$MAIL_LOG"
+	mail_conf "GH_MAIL_FROM=nobody" "GH_PUBLIC_URL=ftp://x" "GH_MAIL_BATCH=0" \
+	    "GH_MAIL_TEMPLATES=$base/no-such-folder"
+	rc=$?
+	[ "$rc" = 78 ] || fail "several bad settings: exit $rc"
+	for want in GH_MAIL_FROM=nobody GH_PUBLIC_URL=ftp://x GH_MAIL_BATCH=0 GH_MAIL_TEMPLATES=; do
+		grep -q "\"msg\":\"$want" "$MAIL_LOG" || fail "several bad settings: $want is not named: $(cat "$MAIL_LOG")"
+	done
+	mail_untouched "$id" || fail "a mailer that could not start touched the outbox: $(mail_sql "SELECT state, attempts FROM mail_outbox")"
+	mail_teardown
+}
+
+# The statement docs/operations.md gives for sending a failed message
+# again, with its id in place of the '…'.
+mail_docs_requeue() {
+	sed -n '/^-- send a failed one again$/,/;$/p' "$GH_SRCDIR/docs/operations.md" |
+	    sed '1d' | sed "s/'…'/'$1'/"
+}
+
+t_29g_mail_failed_message_requeued_as_the_guide_says() {
+	local id sent out sql
+	mail_setup || return
+	mail_server_start || { mail_teardown; return; }
+	sql=$(mail_docs_requeue 00000000-0000-4000-8000-000000000000)
+	case $sql in
+	"UPDATE mail_outbox SET "*"WHERE id = '00000000-0000-4000-8000-000000000000'"*) ;;
+	*) fail "no requeue statement in docs/operations.md: '$sql'"; mail_teardown; return ;;
+	esac
+	sent=$(mail_enqueue 'bob@example.com' password_changed '{"username": "bob"}')
+	mail_once || fail "--once exited $?"
+	printf 'permfail\n' >"$MAIL_DIR/mode"
+	id=$(mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}')
+	mail_sql "UPDATE mail_outbox SET created_at = now() - interval '3 days' WHERE id = '$id'" >/dev/null
+	mail_once || fail "--once exited $?"
+	# What the guide shows of it.
+	out=$(mail_sql "$(sed -n "/^SELECT id, to_addr, template, attempts, created_at, last_error/,/;\$/p" \
+	    "$GH_SRCDIR/docs/operations.md")")
+	case $out in
+	"$id|ann@example.com|password_changed|1|"*"|550 5.1.1 <ann@example.com>: Recipient address rejected (test permfail)") ;;
+	*) fail "the guide's listing of failed messages: '$out'" ;;
+	esac
+	rm -f "$MAIL_DIR/mode"
+	# The relay fixed, the guide's statement queues it again...
+	out=$(mail_sql "$(mail_docs_requeue "$id")")
+	[ "$(mail_sql "SELECT state || ' ' || (created_at > now() - interval '1 minute') FROM mail_outbox WHERE id = '$id'")" = "queued true" ] ||
+	    fail "after the guide's requeue: $(mail_sql "SELECT state, created_at FROM mail_outbox WHERE id = '$id'")"
+	# ...and a sent message is left alone by it.
+	mail_sql "$(mail_docs_requeue "$sent")" >/dev/null
+	[ "$(mail_sql "SELECT state FROM mail_outbox WHERE id = '$sent'")" = sent ] ||
+	    fail "the guide's requeue changed a sent message"
+	mail_once || fail "--once exited $?"
+	[ "$(mail_files)" = 2 ] || fail "$(mail_files) messages: the requeued one and the first, once each"
+	[ -z "$(mail_dups)" ] || fail "sent twice: $(mail_dups)"
+	[ "$(mail_sql "SELECT state || ' ' || attempts FROM mail_outbox WHERE id = '$id'")" = "sent 2" ] ||
+	    fail "the requeued message: $(mail_sql "SELECT state, attempts, last_error FROM mail_outbox WHERE id = '$id'")"
+	mail_teardown
+}
+
+# script/server's mailer and local relay (stack.sh, gh_mail_start), on
+# the suite's stack: GH_STATE/devmail, GH_STATE/run/{mailer,smtp-dev}.pid.
+mail_dev_pids() {
+	cat "$GH_STATE/run/mailer.pid" "$GH_STATE/run/smtp-dev.pid" 2>/dev/null
+}
+
+mail_dev_stop() {
+	local p pids
+	pids=$(mail_dev_pids)
+	gh_mail_stop
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null && fail "process $p of the dev mailer is still running after gh_mail_stop"
+	done
+	[ -z "$(mail_dev_pids)" ] || fail "pid files left by gh_mail_stop"
+	if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
+	    "$GH_STATE/logs/mailer.log" 2>/dev/null; then
+		grep -A 20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' \
+		    "$GH_STATE/logs/mailer.log" | head -n 40
+		fail "sanitizer reports in the dev mailer's log"
+	fi
+}
+
+t_29h_mail_script_server_mail_lands_in_a_folder_to_read() {
+	local id f token='Tok_9-xY=z' out dir="$GH_STATE/devmail"
+	mail_setup || return
+	rm -rf "$dir"
+	# The dev mailer runs as a daemon: no leak check at its TERM (see
+	# mail_start).
+	# (Not in a $(...): the relay ends with the shell that started it.)
+	GH_MAILER= GH_SMTP_DEV_PORT=$(gh_free_port) GH_MAIL_FROM= GH_SMTP_URL=smtp://unused.example:25 \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" gh_mail_start >"$T_OUT/md" 2>&1 ||
+	    { fail "gh_mail_start: $(cat "$T_OUT/md")"; mail_dev_stop; mail_teardown; return; }
+	out=$(cat "$T_OUT/md")
+	case $out in
+	*"mail goes to a local relay"*"read it in $dir/mail/*.txt"*) ;;
+	*) fail "gh_mail_start says: $out" ;;
+	esac
+	id=$(mail_enqueue 'ann@example.com' password_reset \
+	    "{\"username\": \"ann\", \"token\": \"$token\", \"valid_minutes\": 30}")
+	for _ in $(seq 100); do
+		ls "$dir"/mail/*.txt >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	f=$(ls "$dir"/mail/*.txt 2>/dev/null | head -n 1)
+	if [ -n "$f" ]; then
+		grep -qx "https://localhost:$GH_HTTPS_PORT/reset-password#token=$token" "$f" ||
+		    fail "the readable copy lacks the whole link on a line: $(cat "$f")"
+		grep -qx 'To: ann@example.com' "$f" || fail "no To: in $(head -n 6 "$f")"
+		grep -qx 'From: "gatehouse (dev)" <no-reply@gatehouse.test>' "$f" ||
+		    fail "From: $(grep '^From' "$f")"
+		grep -qx 'Subject: Reset your gatehouse password' "$f" ||
+		    fail "Subject: $(grep '^Subject' "$f")"
+		[ -s "${f%.txt}.eml" ] || fail "no .eml beside $f"
+		grep -q '=3D' "${f%.txt}.eml" ||
+		    fail "the .eml is not the quoted-printable message as sent"
+		out=$(cat "$dir"/envelopes/*.json)
+		[ "$(printf '%s' "$out" | jq -r '(.tls | tostring) + " " + (.authenticated | tostring)')" = "true true" ] ||
+		    fail "the dev relay was reached without STARTTLS or AUTH: $out"
+		grep -q "mail to ann@example.com: \"Reset your gatehouse password\" in ${f%.txt}.txt" \
+		    "$GH_STATE/logs/smtp-dev.log" || fail "the relay's log does not name the mail"
+	else
+		fail "no mail in $dir/mail: $(tail -n 5 "$GH_STATE/logs/mailer.log")"
+	fi
+	mail_wait_sql "SELECT state FROM mail_outbox WHERE id = '$id'" sent 5 ||
+	    fail "outbox: $(mail_sql "SELECT state, last_error FROM mail_outbox WHERE id = '$id'")"
+	[ "$(mail_sql "SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE application_name = 'gatehouse-mailer'")" = gatehouse_mailer ] ||
+	    fail "the dev mailer does not log in as gatehouse_mailer"
+	if gh_is_root; then
+		[ "$(ps -o user:32= -p "$(pgrep -P "$(cat "$GH_STATE/run/mailer.pid")" | head -n 1)" 2>/dev/null)" = gatehouse ] ||
+		    fail "the dev mailer does not run as gatehouse"
+	fi
+	mail_dev_stop
+	mail_teardown
+}
+
+t_29i_mail_script_server_other_mailer_modes_and_failures() {
+	local out rc base="$GH_STATE/mail" port
+	mail_setup || return
+	# Unknown mode, relay without its settings: said, nothing started.
+	for mode in bogus relay; do
+		GH_MAILER=$mode GH_SMTP_URL= GH_MAIL_FROM= gh_mail_start >"$T_OUT/md" 2>&1
+		rc=$?
+		out=$(cat "$T_OUT/md")
+		[ "$rc" = 1 ] || fail "GH_MAILER=$mode: status $rc"
+		case $mode in
+		bogus)	[[ $out == *"GH_MAILER=bogus is not local, relay or off; not started"* ]] ;;
+		relay)	[[ $out == *"GH_MAILER=relay needs GH_SMTP_URL and GH_MAIL_FROM"*"not started"* ]] ;;
+		esac || fail "GH_MAILER=$mode says: $out"
+		[ -z "$(mail_dev_pids)" ] || fail "GH_MAILER=$mode left processes"
+	done
+	GH_MAILER=off gh_mail_start >"$T_OUT/md" 2>&1 || fail "GH_MAILER=off: status $?"
+	out=$(cat "$T_OUT/md")
+	[[ $out == *"mailer: off"* ]] || fail "GH_MAILER=off says: $out"
+	[ -z "$(mail_dev_pids)" ] || fail "GH_MAILER=off started something"
+	# The local relay's port taken: said, nothing left running.
+	mail_server_start || { mail_teardown; return; }
+	GH_MAILER=local GH_SMTP_DEV_PORT=$MAIL_PORT gh_mail_start >"$T_OUT/md" 2>&1
+	rc=$?
+	out=$(cat "$T_OUT/md")
+	[ "$rc" = 1 ] && [[ $out == *"the local relay did not start on port $MAIL_PORT (GH_SMTP_DEV_PORT)"* ]] ||
+	    fail "a taken port: status $rc, says: $out"
+	[ -z "$(mail_dev_pids)" ] || fail "a taken port left processes"
+	# A relay of the developer's: the case's server, with a password file
+	# the worker user may read.
+	cp "$base/client-password" "$base/dev-client-password"
+	gh_is_root && chown "$(gh_worker_user)": "$base/dev-client-password"
+	chmod 600 "$base/dev-client-password"
+	install -m 644 "$base/cert.pem" "$base/dev-ca.pem"
+	mail_enqueue 'ann@example.com' password_changed '{"username": "ann"}' >/dev/null
+	GH_MAILER=relay GH_SMTP_URL=smtp://localhost:$MAIL_PORT \
+	    GH_MAIL_FROM="Dev <dev@mail.test>" GH_SMTP_USER=mailer \
+	    GH_SMTP_PASSWORD_FILE="$base/dev-client-password" GH_SMTP_CA_FILE="$base/dev-ca.pem" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" gh_mail_start >"$T_OUT/md" 2>&1 ||
+	    fail "GH_MAILER=relay: $(cat "$T_OUT/md")"
+	out=$(cat "$T_OUT/md")
+	[[ $out == *"mailer: sending through smtp://localhost:$MAIL_PORT"* ]] || fail "GH_MAILER=relay says: $out"
+	mail_wait_files 1 10 || fail "nothing reached the developer's relay"
+	[ "$(cat "$MAIL_DIR"/envelopes/*.json 2>/dev/null | jq -r .mail_from)" = dev@mail.test ] ||
+	    fail "envelope: $(cat "$MAIL_DIR"/envelopes/*.json 2>/dev/null)"
+	mail_dev_stop
+	# A setting the mailer refuses: its own line, and nothing left running.
+	GH_MAILER=relay GH_SMTP_URL=smtp://localhost:$MAIL_PORT GH_MAIL_FROM=nobody \
+	    GH_SMTP_USER= GH_SMTP_PASSWORD_FILE= gh_mail_start >"$T_OUT/md" 2>&1
+	rc=$?
+	out=$(cat "$T_OUT/md")
+	[ "$rc" = 1 ] && [[ $out == *"mailer: did not start: GH_MAIL_FROM=nobody does not hold one plain ASCII address"* ]] ||
+	    fail "a refused setting: status $rc, says: $out"
+	[ -z "$(mail_dev_pids)" ] || fail "a mailer that did not start left pid files"
 	mail_teardown
 }

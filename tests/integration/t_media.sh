@@ -281,6 +281,154 @@ t_82b_cut_uploads_leave_nothing() {
 	expect_status 204
 }
 
+# mk_pdf NAME [BYTES]: a PDF of its own bytes (no thumbnail: one file).
+mk_pdf() {
+	local f="$T_MEDIA_DIR/$1.pdf"
+	{ printf '%%PDF-1.4\n'; head -c "${2:-2000}" /dev/urandom; } >"$f"
+	printf '%s\n' "$f"
+}
+
+# mk_items SHA: the rows and the stored files with that content.
+mk_items() {
+	psql_media "SELECT count(*) FROM media WHERE sha256 = '$1'"
+}
+mk_files() {
+	find "$GH_STATE/media" -type f -not -path "$GH_STATE/media/tmp/*" \
+	    -exec sha256sum {} + | awk -v s="$1" '$1 == s' | wc -l
+}
+
+# An upload with an Idempotency-Key, sent again (its answer lost), stores
+# its file once and answers the first answer: ten retries, ten at once, a
+# form of the same; another file or title under the key is 422; keys are
+# each user's; an upload refused before or after its key was claimed
+# leaves the key free.
+t_82c_uploads_with_an_idempotency_key_store_once() {
+	local f g sha key key1 id first i n ids pids hq kira
+	media_setup || return
+	f=$(mk_pdf idem)
+	sha=$(sha_of "$f")
+	key="u82c-$RANDOM$RANDOM"
+	key1=$key
+	upload "$f" application/pdf "title=Once&filename=once.pdf" "$MIA" -H "Idempotency-Key: $key"
+	expect_status 201
+	id=$MID
+	first=$BODY
+	expect_header location "/api/v1/media/$id"
+	for i in $(seq 10); do
+		upload "$f" application/pdf "title=Once&filename=once.pdf" "$MIA" -H "Idempotency-Key: $key"
+		expect_status 201
+		expect_header idempotent-replayed true
+		expect_header location "/api/v1/media/$id"
+		expect_header etag "\"$sha\""
+		[ "$BODY" = "$first" ] || fail "retry $i answered another body"
+	done
+	# The same upload as a form: the same bytes and fields, the same answer.
+	req POST /api/v1/media -H "Authorization: Bearer $MIA" -H "Idempotency-Key: $key" \
+	    -F "file=@$f;type=application/pdf;filename=once.pdf" -F title=Once
+	expect_status 201
+	expect_header idempotent-replayed true
+	expect_json .id "$id"
+	[ "$(mk_items "$sha")" = 1 ] || fail "$(mk_items "$sha") items for one key"
+	[ "$(mk_files "$sha")" = 1 ] || fail "$(mk_files "$sha") files on disk for one key"
+	[ "$(tmp_files)" = 0 ] || fail "the retries left temporary files"
+	# Another file, another title, another visibility under the key: 422,
+	# and nothing stored.
+	g=$(mk_pdf idem-other)
+	upload "$g" application/pdf "title=Once&filename=once.pdf" "$MIA" -H "Idempotency-Key: $key"
+	expect_problem 422
+	expect_json '.detail | test("Idempotency-Key")' true
+	upload "$f" application/pdf "title=Twice&filename=once.pdf" "$MIA" -H "Idempotency-Key: $key"
+	expect_problem 422
+	upload "$f" application/pdf "title=Once&filename=once.pdf&visibility=public" "$MIA" -H "Idempotency-Key: $key"
+	expect_problem 422
+	upload "$f" application/pdf "title=Once" "$MIA" -H "Idempotency-Key: $key"
+	expect_problem 422
+	[ "$(mk_items "$(sha_of "$g")")" = 0 ] || fail "a refused upload was stored"
+	[ "$(mk_files "$(sha_of "$g")")" = 0 ] || fail "a refused upload left its file"
+	[ "$(mk_items "$sha")" = 1 ] || fail "a refused upload stored the first file again"
+	[ "$(tmp_files)" = 0 ] || fail "a refused upload left a temporary file"
+	# Keys are each user's: noah's same key is his own upload.
+	upload "$f" application/pdf "title=Once&filename=once.pdf" "$NOAH" -H "Idempotency-Key: $key"
+	expect_status 201
+	[ -z "$(header idempotent-replayed)" ] || fail "noah got mia's answer"
+	[ "$MID" != "$id" ] || fail "noah got mia's item"
+	# Ten at once under a new key: one item, one file; the others are the
+	# first answer or 409 with Retry-After.
+	g=$(mk_pdf idem-par)
+	key="u82c-par-$RANDOM$RANDOM"
+	pids=
+	for i in $(seq 10); do
+		curl -sk -X POST -H "Authorization: Bearer $MIA" -H "Idempotency-Key: $key" \
+		    -H 'Content-Type: application/pdf' --data-binary @"$g" \
+		    -D "$T_OUT/upar$i.h" -o "$T_OUT/upar$i" -w '%{http_code}\n' \
+		    "$(gh_url /api/v1/media?title=par)" >>"$T_OUT/upar.codes" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$pids" ] && wait $pids
+	[ "$(grep -c '^201$' "$T_OUT/upar.codes")" -ge 1 ] || fail "no parallel upload passed"
+	[ "$(grep -cv '^\(201\|409\)$' "$T_OUT/upar.codes")" = 0 ] ||
+	    fail "parallel uploads: $(sort "$T_OUT/upar.codes" | uniq -c | tr '\n' ' ')"
+	for i in $(seq 10); do
+		if grep -q '^HTTP/[^ ]* 409' "$T_OUT/upar$i.h"; then
+			grep -qi '^retry-after: [1-9]' "$T_OUT/upar$i.h" || fail "a 409 without Retry-After"
+		fi
+	done
+	ids=$(for i in $(seq 10); do jq -r '.id // empty' "$T_OUT/upar$i"; done | sort -u)
+	[ "$(printf '%s\n' "$ids" | wc -l)" = 1 ] || fail "parallel uploads made items: $ids"
+	rm -f "$T_OUT"/upar*
+	[ "$(mk_items "$(sha_of "$g")")" = 1 ] || fail "$(mk_items "$(sha_of "$g")") items from ten at once"
+	[ "$(mk_files "$(sha_of "$g")")" = 1 ] || fail "$(mk_files "$(sha_of "$g")") files from ten at once"
+	[ "$(tmp_files)" = 0 ] || fail "the parallel uploads left temporary files"
+	# The item deleted, a late retry: the first answer still, nothing stored.
+	req DELETE "/api/v1/media/$id" -H "Authorization: Bearer $MIA"
+	expect_status 204
+	upload "$f" application/pdf "title=Once&filename=once.pdf" "$MIA" -H "Idempotency-Key: $key1"
+	expect_status 201
+	expect_header idempotent-replayed true
+	expect_json .id "$id"
+	[ "$(psql_media "SELECT count(*) FROM media WHERE sha256 = '$sha' AND owner = '$MIA_ID'")" = 0 ] ||
+	    fail "a late retry stored the deleted file again"
+	# Refused before its key is claimed (not a PDF, a bad key) or after
+	# (over the quota, found at the insert for a form): the key stays free.
+	kira=
+	media_user kira && kira=$AT
+	key="u82c-free-$RANDOM$RANDOM"
+	upload "$(mkfile elf)" application/pdf "" "$kira" -H "Idempotency-Key: $key"
+	expect_problem 415
+	for hq in "$(printf 'k%.0s' $(seq 256))" 'a key' 'é'; do
+		upload "$f" application/pdf "" "$kira" -H "Idempotency-Key: $hq"
+		expect_problem 400
+		expect_json '.detail | test("Idempotency-Key")' true
+	done
+	upload "$f" application/pdf "" "$kira" -H 'Idempotency-Key;'
+	expect_problem 400
+	for i in 1 2 3; do
+		upload "$(mk_pdf "kira$i" 1000000)" application/pdf "" "$kira"
+		expect_status 201
+	done
+	n=$(stored_files)
+	g=$(mk_pdf kira-over 200000)
+	req POST /api/v1/media -H "Authorization: Bearer $kira" -H "Idempotency-Key: $key" \
+	    -F "file=@$g;type=application/pdf"
+	expect_problem 507
+	[ "$(stored_files)" = "$n" ] || fail "an upload over the quota was kept"
+	[ "$(psql_media "SELECT count(*) FROM media_upload_keys WHERE key = '$key'")" = 0 ] ||
+	    fail "an upload refused after its claim kept its key"
+	req DELETE "/api/v1/media/$MID" -H "Authorization: Bearer $kira"
+	expect_status 204
+	req POST /api/v1/media -H "Authorization: Bearer $kira" -H "Idempotency-Key: $key" \
+	    -F "file=@$g;type=application/pdf"
+	expect_status 201
+	[ -z "$(header idempotent-replayed)" ] || fail "a refused upload used its key up"
+	# An account's media go with the answers its keys remember.
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $kira"
+	expect_status 200
+	[ "$(psql_media "SELECT count(*) FROM media_upload_keys k WHERE k.key = '$key'")" = 0 ] ||
+	    fail "the account's keys outlived its media"
+	[ "$(tmp_files)" = 0 ] || fail "a temporary file was left"
+}
+
 t_83_quota_is_507_with_a_clear_detail() {
 	local f i before
 	media_setup || return
@@ -680,6 +828,68 @@ t_88_hostile_names_stored_safely() {
 	expect_problem 422
 	upload "$(mkfile png)" image/png "" "not-a-token"
 	expect_problem 401
+}
+
+# media_form_raw NAME-BYTES: a form whose file part's Content-Disposition
+# carries NAME-BYTES (printf escapes) as they are, e.g. filename="a\0.png".
+media_form_raw() {
+	local f="$T_MEDIA_DIR/raw-form"
+	{
+		printf -- '--mfr0\r\nContent-Disposition: form-data; name="title"\r\n\r\nt\r\n'
+		printf -- '--mfr0\r\nContent-Disposition: form-data; name="file"; '
+		printf -- "$1"
+		printf -- '\r\nContent-Type: image/png\r\n\r\n'
+		cat "$(mkfile png)"
+		printf -- '\r\n--mfr0--\r\n'
+	} >"$f"
+	req POST /api/v1/media -H "Authorization: Bearer $MIA" \
+	    -H 'Content-Type: multipart/form-data; boundary=mfr0' --data-binary @"$f"
+}
+
+# A NUL or another control character in a file name is refused with 422
+# naming the field, in a form and in a raw upload's query, and nothing
+# is stored: a name cut short at its NUL ("a\0.exe" kept as "a") or
+# split at a line end is another name than the one sent.
+t_88b_nul_and_controls_in_file_names_are_422() {
+	local before rows name
+	media_setup || return
+	before=$(stored_files)
+	rows=$(psql_media "SELECT count(*) FROM media")
+	for name in 'filename="a\0.png"' 'filename="a\0"' 'filename="\0.png"' \
+	    'filename="a\001.png"' 'filename="a\033[31m.png"' \
+	    'filename="a\177.png"' 'filename="a\r.png"' 'filename="a\t.png"' \
+	    'filename="a\302\205.png"' \
+	    "filename*=UTF-8''a%%00.png" "filename*=UTF-8''a%%0A.png" \
+	    "filename*=UTF-8''a%%7F.png" 'filename="ok.png"; filename*=UTF-8'"''"'a\0.png'; do
+		media_form_raw "$name"
+		expect_problem 422
+		expect_json '[.errors[].field] | join(",")' filename
+		expect_json '.detail | test("control")' true
+	done
+	for name in a%00.png %00.png a%00 a%01.png a%1B%5B31m.png a%7F.png \
+	    a%0D.png a%09.png a%C2%85.png; do
+		upload "$(mkfile png)" image/png "title=t&filename=$name"
+		expect_problem 422
+		expect_json '[.errors[].field] | join(",")' filename
+	done
+	# Every bad field at once: the title's too.
+	upload "$(mkfile png)" image/png "title=a%01&filename=a%00.png"
+	expect_problem 422
+	expect_json '[.errors[].field] | sort | join(",")' filename,title
+	# A NUL in the part's own name is a broken form (400), not a field.
+	media_form_raw 'filename="ok.png"\r\nX-Other: a\0b'
+	expect_problem 400
+	[ "$(stored_files)" = "$before" ] || fail "a refused name left a file"
+	[ "$(tmp_files)" = 0 ] || fail "a temporary file was left"
+	[ "$(psql_media "SELECT count(*) FROM media")" = "$rows" ] ||
+	    fail "a refused name left a row"
+	# The same forms with a clean name are taken: only the name was wrong.
+	media_form_raw 'filename="a.png"'
+	expect_status 201
+	expect_json .filename a.png
+	req DELETE "/api/v1/media/$(printf '%s' "$BODY" | jq -r .id)" \
+	    -H "Authorization: Bearer $MIA"
+	expect_status 204
 }
 
 t_89_multipart_form_upload() {

@@ -602,3 +602,112 @@ t_99_installed_units_rate_ok_with_systemd_analyze() {
 	esac
 	rm -rf "$stage" "$root"
 }
+
+# nginx reloads (docs/operations.md, "What a reload costs clients"): a
+# client that sends an idempotent request again, once, on a new
+# connection when its connection closed before any answer loses nothing,
+# and a request in progress during a reload gets its whole answer.
+t_97b_nginx_reload_loses_nothing_of_a_client_that_retries() {
+	local out
+	cat >"$T_OUT/reload.py" <<'EOF'
+import http.client, json, os, signal, socket, ssl, sys, threading, time
+
+port, master = int(sys.argv[1]), int(sys.argv[2])
+ctx = ssl._create_unverified_context()
+ctx.set_alpn_protocols(["http/1.1"])
+st = {"ok": 0, "fail": 0, "retried": 0, "errors": []}
+lock = threading.Lock()
+stop = threading.Event()
+
+def conn():
+    return http.client.HTTPSConnection("127.0.0.1", port, context=ctx,
+                                       timeout=10)
+
+def get(c):
+    c.request("GET", "/api/v1/auth/ping")
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        raise RuntimeError("status %d" % r.status)
+
+def loop():
+    c = conn()
+    while not stop.is_set():
+        try:
+            try:
+                get(c)
+            except (http.client.RemoteDisconnected, ConnectionError,
+                    ssl.SSLEOFError):
+                with lock:
+                    st["retried"] += 1
+                c.close()
+                c = conn()
+                get(c)
+            with lock:
+                st["ok"] += 1
+        except Exception as e:
+            with lock:
+                st["fail"] += 1
+                st["errors"].append(repr(e)[:200])
+            c.close()
+            c = conn()
+
+def in_flight():
+    body = b'{"login": "reload-nobody", "password": "not the password"}'
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                        server_hostname="localhost")
+    s.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+              % len(body) + body[:20])
+    time.sleep(0.3)
+    os.kill(master, signal.SIGHUP)
+    time.sleep(0.7)
+    s.sendall(body[20:])
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        if _ and b"content-length:" in head.lower():
+            n = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            if len(rest) >= n:
+                break
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1]) if head else 0
+    try:
+        detail = json.loads(rest).get("status")
+    except ValueError:
+        detail = None
+    return status, detail
+
+ts = [threading.Thread(target=loop) for _ in range(4)]
+for t in ts:
+    t.start()
+time.sleep(1)
+os.kill(master, signal.SIGHUP)
+time.sleep(1)
+st["in_flight"] = in_flight()
+for _ in range(3):
+    time.sleep(1)
+    os.kill(master, signal.SIGHUP)
+time.sleep(1)
+stop.set()
+for t in ts:
+    t.join()
+st["errors"] = st["errors"][:5]
+print(json.dumps(st))
+EOF
+	out=$(/usr/bin/python3 "$T_OUT/reload.py" "$GH_HTTPS_PORT" "$(gh_nginx_pid)" 2>&1) ||
+	    { fail "the reload client failed: $out"; return; }
+	printf '%s' "$out" | jq -e '.fail == 0' >/dev/null ||
+	    fail "requests lost across five reloads by a client that retries once: $out"
+	printf '%s' "$out" | jq -e '.ok >= 500' >/dev/null ||
+	    fail "too few requests to tell: $out"
+	[ "$(printf '%s' "$out" | jq -c .in_flight)" = '[401,401]' ] ||
+	    fail "a request in progress during a reload did not get its whole answer: $out"
+	# nginx still serves, with one generation of workers left.
+	req GET /api/v1/auth/ping
+	expect_status 200
+}

@@ -229,6 +229,147 @@ t_72_payment_idempotency_replay_and_mismatch() {
 	expect_status 201
 }
 
+# pr_lock_ledger: a session of its own holds the ledger (transactions)
+# locked until pr_unlock_ledger, so that a create waits in its
+# transaction, its key claimed and its payment inserted, for as long as
+# a case needs.
+pr_lock_ledger() {
+	(cd / && gh_as_pg psql -X -h "$GH_STATE/pg/sock" -U postgres -qtA \
+	    -d 'dbname=gatehouse_payments application_name=pr_lock' \
+	    -c 'BEGIN; LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT' \
+	    >/dev/null 2>&1) &
+	PR_LOCK=$!
+	for _ in $(seq 50); do
+		[ "$(psql_pay "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'transactions' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && return 0
+		sleep 0.1
+	done
+	fail "the ledger was not locked"
+}
+
+pr_unlock_ledger() {
+	psql_pay "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pr_lock'" >/dev/null
+	wait "$PR_LOCK" 2>/dev/null
+}
+
+# pr_create_bg NAME KEY BODY: alice's create in the background, into
+# $T_OUT/NAME.{h,b,code}; PR_BG is its pid.
+pr_create_bg() {
+	curl -sk -X POST -D "$T_OUT/$1.h" -o "$T_OUT/$1.b" -w '%{http_code}' \
+	    -H "Authorization: Bearer $PAY_A" -H "Idempotency-Key: $2" \
+	    -H 'Content-Type: application/json' --data-raw "$3" \
+	    "$(gh_url /api/v1/payments)" >"$T_OUT/$1.code" &
+	PR_BG=$!
+}
+
+# pr_waiter: the session of the worker waiting for the ledger's lock.
+pr_waiter() {
+	local pid
+	for _ in $(seq 50); do
+		pid=$(psql_pay "SELECT pid FROM pg_stat_activity WHERE usename = 'gatehouse_payment_app' AND wait_event_type = 'Lock' LIMIT 1")
+		[ -n "$pid" ] && { printf '%s\n' "$pid"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# pr_retry_after_is_the_wait: a 409 of a key whose first request still
+# runs, with Retry-After what is left of GH_IDEMPOTENCY_STALE (60 s).
+pr_retry_after_is_the_wait() {
+	local wait
+	expect_problem 409
+	wait=$(header retry-after)
+	[[ $wait =~ ^[0-9]+$ ]] && [ "$wait" -ge 45 ] && [ "$wait" -le 60 ] ||
+	    fail "Retry-After is '$wait', wanted the time until the claim is stale (about 60 s)"
+	expect_json ".detail | test(\"retry in $wait s\")" true
+}
+
+# A key's first request that is still running, was killed with its
+# worker, or died with the database: the retry is told the true wait
+# while it runs, and runs at once when the first cannot commit any more
+# (its session has gone, or it failed and released the key).
+t_72b_payment_key_of_a_running_killed_or_failed_first_request() {
+	local key pid
+	pay_setup
+	# Still running: 409 for as long as it may still commit, then its answer.
+	key="k72b-run-$RANDOM$RANDOM"
+	pr_lock_ledger
+	pr_create_bg first "$key" '{"amount":7201,"currency":"EUR"}'
+	pr_waiter >/dev/null || fail "the first create did not reach the ledger"
+	pay_create "$PAY_A" "$key" '{"amount":7201,"currency":"EUR"}'
+	pr_retry_after_is_the_wait
+	pr_unlock_ledger
+	wait "$PR_BG"
+	[ "$(cat "$T_OUT/first.code")" = 201 ] || fail "first create: $(cat "$T_OUT/first.code")"
+	pay_create "$PAY_A" "$key" '{"amount":7201,"currency":"EUR"}'
+	expect_status 201
+	expect_header idempotent-replayed true
+	[ "$REF" = "$(jq -r .reference "$T_OUT/first.b")" ] || fail "replay made $REF"
+	# Its worker killed: 502 (not sent again by nginx). Its session lives
+	# on in the lock wait, so the key is still running; once the session
+	# has gone, the retry runs at once, not after 60 s, and pays once.
+	key="k72b-kill-$RANDOM$RANDOM"
+	pr_lock_ledger
+	pr_create_bg killed "$key" '{"amount":7202,"currency":"EUR"}'
+	pid=$(pr_waiter) || fail "the create to kill did not reach the ledger"
+	# shellcheck disable=SC2046 # a list of pids
+	kill -KILL $(gh_pool_workers payment)
+	wait "$PR_BG"
+	[ "$(cat "$T_OUT/killed.code")" = 502 ] || fail "killed create: $(cat "$T_OUT/killed.code")"
+	grep -qi '^retry-after: 5' "$T_OUT/killed.h" || fail "the 502 has no Retry-After"
+	pool_wait payment
+	pay_create "$PAY_A" "$key" '{"amount":7202,"currency":"EUR"}'
+	pr_retry_after_is_the_wait
+	pr_unlock_ledger
+	for _ in $(seq 50); do
+		[ "$(psql_pay "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")" = 0 ] && break
+		sleep 0.1
+	done
+	pay_create "$PAY_A" "$key" '{"amount":7202,"currency":"EUR"}'
+	expect_status 201
+	[ -z "$(header idempotent-replayed)" ] || fail "a create that never committed was replayed"
+	[ "$(psql_pay "SELECT count(*) FROM payments WHERE user_id = '$PAY_A_ID' AND amount = 7202")" = 1 ] ||
+	    fail "not one payment of 7202"
+	# Its session ended by the server and no new one to be had (as when
+	# PostgreSQL stops under it): 503, and the key could not be released
+	# then; once the database takes the worker again, the retry runs at
+	# once. (The service's role refused logins stands for the server being
+	# away, without a restart that every other pool would have to ride.)
+	key="k72b-down-$RANDOM$RANDOM"
+	pr_lock_ledger
+	pr_create_bg down "$key" '{"amount":7203,"currency":"EUR"}'
+	pid=$(pr_waiter) || fail "the create to cut off did not reach the ledger"
+	psql_pay "ALTER ROLE gatehouse_payment_app NOLOGIN" >/dev/null
+	psql_pay "SELECT pg_terminate_backend($pid)" >/dev/null
+	wait "$PR_BG"
+	psql_pay "ALTER ROLE gatehouse_payment_app LOGIN" >/dev/null
+	pr_unlock_ledger
+	[ "$(cat "$T_OUT/down.code")" = 503 ] || fail "create cut off: $(cat "$T_OUT/down.code")"
+	grep -qi '^retry-after:' "$T_OUT/down.h" || fail "the 503 has no Retry-After"
+	[ "$(psql_pay "SELECT state FROM idempotency_keys WHERE key = '$key'")" = in_progress ] ||
+	    fail "no claim was left: this case tests nothing"
+	pay_create "$PAY_A" "$key" '{"amount":7203,"currency":"EUR"}'
+	expect_status 201
+	[ "$(psql_pay "SELECT count(*) FROM payments WHERE user_id = '$PAY_A_ID' AND amount = 7203")" = 1 ] ||
+	    fail "not one payment of 7203"
+	# A failure the worker sees with the server up (its statement
+	# canceled): 503, and the key released then and there.
+	key="k72b-cancel-$RANDOM$RANDOM"
+	pr_lock_ledger
+	pr_create_bg cancel "$key" '{"amount":7204,"currency":"EUR"}'
+	pid=$(pr_waiter) || fail "the create to cancel did not reach the ledger"
+	psql_pay "SELECT pg_cancel_backend($pid)" >/dev/null
+	wait "$PR_BG"
+	[ "$(cat "$T_OUT/cancel.code")" = 503 ] || fail "canceled create: $(cat "$T_OUT/cancel.code")"
+	[ "$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE key = '$key'")" = 0 ] ||
+	    fail "a failed create kept its key"
+	pr_unlock_ledger
+	pay_create "$PAY_A" "$key" '{"amount":7204,"currency":"EUR"}'
+	expect_status 201
+	[ "$(psql_pay "SELECT count(*) FROM payments WHERE user_id = '$PAY_A_ID' AND amount = 7204")" = 1 ] ||
+	    fail "not one payment of 7204"
+	rm -f "$T_OUT"/first.* "$T_OUT"/killed.* "$T_OUT"/down.* "$T_OUT"/cancel.*
+}
+
 t_73_payment_twenty_parallel_creates_one_payment() {
 	local key i n n201 refs pids
 	pay_setup
@@ -605,6 +746,131 @@ t_77_payment_refunds() {
 	expect_status 201
 	expect_json .amount 250
 	expect_json .payment.status refunded
+}
+
+# pr_refund KEY REF BODY [TOKEN]: an admin's refund under a key.
+pr_refund() {
+	pay_as "${4:-$PAY_ADMIN}" POST "/api/v1/payments/$2/refunds" \
+	    -H "Idempotency-Key: $1" -H 'Content-Type: application/json' \
+	    --data-raw "$3"
+}
+
+# pr_refunds REF: how many refunds the ledger has for the payment.
+pr_refunds() {
+	psql_pay "SELECT count(*) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$1' AND t.kind = 'refund'"
+}
+
+# A refund with an Idempotency-Key refunds once however often it is
+# sent: the first answer again for the same key and body, 422 for
+# another body or payment, 409 while it runs; only a refund made uses
+# the key up.
+t_77b_payment_refunds_with_an_idempotency_key() {
+	local ref other key first i n pids
+	pay_setup
+	pay_create "$PAY_A" "k77c-$RANDOM$RANDOM" '{"amount":1000,"currency":"EUR"}'
+	ref=$REF
+	pay_move "$PAY_ADMIN" "$ref" processing
+	pay_move "$PAY_ADMIN" "$ref" succeeded
+	pay_create "$PAY_A" "k77d-$RANDOM$RANDOM" '{"amount":900,"currency":"EUR"}'
+	other=$REF
+	pay_move "$PAY_ADMIN" "$other" processing
+	pay_move "$PAY_ADMIN" "$other" succeeded
+	key="r77b-$RANDOM$RANDOM"
+	pr_refund "$key" "$ref" '{"amount":100,"reason":"late"}'
+	expect_status 201
+	expect_json .payment.refunded_amount 100
+	first=$BODY
+	# Sent again, members in another order: the first answer, not a refund.
+	pr_refund "$key" "$ref" '{"reason":"late", "amount":100}'
+	expect_status 201
+	expect_header idempotent-replayed true
+	[ "$BODY" = "$first" ] || fail "the replay differs: $BODY"
+	[ "$(pr_refunds "$ref")" = 1 ] || fail "$(pr_refunds "$ref") refunds for one key"
+	# Another body, another payment, or a create: another request.
+	pr_refund "$key" "$ref" '{"amount":101,"reason":"late"}'
+	expect_problem 422
+	expect_json '.detail | test("Idempotency-Key")' true
+	pr_refund "$key" "$other" '{"amount":100,"reason":"late"}'
+	expect_problem 422
+	pay_create "$PAY_ADMIN" "$key" '{"amount":100,"reason":"late"}'
+	expect_problem 422
+	pay_create "$PAY_ADMIN" "$key" '{"amount":100,"currency":"EUR"}'
+	expect_problem 422
+	[ "$(pr_refunds "$other")" = 0 ] || fail "the other payment was refunded"
+	# No body and {} ask the same: the rest, once.
+	key="r77b-rest-$RANDOM$RANDOM"
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$other/refunds" -H "Idempotency-Key: $key"
+	expect_status 201
+	expect_json .amount 900
+	pr_refund "$key" "$other" '{}'
+	expect_status 201
+	expect_header idempotent-replayed true
+	expect_json .amount 900
+	[ "$(pr_refunds "$other")" = 1 ] || fail "the rest was refunded $(pr_refunds "$other") times"
+	# Ten at once with one key: one refund of 50; the others 409 (still
+	# running, with Retry-After) or the first answer.
+	key="r77b-par-$RANDOM$RANDOM"
+	pids=
+	for i in $(seq 10); do
+		curl -sk -X POST -H "Authorization: Bearer $PAY_ADMIN" \
+		    -H "Idempotency-Key: $key" -H 'Content-Type: application/json' \
+		    --data-raw '{"amount":50}' -o "$T_OUT/rpar$i" -w '%{http_code}\n' \
+		    "$(gh_url "/api/v1/payments/$ref/refunds")" >>"$T_OUT/rpar.codes" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$pids" ] && wait $pids
+	n=$(grep -c '^201$' "$T_OUT/rpar.codes")
+	[ "$n" -ge 1 ] || fail "no parallel refund passed"
+	[ "$(grep -cv '^\(201\|409\)$' "$T_OUT/rpar.codes")" = 0 ] ||
+	    fail "parallel refunds: $(sort "$T_OUT/rpar.codes" | uniq -c | tr '\n' ' ')"
+	[ "$(for i in $(seq 10); do jq -r 'select(.payment) | .payment.refunded_amount' "$T_OUT/rpar$i"; done | sort -u)" = 150 ] ||
+	    fail "the parallel refunds' answers differ"
+	rm -f "$T_OUT"/rpar*
+	[ "$(pr_refunds "$ref")" = 2 ] || fail "$(pr_refunds "$ref") refunds, wanted 2"
+	# A refund refused after its key was claimed (too much, or a payment
+	# that cannot be refunded) frees the key: the retry runs, and may ask
+	# for something else.
+	key="r77b-fail-$RANDOM$RANDOM"
+	pr_refund "$key" "$ref" '{"amount":5000}'
+	expect_problem 409
+	expect_json '.errors[0].field' amount
+	pr_refund "$key" "$ref" '{"amount":5000}'
+	expect_problem 409
+	[ -z "$(header idempotent-replayed)" ] || fail "a refused refund was replayed"
+	pr_refund "$key" "$ref" '{"amount":10}'
+	expect_status 201
+	[ -z "$(header idempotent-replayed)" ] || fail "a refused refund used its key up"
+	expect_json .payment.refunded_amount 160
+	pay_create "$PAY_A" "k77e-$RANDOM$RANDOM" '{"amount":300,"currency":"EUR"}'
+	key="r77b-pending-$RANDOM$RANDOM"
+	pr_refund "$key" "$REF" '{"amount":1}'
+	expect_problem 409
+	[ "$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE key = '$key'")" = 0 ] ||
+	    fail "a refund that was refused kept its key"
+	pr_refund "$key" pay_AAAAAAAAAAAAAAAAAAAAAA '{"amount":1}'
+	expect_problem 404
+	# Bad keys and bad bodies are refused before anything is claimed.
+	pr_refund "$(printf 'k%.0s' $(seq 256))" "$ref" '{"amount":1}'
+	expect_problem 400
+	expect_json '.detail | test("Idempotency-Key")' true
+	pr_refund 'has space' "$ref" '{"amount":1}'
+	expect_problem 400
+	# An empty one (curl's "Name;" sends it so).
+	pay_as "$PAY_ADMIN" POST "/api/v1/payments/$ref/refunds" \
+	    -H 'Idempotency-Key;' -H 'Content-Type: application/json' \
+	    --data-raw '{"amount":1}'
+	expect_problem 400
+	key="r77b-bad-$RANDOM$RANDOM"
+	pr_refund "$key" "$ref" '{"amount":0}'
+	expect_problem 422
+	pr_refund "$key" "$ref" '{"amount":1}' "$PAY_A"
+	expect_problem 403
+	[ "$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE key = '$key'")" = 0 ] ||
+	    fail "a refused body claimed its key"
+	[ "$(pr_refunds "$ref")" = 3 ] || fail "$(pr_refunds "$ref") refunds, wanted 3"
+	pay_as "$PAY_A" GET "/api/v1/payments/$ref"
+	expect_json .refunded_amount 160
 }
 
 t_78_payment_webhooks() {

@@ -48,6 +48,7 @@ struct result {
 	size_t		 clen[PARTS_MAX];
 	int		 status;
 	char		 why[256];			/* "" none */
+	char		 field[32];			/* "" none */
 	size_t		 sink_limit;			/* 0: none */
 };
 
@@ -97,6 +98,8 @@ parse_into(const char *body, size_t len, size_t chunk, struct result *r)
 		r->status = mp.status;
 		snprintf(r->why, sizeof(r->why), "%s",
 		    mp.why != NULL ? mp.why : "(the sink)");
+		snprintf(r->field, sizeof(r->field), "%s",
+		    mp.field != NULL ? mp.field : "");
 	}
 	gh_arena_free(&a);
 }
@@ -119,6 +122,8 @@ parse_n(const char *body, size_t len)
 		    memcmp(res2.clen, res.clen, sizeof(res.clen)) == 0,
 		    "chunks of %zu: %d parts (%s), whole: %d parts (%s)",
 		    chunk, res2.nparts, res2.why, res.nparts, res.why);
+		ck_assert_int_eq(res2.status, res.status);
+		ck_assert_str_eq(res2.field, res.field);
 		ck_assert(memcmp(res2.content, res.content,
 		    sizeof(res.content)) == 0);
 	}
@@ -133,6 +138,22 @@ fails_with(const struct result *r, const char *why)
 	ck_assert_msg(strstr(r->why, why) != NULL, "why '%s', wanted '%s'",
 	    r->why, why);
 	ck_assert_int_eq(r->status, 400);
+	ck_assert_str_eq(r->field, "");
+}
+
+/* A bad file name: a 422 about the field, not a broken form. */
+static void
+name_refused(const struct result *r)
+{
+	int	 i;
+
+	ck_assert_msg(strstr(r->why, "control characters") != NULL,
+	    "why '%s'", r->why);
+	ck_assert_int_eq(r->status, 422);
+	ck_assert_str_eq(r->field, "filename");
+	/* Refused with its headers: the part was never handed over. */
+	for (i = 0; i < r->nparts; i++)
+		ck_assert_str_ne(r->name[i], "file");
 }
 
 static const char *
@@ -457,19 +478,84 @@ START_TEST(bad_filename_star)
 	    "filename*");
 	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
 	    "filename*=UTF-8''a%2.png" CRLF CRLF "v" CRLF CLOSE), "filename*");
-	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
-	    "filename*=UTF-8''a%00.exe" CRLF CRLF "v" CRLF CLOSE), "filename*");
+	name_refused(PARSE(DELIM "Content-Disposition: form-data; name=file; "
+	    "filename*=UTF-8''a%00.exe" CRLF CRLF "v" CRLF CLOSE));
 	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
 	    "filename*=UTF-8'a.png" CRLF CRLF "v" CRLF CLOSE), "filename*");
 	/* Found by the fuzzer: encoded line breaks and controls. */
+	name_refused(PARSE(DELIM "Content-Disposition: form-data; name=file; "
+	    "filename*=UTF-8''a%0ab.png" CRLF CRLF "v" CRLF CLOSE));
+	name_refused(PARSE(DELIM "Content-Disposition: form-data; name=file; "
+	    "filename*=UTF-8''a%0D%0AX-Evil:1.png" CRLF CRLF "v" CRLF CLOSE));
+	name_refused(PARSE(DELIM "Content-Disposition: form-data; name=file; "
+	    "filename*=UTF-8''a%02b%7f.png" CRLF CRLF "v" CRLF CLOSE));
+	/* Badly encoded is still a broken header, not a bad name. */
 	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
-	    "filename*=UTF-8''a%0ab.png" CRLF CRLF "v" CRLF CLOSE), "filename*");
+	    "filename*=UTF-8''a%0g.png" CRLF CRLF "v" CRLF CLOSE), "filename*");
+}
+END_TEST
+
+/*
+ * A NUL in a file name would cut it short ("a\0.exe" read as "a"), a
+ * line end split it: refused as the field filename (422), whether the
+ * name is quoted, a token or filename*, first part or later, and
+ * whatever else the disposition holds.
+ */
+START_TEST(control_characters_in_a_file_name)
+{
+#define FILE_PART(params) DELIM "Content-Disposition: form-data; " \
+	"name=\"file\"; " params CRLF "Content-Type: image/png" CRLF CRLF \
+	"\x89PNG" CRLF CLOSE
+
+	name_refused(PARSE(FILE_PART("filename=\"a\0.png\"")));
+	name_refused(PARSE(FILE_PART("filename=\"a\0\"")));
+	name_refused(PARSE(FILE_PART("filename=\"\0.png\"")));
+	name_refused(PARSE(FILE_PART("filename=a\0.png")));
+	name_refused(PARSE(FILE_PART("filename=\"a\x01.png\"")));
+	name_refused(PARSE(FILE_PART("filename=\"a\x1b[31m.png\"")));
+	name_refused(PARSE(FILE_PART("filename=\"a\x7f.png\"")));
+	name_refused(PARSE(FILE_PART("filename=\"a\r.png\"")));
+	name_refused(PARSE(FILE_PART("filename=\"a\n.png\"")));
+	name_refused(PARSE(FILE_PART("filename*=UTF-8''a\0.png")));
+	name_refused(PARSE(FILE_PART("filename*=UTF-8''a%00.png")));
+	/* A good filename* does not excuse a bad fallback, nor the reverse. */
+	name_refused(PARSE(FILE_PART("filename=\"a\0.png\"; "
+	    "filename*=UTF-8''a.png")));
+	name_refused(PARSE(FILE_PART("filename=\"a.png\"; "
+	    "filename*=UTF-8''a%0a.png")));
+	/* After a text field whose content was taken. */
+	name_refused(PARSE(DELIM DISP("title") CRLF "t" CRLF
+	    FILE_PART("filename=\"a\0.png\"")));
+	/* Parameters the parser ignores and a name first: still the name. */
+	name_refused(PARSE(DELIM "Content-Disposition: form-data; size=3; "
+	    "filename=\"a\0.png\"; name=\"file\"" CRLF CRLF "v" CRLF CLOSE));
+#undef FILE_PART
+}
+END_TEST
+
+/* A control elsewhere in the line is the form's fault: 400, as before. */
+START_TEST(control_characters_beside_a_file_name)
+{
+	fails_with(PARSE(DELIM "Content-Disposition: form-data; "
+	    "name=\"fi\0le\"; filename=\"a.png\"" CRLF CRLF "v" CRLF CLOSE),
+	    "control character");
+	/* In the name too: the whole line is refused as a broken form. */
+	fails_with(PARSE(DELIM "Content-Disposition: form-data; "
+	    "name=\"fi\0le\"; filename=\"a\0.png\"" CRLF CRLF "v" CRLF
+	    CLOSE), "control character");
 	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
-	    "filename*=UTF-8''a%0D%0AX-Evil:1.png" CRLF CRLF "v" CRLF CLOSE),
-	    "filename*");
+	    "filename=\"a.png\";\x01" CRLF CRLF "v" CRLF CLOSE),
+	    "control character");
 	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
-	    "filename*=UTF-8''a%02b%7f.png" CRLF CRLF "v" CRLF CLOSE),
-	    "filename*");
+	    "filename=\"a.png\"" CRLF "X-Other: a\0b" CRLF CRLF "v" CRLF
+	    CLOSE), "control character");
+	/* Unclosed quote with a NUL: broken, not a name. */
+	fails_with(PARSE(DELIM "Content-Disposition: form-data; name=file; "
+	    "filename=\"a\0.png" CRLF CRLF "v" CRLF CLOSE),
+	    "control character");
+	/* A control in the header's name, before the colon. */
+	fails_with(PARSE(DELIM "Content\0-Disposition: form-data; name=file"
+	    CRLF CRLF "v" CRLF CLOSE), "control character");
 }
 END_TEST
 
@@ -517,6 +603,8 @@ multipart_suite(void)
 	tcase_add_test(bad, duplicate_names_and_headers);
 	tcase_add_test(bad, bad_dispositions);
 	tcase_add_test(bad, bad_filename_star);
+	tcase_add_test(bad, control_characters_in_a_file_name);
+	tcase_add_test(bad, control_characters_beside_a_file_name);
 	tcase_add_test(bad, a_sink_that_refuses_stops_the_parse);
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, bad);

@@ -1,0 +1,12 @@
+-- payment: the database session that claimed an Idempotency-Key.
+--
+-- A claim (state in_progress) was taken over only after a fixed while
+-- (GH_IDEMPOTENCY_STALE), so a client whose first request died with its
+-- worker, or with the connection (a restart, a 503), was told "still
+-- running" for up to that long.  The claim now names its session: one
+-- whose session is no longer in pg_stat_activity (with a start before
+-- the claim, so that a reused pid is not it) can never commit, and is
+-- taken over at once.  A NULL (a claim made before this migration) keeps
+-- the old rule.  Refunds keep their keys here too, with the refunded
+-- payment as payment_id.
+ALTER TABLE idempotency_keys ADD COLUMN claim_pid integer;
