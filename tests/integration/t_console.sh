@@ -101,6 +101,29 @@ t_19c_01_console_served_under_a_strict_csp() {
 	expect_status 200
 }
 
+# From 127.0.0.5, which the suite does not exempt: three loads' worth of
+# the console's files (its own zone), and then the API still has its
+# whole burst (20 by default); in the API's zone the files would have
+# spent it.
+t_19c_04_console_files_do_not_spend_the_api_allowance() {
+	local args=() f i codes
+	for i in 1 2 3; do
+		for f in / /console/console.css /favicon.svg /console.json \
+		    $(cd "$GH_SRCDIR/web" && printf '/%s\n' console/*.js); do
+			args+=(-o /dev/null "https://127.0.0.1:$GH_HTTPS_PORT$f")
+		done
+	done
+	[ "${#args[@]}" -ge 120 ] || fail "only $(( ${#args[@]} / 3 )) files"
+	codes=$(curl -sk --interface 127.0.0.5 -w '%{http_code}\n' "${args[@]}" | sort | uniq -c | tr -s ' ')
+	case $codes in *" 429"*) fail "the files were limited: $codes" ;; esac
+	args=()
+	for i in $(seq 15); do
+		args+=(-o /dev/null "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/ping")
+	done
+	codes=$(curl -sk --interface 127.0.0.5 -w '%{http_code}\n' "${args[@]}" | sort | uniq -c | tr -s ' ')
+	[ "$codes" = " 15 200" ] || fail "the API's burst was spent: $codes"
+}
+
 cs_client_sql() { # ID: type, skip_consent, redirect and logout URIs
 	cs_psql gatehouse_auth "SELECT type || ' ' || skip_consent || ' ' ||
 	    array_to_string(redirect_uris, ',') || ' ' || array_to_string(post_logout_redirect_uris, ',')
