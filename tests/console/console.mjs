@@ -7,7 +7,7 @@
 // Settings (environment): CONSOLE_URL (https://localhost:PORT),
 // CONSOLE_SHOTS, CONSOLE_USER, CONSOLE_PASSWORD (the account signed up
 // here), CONSOLE_ADMIN, CONSOLE_ADMIN_PASSWORD (an admin made by the
-// suite), CONSOLE_FILES (a folder with small.png and big.pdf),
+// suite), CONSOLE_FILES (a folder with small.png, big.pdf and clip.webm),
 // CONSOLE_VICTIM (a user the admin finds and disables), CONSOLE_DOOMED (a
 // username to sign up and delete), CONSOLE_PARTS (which parts:
 // auth,account,media,payments,admin,delete,phone; all by default),

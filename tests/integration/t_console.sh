@@ -525,3 +525,13 @@ t_19c_19_console_no_csp_violation_or_script_error() {
 		[ -s "$GH_STATE/logs/console/$f.png" ] || fail "no screenshot $f"
 	done
 }
+
+# The clients these cases registered go (their sessions with them): the
+# OAuth cases count the clients they make.
+t_19c_99_console_clients_removed() {
+	cs_psql gatehouse_auth "DELETE FROM oauth_clients WHERE name = 'gatehouse console'" >/dev/null
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM oauth_clients WHERE name = 'gatehouse console'")" = 0 ] ||
+	    fail "console clients left"
+	rm -f "$GH_STATE/console.json"
+	unset CS_CLIENT
+}

@@ -5,7 +5,9 @@ import { ApiError, api, authHeaders, get, post, patch, put, del, enc } from './a
 import { h, clear, field, form, section, button, notice, bytes, when, showError } from './ui.js';
 import { bars } from './chart.js';
 
-const PAGE = 24;
+// A page of the gallery: each thumbnail is a request, and nginx limits
+// them (GH_RATE, a burst of 20 by default).
+const PAGE = 12;
 
 // Thumbnails and files fetched with the token become blob: URLs, kept for
 // the life of the page (a thumbnail's bytes never change).
