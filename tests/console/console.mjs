@@ -451,6 +451,7 @@ async function itemPart(page) {
 	await page.click('#comment-form button[type=submit]');
 	await page.locator('#comments li', { hasText: 'What a nice one!' }).waitFor();
 	out.comments = await page.$$eval('#comments .comment-body', (c) => c.map((e) => e.textContent));
+	out.comment_count = await page.textContent('#comment-count');
 	// Tags: a bad one named at its field, then a good one.
 	await page.fill('#tag-form [name=tag]', 'a/b');
 	await page.click('#tag-form button[type=submit]');

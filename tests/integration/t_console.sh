@@ -388,6 +388,7 @@ t_19c_13_console_media_upload_gallery_item() {
 	[ "$(cs_media_sql "SELECT stars FROM media_ratings WHERE media_id = '$id' AND user_id = '$uid'")" = 4 ] || fail "no rating"
 	cs_json '.comment_bad_errors | keys | join(",")' body
 	cs_json '.comments | join("|")' "What a nice one!"
+	cs_json .comment_count "1 in all"
 	[ "$(cs_media_sql "SELECT body FROM media_comments WHERE media_id = '$id'")" = "What a nice one!" ] || fail "comments stored"
 	cs_json '.tag_bad_errors | keys | join(",")' tag
 	cs_json '.tags | join(",")' Summer

@@ -297,7 +297,12 @@ function tags(it, mine) {
 function comments(it, me) {
 	const list = h('ol#comments.comments');
 	const more = h('div.actions');
-	const count = h('span.small');
+	const count = h('span.small#comment-count');
+	let total = 0;
+	const showCount = (d) => {
+		total += d;
+		count.textContent = `${total} in all`;
+	};
 	const render = (c) => {
 		const mine = c.user_id === me || auth.isAdmin();
 		const li = h('li.comment', { dataset: { id: c.id } },
@@ -311,13 +316,15 @@ function comments(it, me) {
 			button('Delete', async () => {
 			    await del(`/api/v1/media/${it.id}/comments/${c.id}`);
 			    li.remove();
+			    showCount(-1);
 			}, { class: 'linklike' })) : null);
 		return li;
 	};
 	const load = async (cursor) => {
 		const r = await get(`/api/v1/media/${it.id}/comments`, { limit: 20, cursor });
 		list.append(...r.data.map(render));
-		count.textContent = `${r.count ?? list.children.length} in all`;
+		if (cursor === null)
+			showCount(r.count ?? r.data.length);
 		clear(more, r.has_more ? button('Older', () => load(r.next_cursor), { class: 'secondary' }) : null);
 	};
 	load(null).catch((e) => clear(list, h('li.form-error', e.detail ?? e.message)));
@@ -327,6 +334,7 @@ function comments(it, me) {
 	], async (v, f) => {
 		const c = await post(`/api/v1/media/${it.id}/comments`, { body: v.body });
 		list.append(render(c));
+		showCount(1);
 		f.reset();
 	}));
 
