@@ -654,6 +654,7 @@ async function adminPart(browser) {
 	await page.click('#refund-form button[type=submit]');
 	await page.locator('#payment-status', { hasText: /^refunded$/ }).waitFor({ state: 'attached' });
 	out.admin_ledger = await page.$$eval('#ledger li', (l) => l.map((e) => e.dataset.kind));
+	out.ledger_amounts = await page.$$eval('#ledger .amount', (l) => l.map((e) => e.textContent.trim()));
 	out.refunded_text = await page.textContent('#payment-refunded');
 	await shot(page, '22-admin-refund');
 

@@ -473,6 +473,7 @@ t_19c_15_console_admin_refunds_and_users() {
 	cs_json '.refund_too_much_errors | keys | join(",")' amount
 	cs_json '.admin_ledger | join(",")' created,status_change,status_change,refund,refund
 	cs_json .refunded_text "42.00 EUR"
+	cs_json '.ledger_amounts | join(",")' "42.00 EUR,2.50 EUR,39.50 EUR"
 	[ "$(cs_pay_sql "SELECT status || ' ' || refunded_amount FROM payments WHERE reference = '$two'")" = "refunded 4200" ] ||
 	    fail "payment: $(cs_pay_sql "SELECT status, refunded_amount FROM payments WHERE reference = '$two'")"
 	[ "$(cs_pay_sql "SELECT string_agg(t.amount::text, ',' ORDER BY t.id) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$two' AND t.kind = 'refund'")" = 250,3950 ] ||

@@ -136,11 +136,11 @@ export async function list() {
 	    section(admin ? 'All payments' : 'Your payments', filters, items, pager));
 }
 
-function ledger(t) {
+function ledger(t, cur) {
 	return h('ol#ledger.ledger', t.data.map((e) => h('li', { dataset: { kind: e.kind } },
 	    h('strong', e.kind.replace('_', ' ')), ' ',
 	    e.from_status ? [status(e.from_status), ' → '] : null, status(e.to_status),
-	    e.amount ? h('span', ` ${e.amount}`) : null,
+	    e.amount ? h('span.amount', ` ${money(e.amount, cur)}`) : null,
 	    h('span.small', ` by ${e.actor}${e.actor_id ? ` ${e.actor_id.slice(0, 12)}` : ''} · ${when(e.at)}`),
 	    e.reason ? h('p.small', e.reason) : null)));
 }
@@ -199,5 +199,5 @@ export async function detail(ref) {
 		notice(`Refunded ${money(r.amount, p.currency)}.`);
 		await again();
 	    })) : null,
-	    section('Ledger', ledger(t)));
+	    section('Ledger', ledger(t, p.currency)));
 }
