@@ -450,6 +450,18 @@ async function itemPart(page) {
 	await page.fill('#comment-form [name=body]', 'What a nice one!');
 	await page.click('#comment-form button[type=submit]');
 	await page.locator('#comments li', { hasText: 'What a nice one!' }).waitFor();
+	// Another, edited, then deleted.
+	await page.fill('#comment-form [name=body]', 'A typo here');
+	await page.click('#comment-form button[type=submit]');
+	const second = page.locator('#comments li', { hasText: 'A typo here' });
+	await second.locator('button', { hasText: 'Edit' }).click();
+	await page.fill('.comment-edit [name=body]', 'No typo now');
+	await page.click('.comment-edit button[type=submit]');
+	const edited = page.locator('#comments li', { hasText: 'No typo now' });
+	await edited.waitFor();
+	out.comment_edited = await edited.locator('.small').textContent();
+	await edited.locator('button', { hasText: 'Delete' }).click();
+	await edited.waitFor({ state: 'detached' });
 	out.comments = await page.$$eval('#comments .comment-body', (c) => c.map((e) => e.textContent));
 	out.comment_count = await page.textContent('#comment-count');
 	// Tags: a bad one named at its field, then a good one.
@@ -460,6 +472,11 @@ async function itemPart(page) {
 	await page.fill('#tag-form [name=tag]', 'Summer');
 	await page.click('#tag-form button[type=submit]');
 	await page.locator('#tags li.chip', { hasText: 'Summer' }).waitFor();
+	await page.fill('#tag-form [name=tag]', 'beach');
+	await page.click('#tag-form button[type=submit]');
+	await page.locator('#tags li.chip', { hasText: 'beach' }).waitFor();
+	await page.click('#tags button[aria-label="remove tag beach"]');
+	await page.locator('#tags li.chip', { hasText: 'beach' }).waitFor({ state: 'detached' });
 	out.tags = await page.$$eval('#tags li.chip span', (c) => c.map((e) => e.textContent));
 	// A share link, opened without a token.
 	await page.click('#share-form button[type=submit]');

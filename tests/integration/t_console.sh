@@ -389,6 +389,9 @@ t_19c_13_console_media_upload_gallery_item() {
 	cs_json '.comment_bad_errors | keys | join(",")' body
 	cs_json '.comments | join("|")' "What a nice one!"
 	cs_json .comment_count "1 in all"
+	printf '%s' "$CS_OUT" | jq -r .comment_edited | grep -q '(edited)' || fail "the edit is not marked"
+	[ "$(cs_media_sql "SELECT count(*) FROM media_comments WHERE media_id = '$id'")" = 1 ] || fail "the deleted comment is there"
+	[ "$(cs_media_sql "SELECT count(*) FROM media_item_tags WHERE media_id = '$id'")" = 1 ] || fail "the removed tag is there"
 	[ "$(cs_media_sql "SELECT body FROM media_comments WHERE media_id = '$id'")" = "What a nice one!" ] || fail "comments stored"
 	cs_json '.tag_bad_errors | keys | join(",")' tag
 	cs_json '.tags | join(",")' Summer

@@ -308,7 +308,7 @@ function comments(it, me) {
 		const li = h('li.comment', { dataset: { id: c.id } },
 		    h('p.comment-body', c.body),
 		    h('span.small', `${c.user_id === me ? 'you' : c.user_id.slice(0, 8)} · ${when(c.created_at)}`,
-			c.updated_at !== c.created_at ? ' (edited)' : ''),
+			c.edited || c.updated_at !== c.created_at ? ' (edited)' : ''),
 		    mine ? h('span.comment-actions',
 			button('Edit', async () => {
 			    li.replaceWith(editComment(c, render));
@@ -344,10 +344,13 @@ function comments(it, me) {
 			h('div.actions', h('button', { type: 'submit' }, 'Save')),
 		], async (v) => {
 			const n = await patch(`/api/v1/media/${it.id}/comments/${c.id}`, { body: v.body });
-			f.replaceWith(again(n));
+			// Times are to the second: an edit within the second of
+			// the comment has the same updated_at.
+			wrap.replaceWith(again({ ...n, edited: true }));
 		});
 		f.querySelector('textarea').value = c.body;
-		return h('li.comment', f);
+		const wrap = h('li.comment', f);
+		return wrap;
 	}
 }
 
