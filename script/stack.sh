@@ -537,6 +537,34 @@ gh_stack_start() {
 	gh_wait_ready
 }
 
+# gh_console_client: the browser console's OAuth client (a public,
+# first-party one; web/console/auth.js) for https://localhost:PORT, and
+# $GH_STATE/console.json naming it, which nginx serves at /console.json.
+# Registered again only when the file is missing, or names a client the
+# database no longer has (a wiped cluster) or another origin (a new port).
+gh_console_client() {
+	local f="$GH_STATE/console.json" origin id have out
+	origin=$(gh_url '')
+	if [ -s "$f" ]; then
+		id=$(jq -r '.client_id // empty' "$f" 2>/dev/null) || id=
+		have=$(printf '%s\n' "SELECT array_to_string(redirect_uris, ' ') FROM oauth_clients WHERE id = :'id' AND NOT disabled" |
+		    psql -d "$(gh_db_for auth)" -XAt -v id="$id" 2>/dev/null) || have=
+		[ -n "$id" ] && [ "$have" = "$origin/callback" ] && return 0
+	fi
+	out=$(env "$(gh_pool_env auth | grep '^GH_DB=')" \
+	    "$GH_STATE/bin/gatehouse-auth" --add-client "gatehouse console" \
+	    --type public --skip-consent --redirect-uri "$origin/callback" \
+	    --post-logout-uri "$origin/" \
+	    --scopes "openid profile email offline_access" 2>&1) ||
+	    { printf '%s\n' "$out" >&2; gh_die "could not register the console's OAuth client"; }
+	id=$(printf '%s\n' "$out" | sed -n 's/^client_id: //p')
+	[ -n "$id" ] || gh_die "gatehouse-auth --add-client printed no client_id"
+	jq -n --arg id "$id" --arg o "$origin" \
+	    '{client_id: $id, redirect_uri: ($o + "/callback"), post_logout_redirect_uri: ($o + "/")}' \
+	    >"$f.tmp" && chmod 644 "$f.tmp" && mv "$f.tmp" "$f" ||
+	    gh_die "could not write $f"
+}
+
 gh_stack_stop() {
 	local svc
 	gh_nginx_stop
