@@ -907,3 +907,30 @@ t_5v12_sweep_removes_dead_links_only() {
 	[ "$(em_psql "SELECT string_agg(convert_from(t.x, 'UTF8'), ',' ORDER BY t.x) FROM (SELECT token_hash, k.x FROM email_tokens, (VALUES ('ev-old-used'::bytea), ('ev-old-void'), ('ev-old-exp'), ('ev-new-used'), ('ev-undo-live')) k(x) WHERE token_hash = sha256(k.x)) t")" = ev-new-used,ev-undo-live ] ||
 	    fail "left: $(em_psql "SELECT purpose, created_at FROM email_tokens WHERE user_id = '$uid'")"
 }
+
+# The relay is down while people sign up: every sign-up answers at once,
+# and once the relay is back each verification mail arrives exactly once.
+t_5v13_relay_down_at_sign_up_then_every_mail_once() {
+	local i n=5
+	mail_setup || return
+	MAIL_PORT=$(gh_free_port)
+	mail_start
+	for i in $(seq "$n"); do
+		json_post /api/v1/auth/register \
+		    "{\"username\":\"ev-down$i\",\"email\":\"ev-down$i@example.com\",\"password\":\"$EM_PW\"}"
+		expect_status 201
+	done
+	mail_wait_sql "SELECT count(*) FROM mail_outbox WHERE last_error LIKE 'Couldn''t connect%'" "$n" 10 ||
+	    fail "no attempt recorded while the relay was down: $(mail_sql "SELECT template, state, attempts FROM mail_outbox" | tr '\n' ' ')"
+	[ "$(mail_sql "SELECT string_agg(DISTINCT state, ',') || ' ' || count(*) FROM mail_outbox WHERE template = 'verify_email'")" = "queued $n" ] ||
+	    fail "while down: $(mail_sql "SELECT state, count(*) FROM mail_outbox GROUP BY 1")"
+	mail_server_start || { mail_teardown; return; }
+	mail_wait_files "$n" 15 || fail "$(mail_files) of $n messages after the relay came back"
+	sleep 1
+	for i in $(seq "$n"); do
+		[ "$(em_count "ev-down$i@example.com")" = 1 ] ||
+		    fail "ev-down$i got $(em_count "ev-down$i@example.com") mails"
+	done
+	[ -z "$(mail_dups)" ] || fail "sent twice: $(mail_dups)"
+	mail_teardown
+}
