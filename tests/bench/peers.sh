@@ -551,7 +551,7 @@ bench_peers_main() {
 		fi
 		ok=$(awk -v a="${peer_rps[gatehouse]}" -v b="${peer_rps[$name]}" -v g="$r" \
 		    'BEGIN { print (b > 0 && a / b >= g) ? 1 : 0 }')
-		goal "peer-$name" "$ok" "authenticated read, gatehouse / $name $(ratio_of "${peer_rps[gatehouse]}" "${peer_rps[$name]}") >= $r (same run, $peers_rounds alternating rounds)"
+		goal "peer-$name" "$ok" "authenticated read, gatehouse / $name $(ratio_of "${peer_rps[gatehouse]}" "${peer_rps[$name]}") >= $r (same run, means of $peers_rounds alternating rounds)"
 	done
 }
 
@@ -566,7 +566,7 @@ peers_table() {
 	local name
 	echo
 	echo "the authenticated read GET /api/v1/payments/{reference}, three ways behind the same nginx:"
-	echo "  $peers_rounds rounds alternating $peers_all; wrk -t$threads -c$conns $duration each; means of the rounds"
+	echo "  rounds: $peers_rounds, each $peers_all in turn; wrk -t$threads -c$conns $duration each; the means of the rounds"
 	echo "  load average before $peers_load_before, after $peers_load_after ($cores cores: anything else running shows here)"
 	printf '  %-10s %7s %10s %8s %8s %20s %15s %15s %10s %7s\n' "" workers \
 	    "requests/s" "p50 ms" "p99 ms" "CPU us/req app+pg" "idle Pss MiB" \
