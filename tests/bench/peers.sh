@@ -404,8 +404,11 @@ peer_checks() {
 		no subject|del(.sub)|401
 		no jti|del(.jti)|401
 		CASES
-		tok="${GH_BENCH_AT%?}A"
-		[ "$tok" != "$GH_BENCH_AT" ] || tok="${GH_BENCH_AT%?}B"
+		# One character inside the signature (the last one holds
+		# bits that a decoder may drop).
+		tok=${GH_BENCH_AT:0:${#GH_BENCH_AT}-10}
+		case ${GH_BENCH_AT:${#GH_BENCH_AT}-10:1} in A) tok="${tok}B" ;; *) tok="${tok}A" ;; esac
+		tok="$tok${GH_BENCH_AT:${#GH_BENCH_AT}-9}"
 		got=$(curl -sk -o /dev/null -w '%{http_code}' \
 		    -H "Authorization: Bearer $tok" "$url")
 		[ "$got" = 401 ] ||
