@@ -44,7 +44,7 @@ peers_pymods="fastapi, uvicorn.workers, uvloop, httptools, gunicorn, asyncpg, jw
 declare -A peer_skip peer_port peer_path peer_role peer_cold
 declare -A peer_rps peer_p50 peer_p99 peer_reqs peer_bad peer_rounds_rps
 declare -A peer_cpu_app peer_cpu_pg peer_cpu_nginx peer_nworkers
-declare -A peer_idle_w peer_idle_pool peer_load_w peer_load_pool
+declare -A peer_idle_w peer_idle_pool peer_load_w peer_load_pool peer_idle_uss
 
 peer_log() {
 	printf '%s\n' "$GH_STATE/logs/peer-$1.log"
@@ -306,9 +306,10 @@ peer_ticks() {
 }
 
 # Ticks spent between two peer_ticks files: a pid missing before started
-# in between, and counts whole.
+# in between, and counts whole.  (Not NR == FNR: the first file may be
+# empty, when a pool had closed all its connections.)
 peer_ticks_delta() {
-	awk 'NR == FNR { b[$1] = $2; next }
+	awk 'FILENAME == ARGV[1] { b[$1] = $2; next }
 	    { d += $2 - (($1 in b) ? b[$1] : 0) } END { print d + 0 }' "$1" "$2"
 }
 
@@ -321,20 +322,27 @@ nginx_worker_pids() {
 	pgrep -P "$(gh_nginx_pid)" 2>/dev/null
 }
 
-# Pss of a pool: sets PSS_W (KiB, the workers' mean) and PSS_POOL (KiB,
-# its first process and all workers).
+# Pss of a pool: sets PSS_W (KiB, the workers' mean), PSS_POOL (KiB, its
+# first process and all workers) and USS_W (KiB, the workers' mean of
+# their private pages: what one more worker costs, whatever else on the
+# machine shares their libraries' pages and so lowers their Pss).
 peer_pss() {
-	local w p n=0 sw=0 m k
+	local w p n=0 sw=0 su=0 m k
 	w=$(peer_workers "$1")
 	m=$(peer_master "$1")
 	for p in $w; do
 		k=$(rollup_kib "$p" Pss)
 		sw=$((sw + ${k:-0}))
+		k=$(rollup_kib "$p" Private_Clean)
+		su=$((su + ${k:-0}))
+		k=$(rollup_kib "$p" Private_Dirty)
+		su=$((su + ${k:-0}))
 		n=$((n + 1))
 	done
 	k=$(rollup_kib "$m" Pss)
 	PSS_POOL=$((sw + ${k:-0}))
 	PSS_W=$(( n > 0 ? sw / n : 0 ))
+	USS_W=$(( n > 0 ? su / n : 0 ))
 	PSS_N=$n
 }
 
@@ -532,6 +540,11 @@ bench_peers_main() {
 		for name in $peers_all; do
 			[ -z "${peer_skip[$name]-}" ] || continue
 			gh_say "peers: round $r of $peers_rounds, $name: wrk ${peer_path[$name]} $duration"
+			# Its pools as they are under load (pg closes a
+			# connection idle for 10 s; the other two ran meanwhile).
+			GH_BENCH_PHASE=warmup wrk -t "$threads" -c "$conns" -d "$warmup" \
+			    -s "$GH_SRCDIR/tests/bench/bearer.lua" \
+			    "$(bench_url "${peer_path[$name]}")" >/dev/null 2>&1
 			sleep 1
 			peer_run "$name" "$r"
 		done
@@ -543,6 +556,7 @@ bench_peers_main() {
 		[ -z "${peer_skip[$name]-}" ] || continue
 		peer_pss "$name"
 		peer_idle_w[$name]=$PSS_W peer_idle_pool[$name]=$PSS_POOL
+		peer_idle_uss[$name]=$USS_W
 		total_bad=$((total_bad + peer_bad[$name]))
 	done
 	peers_table
@@ -589,6 +603,11 @@ peers_table() {
 		    "$(mib "${peer_load_w[$name]}")/$(mib "${peer_load_pool[$name]}")" \
 		    "${peer_cold[$name]}" "${peer_bad[$name]}"
 	done
+	printf '  idle worker, private pages (USS):'
+	for name in $peers_all; do
+		[ -z "${peer_skip[$name]-}" ] && printf ' %s %s MiB;' "$name" "$(mib "${peer_idle_uss[$name]}")"
+	done
+	echo
 	printf '  requests/s of each round:'
 	for name in $peers_all; do
 		[ -z "${peer_skip[$name]-}" ] && printf ' %s %s;' "$name" "${peer_rounds_rps[$name]}"
@@ -628,6 +647,7 @@ bench_peers_json() {
 		    --argjson ng "$(peer_us "${peer_cpu_nginx[$name]}" "${peer_reqs[$name]}")" \
 		    --argjson iw "${peer_idle_w[$name]}" --argjson ip "${peer_idle_pool[$name]}" \
 		    --argjson lw "${peer_load_w[$name]}" --argjson lp "${peer_load_pool[$name]}" \
+		    --argjson iu "${peer_idle_uss[$name]}" \
 		    --argjson cold "${peer_cold[$name]}" \
 		    '{target: $n, path: $p, workers: $w, requests_per_s: $rps,
 		      requests_per_s_rounds: $rounds, p50_ms: $p50, p99_ms: $p99,
@@ -635,6 +655,7 @@ bench_peers_json() {
 		      cpu_us_per_request: {app: $app, postgres: $pg, nginx: $ng},
 		      pss_kib: {idle_worker: $iw, idle_pool: $ip,
 		        loaded_worker: $lw, loaded_pool: $lp},
+		      uss_kib: {idle_worker: $iu},
 		      cold_start_ms: $cold}')"$'\n'
 	done
 	jq --argjson t "$(printf '%s' "$js" | jq -s .)" --argjson r "$peers_rounds" \
