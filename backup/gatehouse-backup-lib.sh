@@ -53,6 +53,24 @@ GH_SET_RE='^gatehouse-([0-9]{8}T[0-9]{6}Z)(-[0-9]+)?$'
 # written, mode 0700, the worker's alone): not media, never archived.
 GH_MEDIA_TMP=tmp
 
+# The media store's own files, ab/cd/abcd<28 hex> from the folder (as
+# fcgi/media/store.c names them; grep -E, with its back-references).
+# Anything else in the folder is not the store's and is archived as it is.
+# shellcheck disable=SC2034  # used by the scripts that source this
+GH_MEDIA_STORE_RE='^([0-9a-f]{2})/([0-9a-f]{2})/\1\2[0-9a-f]{28}$'
+
+# The stored files' lock, a PostgreSQL advisory lock in the media
+# database (fcgi/media/store.h, MEDIA_FILES_LOCK): a backup holds it
+# alone from its media snapshot to the end of its archive; the workers
+# and the sweep remove no stored file meanwhile.
+# shellcheck disable=SC2034  # used by the scripts that source this
+GH_MEDIA_FILES_LOCK="hashtext('gatehouse'), hashtext('media files')"
+
+# The paths the media rows name (files and thumbnails), one a line.
+# shellcheck disable=SC2034  # used by the scripts that source this
+GH_MEDIA_PATHS_SQL="SELECT storage_path FROM media UNION
+    SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL;"
+
 # One JSON line on stderr, the shape the workers log in (journald keeps it).
 gh_json_str() {
 	local s=$1

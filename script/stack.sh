@@ -64,10 +64,15 @@ gh_pick_ports() {
 }
 
 # A port nobody listens on, from a range unlikely to be in use.
+# Below the kernel's ephemeral range: a port that is only some outgoing
+# connection's local end (curl's, say) looks free to a connect() yet
+# cannot be bound, and a server started on it fails at random.
 gh_free_port() {
-	local p tries=0
+	local p tries=0 low=32768
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+	[ "$low" -gt 12000 ] 2>/dev/null || low=32768
 	while [ $tries -lt 100 ]; do
-		p=$(( 20000 + RANDOM % 30000 ))
+		p=$(( 10000 + RANDOM % (low - 10000) ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			printf '%s\n' "$p"
 			return 0
@@ -172,13 +177,28 @@ gh_db_setup() {
 	    { cat "$GH_STATE/logs/db-setup.log" >&2; gh_die "database setup failed"; }
 }
 
+# What nginx serves at /docs/: the spec and the API reference's files, as
+# make install puts them side by side, linked from the source tree (edits
+# to the spec show at the next reload).  Without the built reference
+# (tools/docs-viewer/site, made by make) /docs/ answers the spec alone.
+gh_docs_root() {
+	local d="$GH_STATE/docs" v="$GH_SRCDIR/tools/docs-viewer" f
+	rm -rf "$d" && mkdir -p "$d" &&
+	    ln -s "$GH_SRCDIR/docs/openapi.yaml" "$d/" || return 1
+	[ -f "$v/site/.stamp" ] || return 0
+	for f in "$v/index.html" "$v/gatehouse-docs.js" "$v"/site/*; do
+		ln -s "$f" "$d/" || return 1
+	done
+}
+
 gh_nginx_conf() {
 	local exempt="${GH_RATE_EXEMPT-}"
+	gh_docs_root || gh_die "could not link the docs into $GH_STATE/docs"
 	"$GH_SRCDIR/nginx/gatehouse-nginx-render" --mode local \
 	    --out "$GH_STATE/conf" --state-dir "$GH_STATE" \
 	    --https-port "$GH_HTTPS_PORT" --http-port "$GH_HTTP_PORT" \
 	    --socket-dir "$GH_STATE/run" --rate-exempt "$exempt" \
-	    --docs-root "$GH_SRCDIR/docs" --web-root "${GH_WEB_ROOT:-$GH_SRCDIR/web}" \
+	    --docs-root "$GH_STATE/docs" --web-root "${GH_WEB_ROOT:-$GH_SRCDIR/web}" \
 	    --media-root "$GH_STATE/media" >/dev/null ||
 	    gh_die "could not render the nginx configuration"
 }
@@ -469,6 +489,19 @@ gh_pool_stop() {
 	gh_stop_pidfile "$GH_STATE/run/$1.pid"
 }
 
+# gh_sanitizer_clean: 0 when no worker built with sanitizers reported
+# anything (they report at exit, into their logs); else names the logs,
+# prints the reports and returns 1.
+# (pay-a and pay-b: the second payment pools of t_cluster.sh.)
+gh_sanitizer_clean() {
+	local pat='ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:'
+	grep -l "$pat" "$GH_STATE"/logs/{auth,payment,media,pay-a,pay-b}.log \
+	    2>/dev/null || return 0
+	grep -h -A 20 "$pat" "$GH_STATE"/logs/{auth,payment,media,pay-a,pay-b}.log \
+	    2>/dev/null | head -n 80
+	return 1
+}
+
 gh_url() {
 	printf 'https://localhost:%s%s\n' "$GH_HTTPS_PORT" "$1"
 }
@@ -511,6 +544,34 @@ gh_stack_start() {
 		gh_pick_ports
 	done
 	gh_wait_ready
+}
+
+# gh_console_client: the browser console's OAuth client (a public,
+# first-party one; web/console/auth.js) for https://localhost:PORT, and
+# $GH_STATE/console.json naming it, which nginx serves at /console.json.
+# Registered again only when the file is missing, or names a client the
+# database no longer has (a wiped cluster) or another origin (a new port).
+gh_console_client() {
+	local f="$GH_STATE/console.json" origin id have out
+	origin=$(gh_url '')
+	if [ -s "$f" ]; then
+		id=$(jq -r '.client_id // empty' "$f" 2>/dev/null) || id=
+		have=$(printf '%s\n' "SELECT array_to_string(redirect_uris, ' ') FROM oauth_clients WHERE id = :'id' AND NOT disabled" |
+		    psql -d "$(gh_db_for auth)" -XAt -v id="$id" 2>/dev/null) || have=
+		[ -n "$id" ] && [ "$have" = "$origin/callback" ] && return 0
+	fi
+	out=$(env "$(gh_pool_env auth | grep '^GH_DB=')" \
+	    "$GH_STATE/bin/gatehouse-auth" --add-client "gatehouse console" \
+	    --type public --skip-consent --redirect-uri "$origin/callback" \
+	    --post-logout-uri "$origin/" \
+	    --scopes "openid profile email offline_access" 2>&1) ||
+	    { printf '%s\n' "$out" >&2; gh_die "could not register the console's OAuth client"; }
+	id=$(printf '%s\n' "$out" | sed -n 's/^client_id: //p')
+	[ -n "$id" ] || gh_die "gatehouse-auth --add-client printed no client_id"
+	jq -n --arg id "$id" --arg o "$origin" \
+	    '{client_id: $id, redirect_uri: ($o + "/callback"), post_logout_redirect_uri: ($o + "/")}' \
+	    >"$f.tmp" && chmod 644 "$f.tmp" && mv "$f.tmp" "$f" ||
+	    gh_die "could not write $f"
 }
 
 gh_stack_stop() {

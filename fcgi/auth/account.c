@@ -108,10 +108,11 @@ auth_password_recheck(struct gh_req *req, const char *field, const char *pw)
 json_t *
 auth_user_json(struct gh_row *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}",
 	    "id", gh_row_str(r, UC_ID),
 	    "username", gh_row_str(r, UC_USERNAME),
 	    "email", gh_row_str(r, UC_EMAIL),
+	    "email_verified", gh_row_bool(r, UC_EMAIL_VERIFIED),
 	    "role", gh_row_str(r, UC_ROLE),
 	    "created_at", gh_row_time(r, UC_CREATED));
 }
@@ -133,6 +134,34 @@ auth_user_body(struct gh_req *req, const PGresult *res)
 	if ((body = json_pack("{s:o}", "user", u)) == NULL)
 		gh_problem(req, 500, "out of memory");
 	return body;
+}
+
+/*
+ * The field a unique violation of users is about: "username", "email"
+ * (an address in use, or held for another account's undo: 008), or NULL
+ * for any other error.
+ */
+const char *
+auth_taken_field(const PGresult *res)
+{
+	const char	*c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+	if (c != NULL && strcmp(c, "users_username_lower_key") == 0)
+		return "username";
+	if (c != NULL && strcmp(c, "users_email_lower_key") == 0)
+		return "email";
+	return NULL;
+}
+
+/* A failed write of users: 409 naming the field taken, else its error. */
+int
+auth_reply_taken(struct gh_req *req, PGresult *res)
+{
+	const char	*field = auth_taken_field(res);
+
+	if (field == NULL)
+		return gh_db_reply_error(req, res);
+	return gh_problem_field(req, 409, field, "is already taken");
 }
 
 /*

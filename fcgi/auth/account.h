@@ -13,8 +13,10 @@
  * The public columns of a user, first in every statement that returns a
  * user; a statement's own columns follow, numbered from UC__COUNT.
  */
-#define USER_COLS	"u.id, u.username, u.email, u.role, " TS("u.created_at")
-enum { UC_ID, UC_USERNAME, UC_EMAIL, UC_ROLE, UC_CREATED, UC__COUNT };
+#define USER_COLS	"u.id, u.username, u.email, u.role, " \
+			TS("u.created_at") ", u.email_verified_at IS NOT NULL"
+enum { UC_ID, UC_USERNAME, UC_EMAIL, UC_ROLE, UC_CREATED, UC_EMAIL_VERIFIED,
+    UC__COUNT };
 
 #define AUTH_REFRESH_COOKIE	"gh_refresh"
 
@@ -23,6 +25,8 @@ int		 auth_password_recheck(struct gh_req *, const char *field,
 		    const char *pw);
 json_t		*auth_user_json(struct gh_row *);
 json_t		*auth_user_body(struct gh_req *, const PGresult *);
+const char	*auth_taken_field(const PGresult *);
+int		 auth_reply_taken(struct gh_req *, PGresult *);
 void		 auth_refresh_cookie(struct gh_req *, const char *token,
 		    long long max_age);
 

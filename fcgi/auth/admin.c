@@ -1,4 +1,4 @@
-/* Administration: the user list, roles and disabling, the first admin. */
+/* Administration: users, their roles, state and address; the first admin. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "account.h"
 #include "audit.h"
+#include "email.h"
 #include "handlers.h"
 #include "password.h"
 
@@ -31,8 +32,21 @@ GH_SQL(SQL_ADMIN_USERS) = {{
 
 GH_SQL(SQL_ADMIN_UPDATE) = {{
     "UPDATE users u SET role = coalesce($2, u.role), "
-    " disabled = coalesce($3::boolean, u.disabled), updated_at = now() "
+    " disabled = coalesce($3::boolean, u.disabled), "
+    " email = coalesce($4, u.email), updated_at = now() "
     "WHERE u.id = $1::uuid RETURNING " ADMIN_COLS }};
+
+/* The address before the change, locked until it is made. */
+GH_SQL(SQL_ADMIN_OLD_EMAIL) = {{
+    "SELECT email, email_verified_at IS NOT NULL FROM users "
+    "WHERE id = $1::uuid FOR UPDATE" }};
+enum { OE_EMAIL, OE_VERIFIED };
+
+/* The address a user had before an admin's change. */
+struct admin_old {
+	const char	*email;		/* NULL: no change */
+	int		 verified;
+};
 
 GH_SQL(SQL_REVOKE_USER) = {{
     "UPDATE sessions SET revoked_at = now(), revoked_reason = 'disabled' "
@@ -104,21 +118,76 @@ auth_admin_users(struct gh_req *req)
 	    (const int[]){ AC_KEY, UC_ID }));
 }
 
-enum { A_ROLE, A_DISABLED };
+enum { A_ROLE, A_DISABLED, A_EMAIL };
 static const struct gh_field admin_fields[] = {
 	{ "role",	GH_STRING | GH_OPTIONAL,
 	    .choices = (const char *const[]){ GH_ROLE_USER, GH_ROLE_ADMIN,
 	    NULL } },
 	{ "disabled",	GH_BOOL | GH_OPTIONAL },
+	{ "email",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_EMAIL_MAX,
+	    .valid = auth_valid_email },
 	{ NULL }
 };
+
+/*
+ * An admin's new address for a user takes effect at once, unverified
+ * (the user asked for it because the old mailbox is lost, or is no
+ * longer theirs): the new address gets a verification link, the old one
+ * a notice without a way back, and every pending link dies (email.c).
+ * old->email is the address before, or NULL when it does not change.
+ * 0, or -1 answered (404 when there is no such user).
+ */
+static int
+admin_email_before(struct gh_req *req, const char *id, const char *email,
+    struct admin_old *old)
+{
+	struct gh_row	 r;
+	PGresult	*res;
+
+	memset(old, 0, sizeof(*old));
+	if (email == NULL)
+		return 0;
+	if ((res = gh_db_query(req, SQL_ADMIN_OLD_EMAIL, 1, &id)) == NULL)
+		return -1;
+	if (gh_rows(res) == 0)
+		return gh_problem(req, 404, "no such user");
+	r = GH_ROW(res, 0);
+	old->email = gh_row_str(&r, OE_EMAIL);
+	old->verified = gh_row_bool(&r, OE_VERIFIED);
+	if (gh_row_failed(req, &r))
+		return -1;
+	if (strcmp(old->email, email) == 0)
+		old->email = NULL;
+	return 0;
+}
+
+static int
+admin_email_after(struct gh_req *req, struct gh_row *r,
+    const struct admin_old *old)
+{
+	const char	*id, *username, *email;
+
+	id = gh_row_str(r, UC_ID);
+	username = gh_row_str(r, UC_USERNAME);
+	email = gh_row_str(r, UC_EMAIL);
+	if (gh_row_failed(req, r))
+		return -1;
+	/* A change of case only is the same mailbox: nothing to prove. */
+	if (strcasecmp(old->email, email) != 0 && auth_email_admin_changed(
+	    req, id, username, old->email, old->verified, email) != 0)
+		return -1;
+	return auth_audit_json(req, "email_change", id, json_pack(
+	    "{s:s, s:s, s:s}", "by", "admin", "old_email", old->email,
+	    "new_email", email));
+}
 
 void
 auth_admin_user_update(struct gh_req *req)
 {
 	struct gh_values v;
 	struct gh_row	 r;
-	const char	*id = gh_param(req, "id"), *p[3];
+	struct admin_old old;
+	const char	*id = gh_param(req, "id"), *p[4];
 	PGresult	*res;
 	json_t		*u;
 	int		 disable;
@@ -130,23 +199,35 @@ auth_admin_user_update(struct gh_req *req)
 		gh_problem(req, 404, "no such user");
 		return;
 	}
-	if (!gh_vhas(&v, A_ROLE) && !gh_vhas(&v, A_DISABLED)) {
-		gh_problem(req, 422, "give role, disabled or both");
+	if (!gh_vhas(&v, A_ROLE) && !gh_vhas(&v, A_DISABLED) &&
+	    !gh_vhas(&v, A_EMAIL)) {
+		gh_problem(req, 422, "give role, disabled, email, or more than "
+		    "one of them");
 		return;
 	}
 	disable = gh_vbool(&v, A_DISABLED, 0);
 	/* An admin who demotes or disables themself may lock everyone out. */
 	if (strcasecmp(id, gh_auth_user(req)->sub) == 0) {
-		gh_problem(req, 409, "an admin cannot change their own role "
-		    "or state; ask another admin");
+		gh_problem(req, 409, "an admin cannot change their own role, "
+		    "state or address here (their own address changes "
+		    "through PATCH /api/v1/auth/me); ask another admin");
 		return;
 	}
 	p[0] = id;
 	p[1] = gh_vstr(&v, A_ROLE);
 	p[2] = gh_vhas(&v, A_DISABLED) ? (disable ? "true" : "false") : NULL;
+	p[3] = gh_vstr(&v, A_EMAIL);
 	if (gh_db_begin(req) != 0 ||
-	    (res = gh_db_query(req, SQL_ADMIN_UPDATE, 3, p)) == NULL)
+	    admin_email_before(req, id, p[3], &old) != 0)
 		return;
+	if ((res = gh_db_exec(req, SQL_ADMIN_UPDATE, 4, p)) == NULL) {
+		gh_db_reply_error(req, NULL);
+		return;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		auth_reply_taken(req, res);
+		return;
+	}
 	if (gh_rows(res) == 0) {
 		gh_problem(req, 404, "no such user");
 		return;
@@ -157,12 +238,15 @@ auth_admin_user_update(struct gh_req *req)
 		goto fail;
 	if (disable && gh_db_query(req, SQL_REVOKE_USER, 1, p) == NULL)
 		goto fail;
+	if (old.email != NULL && admin_email_after(req, &r, &old) != 0)
+		goto fail;
 	/* Both values were validated: plain words, safe inside JSON. */
-	if (auth_audit(req, gh_vhas(&v, A_ROLE) ? "role_change" :
+	if (((p[1] != NULL || p[2] != NULL) &&
+	    auth_audit(req, gh_vhas(&v, A_ROLE) ? "role_change" :
 	    "disabled_change", id, gh_printf(&req->arena,
 	    "{\"role\":%s%s%s,\"disabled\":%s}", p[1] ? "\"" : "",
 	    p[1] ? p[1] : "null", p[1] ? "\"" : "",
-	    p[2] ? p[2] : "null")) != 0 ||
+	    p[2] ? p[2] : "null")) != 0) ||
 	    gh_db_commit(req) != 0)
 		goto fail;
 	gh_reply_json(req, 200, json_pack("{s:o}", "user", u));

@@ -1,4 +1,6 @@
 /* The audit trail: who did what, from where, under which request. */
+#include <stdlib.h>
+
 #include "auth.h"
 #include "audit.h"
 
@@ -24,4 +26,24 @@ auth_audit(struct gh_req *req, const char *event, const char *user_id,
 	p[4] = req->request_id;
 	p[5] = detail_json;
 	return gh_db_query(req, SQL_AUDIT, 6, p) == NULL ? -1 : 0;
+}
+
+/*
+ * The same with a detail built by jansson (whose reference this takes),
+ * for details that hold what users typed, such as addresses.
+ */
+int
+auth_audit_json(struct gh_req *req, const char *event, const char *user_id,
+    json_t *detail)
+{
+	char	*text;
+	int	 rc;
+
+	text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+	json_decref(detail);
+	if (text == NULL)
+		return gh_problem(req, 500, "out of memory");
+	rc = auth_audit(req, event, user_id, text);
+	free(text);
+	return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * The handlers, for main.c's route table.  Each handler file includes
  * this only so that the compiler checks its definitions against these
- * prototypes: a handler calls helpers (account.h, audit.h, mfa.h, otp.h,
- * password.h, throttle.h), never another handler.
+ * prototypes: a handler calls helpers (account.h, audit.h, email.h, mfa.h,
+ * otp.h, password.h, throttle.h), never another handler.
  */
 #ifndef AUTH_HANDLERS_H
 #define AUTH_HANDLERS_H
@@ -35,6 +35,17 @@ void		 auth_totp_disable(struct gh_req *);
 void		 auth_admin_users(struct gh_req *);
 void		 auth_admin_user_update(struct gh_req *);
 int		 auth_cli_make_admin(const char *username);
+
+/* emails.c: the links of e-mail verification and change, a new link */
+void		 auth_email_verify(struct gh_req *);
+void		 auth_email_confirm(struct gh_req *);
+void		 auth_email_undo(struct gh_req *);
+void		 auth_me_email_verification(struct gh_req *);
+
+/* reset.c: a password reset by mail, and one an admin sends */
+void		 auth_password_forgot(struct gh_req *);
+void		 auth_password_reset(struct gh_req *);
+void		 auth_admin_password_reset(struct gh_req *);
 
 /* sweep.c */
 int		 auth_cli_sweep(int, char **);

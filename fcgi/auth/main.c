@@ -2,9 +2,11 @@
 #include <string.h>
 
 #include "auth.h"
+#include "email.h"
 #include "handlers.h"
 #include "oauth.h"
 #include "oauth_handlers.h"
+#include "recovery.h"
 
 struct auth_settings auth_cfg;
 
@@ -52,6 +54,17 @@ static const struct gh_route routes[] = {
 	    oauth_admin_client_secret },
 	{ "GET",	"/api/v1/auth/me/apps",		oauth_me_apps },
 	{ "DELETE",	"/api/v1/auth/me/apps/{client_id}", oauth_me_app_remove },
+	/* E-mail verification and change (emails.c) */
+	{ "POST",	"/api/v1/auth/email/verify",	auth_email_verify },
+	{ "POST",	"/api/v1/auth/email/confirm",	auth_email_confirm },
+	{ "POST",	"/api/v1/auth/email/undo",	auth_email_undo },
+	{ "POST",	"/api/v1/auth/me/email/verification",
+	    auth_me_email_verification },
+	/* Password reset (reset.c) */
+	{ "POST",	"/api/v1/auth/password/forgot",	auth_password_forgot },
+	{ "POST",	"/api/v1/auth/password/reset",	auth_password_reset },
+	{ "POST",	"/api/v1/auth/admin/users/{id}/password-reset",
+	    auth_admin_password_reset },
 	{ NULL, NULL, NULL }
 };
 
@@ -73,7 +86,10 @@ auth_init(void)
 	    &auth_cfg.register_limit) != 0 ||
 	    gh_config_bool("GH_COOKIE_SECURE", 1, &auth_cfg.cookie_secure) != 0)
 		return -1;
-	if (gh_auth_setup(1) != 0 || oauth_setup() != 0)
+	if (gh_auth_setup(1) != 0 || oauth_setup() != 0 ||
+	    auth_email_setup() != 0)
+		return -1;
+	if (auth_recovery_setup() != 0)		/* password reset */
 		return -1;
 	/* Made now, so that no sign-in pays for the dummy hash. */
 	gh_password_dummy_verify(&auth_cfg.argon2, "warm-up", 7);

@@ -160,6 +160,10 @@ oauth_login(struct gh_req *req)
 		oauth_login_page(req, &az, &pd, 403, "This account is "
 		    "disabled.");
 		return;
+	case AUTH_SIGNIN_UNVERIFIED:
+		oauth_login_page(req, &az, &pd, 403,
+		    auth_signin_unverified_text(&si));
+		return;
 	case AUTH_SIGNIN_MFA:
 		/* A new transaction: the sign-in's was left for us to end. */
 		gh_db_rollback(req);

@@ -19,12 +19,12 @@ GH_SQL(SQL_CODE_FIND) = {{
     " c.scope, c.nonce, extract(epoch FROM c.auth_time)::bigint, "
     " array_to_json(c.amr)::text, c.idp_session_id, c.used_at IS NOT NULL, "
     " c.expires_at <= now(), c.session_id, u.role, u.username, u.email, "
-    " u.disabled "
+    " u.disabled, u.email_verified_at IS NOT NULL "
     "FROM oauth_codes c JOIN users u ON u.id = c.user_id "
     "WHERE c.code_hash = decode($1, 'hex') FOR UPDATE OF c" }};
 enum { CF_CLIENT, CF_USER, CF_REDIRECT, CF_CHALLENGE, CF_SCOPE, CF_NONCE,
     CF_AUTH_TIME, CF_AMR, CF_IDP, CF_USED, CF_EXPIRED, CF_SESSION, CF_ROLE,
-    CF_USERNAME, CF_EMAIL, CF_DISABLED };
+    CF_USERNAME, CF_EMAIL, CF_DISABLED, CF_EMAIL_VERIFIED };
 
 /* A code used twice: the tokens its first use issued die (RFC 6749 4.1.2). */
 GH_SQL(SQL_CODE_REPLAY) = {{
@@ -50,11 +50,13 @@ enum { SN_ID };
 /* A live session of a client, for UserInfo, revocation, introspection. */
 GH_SQL(SQL_OAUTH_SESSION) = {{
     "SELECT s.client_id, s.scope, u.id, u.username, u.email, "
-    " extract(epoch FROM s.created_at)::bigint "
+    " extract(epoch FROM s.created_at)::bigint, "
+    " u.email_verified_at IS NOT NULL "
     "FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.id = $1 AND s.client_id IS NOT NULL AND s.revoked_at IS NULL "
     "AND s.expires_at > now() AND NOT u.disabled" }};
-enum { OS_CLIENT, OS_SCOPE, OS_USER, OS_USERNAME, OS_EMAIL, OS_CREATED };
+enum { OS_CLIENT, OS_SCOPE, OS_USER, OS_USERNAME, OS_EMAIL, OS_CREATED,
+    OS_EMAIL_VERIFIED };
 
 /* The session of a live refresh token (not retired). */
 GH_SQL(SQL_REFRESH_SESSION) = {{
@@ -75,19 +77,20 @@ num(struct gh_req *req, long long n)
 
 /*
  * The claims a scope releases about its user, for the ID token and
- * UserInfo alike.  No e-mail verification exists yet: email_verified is
- * false, and a client must not treat the address as proven.
+ * UserInfo alike.  email_verified is true only once a link mailed to
+ * that very address was opened (a changed address starts unverified),
+ * so a client may take a true one as proof of the mailbox.
  */
 static int
 scope_claims(json_t *j, unsigned scope, const char *username,
-    const char *email)
+    const char *email, int email_verified)
 {
 	if ((scope & OAUTH_SCOPE_PROFILE) && json_object_set_new(j,
 	    "preferred_username", json_string(username)) != 0)
 		return -1;
 	if ((scope & OAUTH_SCOPE_EMAIL) && (json_object_set_new(j, "email",
 	    json_string(email)) != 0 || json_object_set_new(j,
-	    "email_verified", json_false()) != 0))
+	    "email_verified", json_boolean(email_verified)) != 0))
 		return -1;
 	return 0;
 }
@@ -97,6 +100,7 @@ struct id_claims {
 	const char	*username, *email, *access;
 	long long	 auth_time;
 	unsigned	 scope;
+	int		 email_verified;
 };
 
 /* The ID token: typ JWT, so it is never taken for an access token. */
@@ -121,7 +125,8 @@ id_token(struct gh_req *req, const struct id_claims *ic)
 	    json_string(ic->nonce)) == 0) &&
 	    (ic->sid == NULL || json_object_set_new(j, "sid",
 	    json_string(ic->sid)) == 0) &&
-	    scope_claims(j, ic->scope, ic->username, ic->email) == 0 &&
+	    scope_claims(j, ic->scope, ic->username, ic->email,
+	    ic->email_verified) == 0 &&
 	    gh_jws_sign(gh_auth_keys(), "JWT", j, &req->arena, &jwt) != 0)
 		jwt = NULL;
 	json_decref(j);
@@ -254,6 +259,7 @@ grant_code(struct gh_req *req, json_t *form, const struct oauth_client *cl,
 	ic.username = gh_row_str(&r, CF_USERNAME);
 	ic.email = gh_row_str(&r, CF_EMAIL);
 	disabled = gh_row_bool(&r, CF_DISABLED);
+	ic.email_verified = gh_row_bool(&r, CF_EMAIL_VERIFIED);
 	if (gh_row_failed(req, &r))
 		return;
 	if (used) {
@@ -543,7 +549,7 @@ oauth_userinfo(struct gh_req *req)
 	const char	*scope, *username, *email;
 	unsigned	 mask;
 	json_t		*j;
-	int		 rc;
+	int		 rc, verified;
 
 	if (gh_auth_verify(req) != 0)
 		return;
@@ -567,6 +573,7 @@ oauth_userinfo(struct gh_req *req)
 	scope = gh_row_str(&r, OS_SCOPE);
 	username = gh_row_str(&r, OS_USERNAME);
 	email = gh_row_str(&r, OS_EMAIL);
+	verified = gh_row_bool(&r, OS_EMAIL_VERIFIED);
 	if (gh_row_failed(req, &r))
 		return;
 	if (oauth_scope_parse(scope, &mask) != 0 ||
@@ -575,7 +582,7 @@ oauth_userinfo(struct gh_req *req)
 		return;
 	}
 	if ((j = json_pack("{s:s}", "sub", c->sub)) == NULL ||
-	    scope_claims(j, mask, username, email) != 0) {
+	    scope_claims(j, mask, username, email, verified) != 0) {
 		json_decref(j);
 		gh_problem(req, 500, "out of memory");
 		return;

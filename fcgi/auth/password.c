@@ -39,7 +39,12 @@ auth_valid_username(const char *s)
 
 /*
  * Deliberately plain: one @, a local part without spaces or controls, a
- * domain of dot-separated labels of letters, digits and hyphens.
+ * domain of dot-separated labels of letters, digits and hyphens.  At
+ * least as strict as the mail outbox (mail_address_problem in
+ * sql/auth/007_mail_outbox.sql), so that every account can be mailed:
+ * plain ASCII only, as internationalised addresses (SMTPUTF8) are not
+ * sent yet; an IDN domain is taken in its xn-- form.  Controls are named
+ * before anything else, since they are what a header injection tries.
  */
 const char *
 auth_valid_email(const char *s)
@@ -47,6 +52,14 @@ auth_valid_email(const char *s)
 	const char	*at, *p, *label;
 	size_t		 n = strlen(s);
 
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			return "has a control character (CR, LF, tab, ...)";
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p > 0x7e)
+			return "must be plain ASCII (internationalised "
+			    "addresses are not accepted yet; write an IDN "
+			    "domain in its xn-- form)";
 	if (n < 3 || n > AUTH_EMAIL_MAX)
 		return "must be 3 to 254 characters";
 	if ((at = strchr(s, '@')) == NULL || strchr(at + 1, '@') != NULL)

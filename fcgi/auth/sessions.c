@@ -114,6 +114,11 @@ auth_login(struct gh_req *req)
 		    "totp (or a recovery_code)", json_pack("{s:b}",
 		    "mfa_required", 1));
 		return;
+	case AUTH_SIGNIN_UNVERIFIED:
+		gh_problem_json(req, 403, auth_signin_unverified_text(&si),
+		    json_pack("{s:b, s:b}", "email_verification_required", 1,
+		    "verification_mailed", si.mailed == AUTH_MAILED_LINK));
+		return;
 	default:
 		return;
 	}

@@ -9,7 +9,9 @@
 #include "auth.h"
 #include "account.h"
 #include "audit.h"
+#include "email.h"
 #include "mfa.h"
+#include "password.h"
 #include "signin.h"
 #include "throttle.h"
 
@@ -39,6 +41,57 @@ failed(struct gh_req *req, const char *key, const char *user_id)
 }
 
 /*
+ * Every credential was right, but the account's address is unverified
+ * and GH_AUTH_REQUIRE_VERIFIED_EMAIL says that is not enough: nothing
+ * told so far reaches anyone without the password and the code.  The
+ * refusal itself brings the way out, a new verification link (within
+ * the mail throttle), since without a session no resend can be asked.
+ * Returns AUTH_SIGNIN_UNVERIFIED, committed, or AUTH_SIGNIN_ANSWERED.
+ */
+static enum auth_signin_outcome
+unverified(struct gh_req *req, struct auth_signin *si, const PGresult *ures,
+    const char *key)
+{
+	struct gh_row	 r = GH_ROW(ures, 0);
+	const char	*username, *email;
+	long long	 retry;
+	int		 rc;
+
+	username = gh_row_str(&r, UC_USERNAME);
+	email = gh_row_str(&r, UC_EMAIL);
+	if (gh_row_failed(req, &r) ||
+	    auth_login_clear(req, key, si->uid) != 0 ||
+	    auth_audit(req, "login_unverified", si->uid, NULL) != 0)
+		return AUTH_SIGNIN_ANSWERED;
+	si->mailed = AUTH_MAILED_CANNOT;
+	if (auth_valid_email(email) == NULL) {
+		if ((rc = auth_email_mail_hit(req, si->uid, email,
+		    &retry)) < 0)
+			return AUTH_SIGNIN_ANSWERED;
+		si->mailed = AUTH_MAILED_RECENTLY;
+		if (rc == 0) {
+			if (auth_email_verify_send(req, si->uid, username,
+			    email, NULL) != 0)
+				return AUTH_SIGNIN_ANSWERED;
+			si->mailed = AUTH_MAILED_LINK;
+		}
+	}
+	if (gh_db_commit(req) != 0)
+		return AUTH_SIGNIN_ANSWERED;
+	return AUTH_SIGNIN_UNVERIFIED;
+}
+
+static int
+needs_verification(struct gh_req *req, const PGresult *ures, int *needs)
+{
+	struct gh_row	 r = GH_ROW(ures, 0);
+
+	*needs = auth_email_cfg.require_verified &&
+	    !gh_row_bool(&r, UC_EMAIL_VERIFIED);
+	return gh_row_failed(req, &r) ? -1 : 0;
+}
+
+/*
  * The whole check is one transaction holding a lock on the identifier,
  * so that guesses sent in parallel are counted one by one instead of
  * all passing the check before any is counted.  On AUTH_SIGNIN_OK the
@@ -53,7 +106,7 @@ auth_signin_check(struct gh_req *req, struct auth_signin *si)
 	const char	*hash = NULL, *uid = NULL, *pw = si->password;
 	char		 newhash[GH_PASSWORD_HASH_MAX], *key;
 	size_t		 pwlen = strlen(pw);
-	int		 rc, on, ok, disabled = 0;
+	int		 rc, on, ok, needs, disabled = 0;
 
 	si->user = NULL;
 	si->uid = NULL;
@@ -104,6 +157,10 @@ auth_signin_check(struct gh_req *req, struct auth_signin *si)
 	    gh_db_query(req, SQL_REHASH, 2, (const char *[]){ uid,
 	    newhash }) == NULL)
 		return AUTH_SIGNIN_ANSWERED;
+	if (needs_verification(req, ures, &needs) != 0)
+		return AUTH_SIGNIN_ANSWERED;
+	if (needs)
+		return unverified(req, si, ures, key);
 	if (auth_login_clear(req, key, uid) != 0 ||
 	    auth_audit(req, si->event, uid, NULL) != 0)
 		return AUTH_SIGNIN_ANSWERED;
@@ -123,7 +180,7 @@ auth_signin_otp(struct gh_req *req, struct auth_signin *si)
 	struct gh_row	 r;
 	PGresult	*ures;
 	const char	*key;
-	int		 on, ok, disabled;
+	int		 on, ok, needs, disabled;
 
 	si->user = NULL;
 	si->otp = 0;
@@ -157,9 +214,32 @@ auth_signin_otp(struct gh_req *req, struct auth_signin *si)
 		return AUTH_SIGNIN_WRONG;
 	}
 	si->otp = on;
+	if (needs_verification(req, ures, &needs) != 0)
+		return AUTH_SIGNIN_ANSWERED;
+	if (needs)
+		return unverified(req, si, ures, NULL);
 	if (auth_login_clear(req, NULL, si->uid) != 0 ||
 	    auth_audit(req, si->event, si->uid, NULL) != 0)
 		return AUTH_SIGNIN_ANSWERED;
 	si->user = ures;
 	return AUTH_SIGNIN_OK;
+}
+
+/* What an unverified sign-in tells the person who typed the password. */
+const char *
+auth_signin_unverified_text(const struct auth_signin *si)
+{
+	switch (si->mailed) {
+	case AUTH_MAILED_LINK:
+		return "Confirm your e-mail address first: a new link was "
+		    "just sent to it. Open it, then sign in again.";
+	case AUTH_MAILED_RECENTLY:
+		return "Confirm your e-mail address first: links were sent to "
+		    "it a short while ago. Open the newest one, then sign in "
+		    "again.";
+	default:
+		return "Your e-mail address must be confirmed before you sign "
+		    "in, and it cannot receive mail: ask an administrator to "
+		    "change it.";
+	}
 }

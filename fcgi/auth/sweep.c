@@ -50,10 +50,37 @@ GH_SQL(SQL_SWEEP_IDP) = {{
     " WHERE expires_at < now() - interval '1 day' "
     " OR revoked_at < now() - interval '1 day' LIMIT $1::int)" }};
 
+/*
+ * A browser's sign-in at the provider that was never finished: its
+ * request lives ten minutes; an hour later no form can come back to it.
+ */
+GH_SQL(SQL_SWEEP_REQUESTS) = {{
+    "DELETE FROM oauth_requests WHERE handle_hash IN (SELECT handle_hash "
+    " FROM oauth_requests WHERE expires_at < now() - interval '1 hour' "
+    " LIMIT $1::int)" }};
+
 /* Tokens live a day at most: older entries of the feed protect nothing. */
 GH_SQL(SQL_SWEEP_REVOCATIONS) = {{
     "DELETE FROM revocations WHERE id IN (SELECT id FROM revocations "
     " WHERE at < now() - interval '1 day' LIMIT $1::int)" }};
+
+/*
+ * E-mail links a week after they stopped working (used, replaced or
+ * expired): until then a click says which, later only "not valid".
+ */
+GH_SQL(SQL_SWEEP_EMAIL_LINKS) = {{
+    "DELETE FROM email_tokens WHERE token_hash IN (SELECT token_hash FROM "
+    " email_tokens WHERE least(expires_at, coalesce(used_at, voided_at, "
+    " expires_at)) < now() - interval '7 days' LIMIT $1::int)" }};
+
+/*
+ * A reset link a day past its expiry: until then one used or expired is
+ * still told as such, not as unknown.  The audit trail keeps the use.
+ */
+GH_SQL(SQL_SWEEP_RESETS) = {{
+    "DELETE FROM password_resets WHERE token_hash IN (SELECT token_hash "
+    " FROM password_resets WHERE expires_at < now() - interval '1 day' "
+    " LIMIT $1::int)" }};
 
 GH_SQL(SQL_SWEEP_AUDIT) = {{
     "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log "
@@ -70,7 +97,10 @@ static const struct {
 	{ "authorization codes", SQL_SWEEP_CODES,	1 },
 	{ "pushed requests",	SQL_SWEEP_PAR,		1 },
 	{ "provider sessions",	SQL_SWEEP_IDP,		1 },
+	{ "abandoned authorization requests", SQL_SWEEP_REQUESTS, 1 },
 	{ "revocations",	SQL_SWEEP_REVOCATIONS,	1 },
+	{ "e-mail links",	SQL_SWEEP_EMAIL_LINKS,	1 },
+	{ "password reset links", SQL_SWEEP_RESETS,	1 },
 	{ "audit lines",	SQL_SWEEP_AUDIT,	2 },
 };
 #define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))

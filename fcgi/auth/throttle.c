@@ -59,17 +59,18 @@ num(struct gh_req *req, long long n)
 }
 
 /*
- * Counts a hit on key in a fixed window; past limit it answers 429 with
- * Retry-After, naming what is counted, and returns -1.
+ * Counts a hit on key in a fixed window, without answering: 0 within
+ * limit, 1 past it (*retry: seconds until the window ends), -1 answered
+ * (a database failure).  For a caller whose refusal is not a plain 429.
  */
 int
-auth_throttle(struct gh_req *req, const char *key, long long limit,
-    long long window_s, const char *what)
+auth_throttle_hit(struct gh_req *req, const char *key, long long limit,
+    long long window_s, long long *retry)
 {
 	struct gh_row	 r;
 	PGresult	*res;
 	const char	*p[2];
-	long long	 hits, retry;
+	long long	 hits;
 
 	p[0] = key;
 	p[1] = num(req, window_s);
@@ -77,11 +78,25 @@ auth_throttle(struct gh_req *req, const char *key, long long limit,
 		return -1;
 	r = GH_ROW(res, 0);
 	hits = gh_row_int(&r, TH_HITS);
-	retry = gh_row_int(&r, TH_RETRY);
+	*retry = gh_row_int(&r, TH_RETRY);
 	if (gh_row_failed(req, &r))
 		return -1;
-	if (hits <= limit)
-		return 0;
+	return hits > limit;
+}
+
+/*
+ * Counts a hit on key in a fixed window; past limit it answers 429 with
+ * Retry-After, naming what is counted, and returns -1.
+ */
+int
+auth_throttle(struct gh_req *req, const char *key, long long limit,
+    long long window_s, const char *what)
+{
+	long long	 retry;
+	int		 rc;
+
+	if ((rc = auth_throttle_hit(req, key, limit, window_s, &retry)) <= 0)
+		return rc;
 	gh_header(req, "Retry-After", num(req, retry));
 	return gh_problem(req, 429, "too many %s from this address; try "
 	    "again in %lld seconds", what, retry);

@@ -11,6 +11,8 @@ struct gh_req;
 /* Hits in a fixed window, per key (sign-ups, availability lookups). */
 int		 auth_throttle(struct gh_req *, const char *key,
 		    long long limit, long long window_s, const char *what);
+int		 auth_throttle_hit(struct gh_req *, const char *key,
+		    long long limit, long long window_s, long long *retry);
 const char	*auth_client_net(struct gh_req *);
 
 /*

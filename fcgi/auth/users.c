@@ -1,9 +1,11 @@
 /* Accounts: sign-up, availability, the profile. */
 #include <string.h>
+#include <strings.h>
 
 #include "auth.h"
 #include "account.h"
 #include "audit.h"
+#include "email.h"
 #include "handlers.h"
 #include "password.h"
 #include "throttle.h"
@@ -16,22 +18,6 @@ GH_SQL(SQL_USERNAME_TAKEN) = {{
     "SELECT 1 FROM users WHERE lower(username) = lower($1)" }};
 GH_SQL(SQL_EMAIL_TAKEN) = {{
     "SELECT 1 FROM users WHERE lower(email) = lower($1)" }};
-
-/* A unique violation named for the field it is about. */
-static int
-reply_taken(struct gh_req *req, PGresult *res)
-{
-	const char	*c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-	const char	*field;
-
-	if (c != NULL && strcmp(c, "users_username_lower_key") == 0)
-		field = "username";
-	else if (c != NULL && strcmp(c, "users_email_lower_key") == 0)
-		field = "email";
-	else
-		return gh_db_reply_error(req, res);
-	return gh_problem_field(req, 409, field, "is already taken");
-}
 
 /* A new password's hash, or -1 having answered. */
 static int
@@ -87,14 +73,16 @@ auth_register(struct gh_req *req)
 		return;
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		reply_taken(req, res);
+		auth_reply_taken(req, res);
 		return;
 	}
 	r = GH_ROW(res, 0);
 	uid = gh_row_str(&r, UC_ID);
 	if (gh_row_failed(req, &r) || (out = auth_user_body(req, res)) == NULL)
 		return;
-	if (auth_audit(req, "signup", uid, NULL) != 0 ||
+	/* The address is proven by the link in this mail, sent on commit. */
+	if (auth_email_verify_send(req, uid, p[0], p[1], NULL) != 0 ||
+	    auth_audit(req, "signup", uid, NULL) != 0 ||
 	    gh_db_commit(req) != 0) {
 		json_decref(out);
 		return;
@@ -152,9 +140,18 @@ auth_me(struct gh_req *req)
 	PGresult	*res;
 	json_t		*out;
 
+	json_t		*pending;
+
 	if ((res = auth_session(req, NULL)) == NULL ||
-	    (out = auth_user_body(req, res)) == NULL)
+	    auth_email_pending(req, gh_auth_user(req)->sub, &pending) != 0)
 		return;
+	if ((out = auth_user_body(req, res)) == NULL) {
+		json_decref(pending);
+		return;
+	}
+	/* A change waiting for its confirmation, or null. */
+	json_object_set_new(out, "email_change", pending != NULL ? pending :
+	    json_null());
 	gh_reply_json(req, 200, out);
 }
 
@@ -176,33 +173,86 @@ GH_SQL(SQL_END_OTHER_SESSIONS) = {{
 GH_SQL(SQL_DELETE_ME) = {{
     "DELETE FROM users WHERE id = $1" }};
 
-enum { U_USERNAME, U_EMAIL };
+enum { U_USERNAME, U_EMAIL, U_PASSWORD };
 static const struct gh_field update_fields[] = {
 	{ "username",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_USERNAME_MAX,
 	    .valid = auth_valid_username },
 	{ "email",	GH_STRING | GH_OPTIONAL, .maxlen = AUTH_EMAIL_MAX,
 	    .valid = auth_valid_email },
+	{ "current_password", GH_STRING | GH_OPTIONAL, .maxlen = 1024 },
 	{ NULL }
 };
 
+/*
+ * A new e-mail address for the signed-in user (another mailbox: a change
+ * of case only is not one) waits for its confirmation: free now, within
+ * the mail throttle, a link mailed to it.  *pending says so for the
+ * answer.  0, or -1 answered.
+ */
+static int
+email_change(struct gh_req *req, const char *uid, const char *username,
+    const char *email, json_t **pending)
+{
+	const char	*expires;
+	long long	 retry;
+	int		 rc;
+
+	if ((rc = auth_email_taken(req, uid, email)) != 0)
+		return rc < 0 ? -1 : gh_problem_field(req, 409, "email",
+		    "is already taken");
+	if ((rc = auth_email_mail_hit(req, uid, email, &retry)) != 0)
+		return rc < 0 ? -1 : auth_email_mail_refused(req, retry);
+	if (auth_email_change_start(req, uid, username, email,
+	    &expires) != 0 ||
+	    auth_audit_json(req, "email_change_requested", uid, json_pack(
+	    "{s:s}", "new_email", email)) != 0)
+		return -1;
+	if ((*pending = json_pack("{s:s, s:s}", "new_email", email,
+	    "expires_at", expires)) == NULL)
+		return gh_problem(req, 500, "out of memory");
+	return 0;
+}
+
+/*
+ * The username changes at once.  An e-mail address does not: the new
+ * one must confirm by its link first (202, with the change pending), and
+ * asking for it needs the current password, as what a new address
+ * allows (a password reset sent there) is as much as a new password.
+ * The current address again cancels a change still pending.
+ */
 void
 auth_me_update(struct gh_req *req)
 {
 	struct gh_values v;
-	PGresult	*res;
-	json_t		*out;
-	const char	*p[3];
+	struct gh_row	 r;
+	PGresult	*ures, *res;
+	json_t		*out, *pending = NULL;
+	const char	*p[3], *email, *current, *username;
+	int		 change;
 
-	if (auth_session(req, NULL) == NULL ||
+	if ((ures = auth_session(req, NULL)) == NULL ||
 	    gh_body_json(req, update_fields, &v) != 0)
 		return;
 	if (!gh_vhas(&v, U_USERNAME) && !gh_vhas(&v, U_EMAIL)) {
 		gh_problem(req, 422, "give username, email or both");
 		return;
 	}
+	r = GH_ROW(ures, 0);
+	current = gh_row_str(&r, UC_EMAIL);
+	if (gh_row_failed(req, &r))
+		return;
+	email = gh_vstr(&v, U_EMAIL);
+	change = email != NULL && strcasecmp(email, current) != 0;
+	if (change && !gh_vhas(&v, U_PASSWORD))
+		gh_field_error(req, "current_password", "is required to "
+		    "change the e-mail address");
+	if (gh_errors_reply(req, 422) != 0 ||
+	    (change && auth_password_recheck(req, "current_password",
+	    gh_vstr(&v, U_PASSWORD)) != 0))
+		return;
 	p[0] = gh_auth_user(req)->sub;
 	p[1] = gh_vstr(&v, U_USERNAME);
-	p[2] = gh_vstr(&v, U_EMAIL);
+	p[2] = change ? NULL : email;
 	if (gh_db_begin(req) != 0)
 		return;
 	if ((res = gh_db_exec(req, SQL_UPDATE_ME, 3, p)) == NULL) {
@@ -210,21 +260,33 @@ auth_me_update(struct gh_req *req)
 		return;
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		reply_taken(req, res);
+		auth_reply_taken(req, res);
 		return;
 	}
 	if (gh_rows(res) == 0) {
 		gh_problem(req, 404, "the account is gone");
 		return;
 	}
-	if ((out = auth_user_body(req, res)) == NULL)
+	r = GH_ROW(res, 0);
+	username = gh_row_str(&r, UC_USERNAME);
+	if (gh_row_failed(req, &r))
 		return;
-	if (auth_audit(req, "profile_change", p[0], NULL) != 0 ||
+	if (change ? email_change(req, p[0], username, email, &pending) != 0 :
+	    email != NULL && auth_email_change_cancel(req, p[0]) != 0)
+		return;
+	if ((out = auth_user_body(req, res)) == NULL) {
+		json_decref(pending);
+		return;
+	}
+	if (pending != NULL)
+		json_object_set_new(out, "email_change", pending);
+	if (((p[1] != NULL || p[2] != NULL) &&
+	    auth_audit(req, "profile_change", p[0], NULL) != 0) ||
 	    gh_db_commit(req) != 0) {
 		json_decref(out);
 		return;
 	}
-	gh_reply_json(req, 200, out);
+	gh_reply_json(req, change ? 202 : 200, out);
 }
 
 enum { P_CURRENT, P_NEW };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "item.h"
+#include "store.h"
 
 /*
  * The item, with whether the caller ($2, an admin when $3) may change it
@@ -30,6 +31,47 @@ const struct gh_sql media_sql_lock_owner[1] = {{
     "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 5))" }};
 
 const int media_item_keys[2] = { MC_KEY, MC_ID };
+
+/* Shared until COMMIT: see media_files_may_go. */
+GH_SQL(SQL_FILES_SHARED) = {{
+    "SELECT pg_try_advisory_xact_lock_shared(" MEDIA_FILES_LOCK ")" }};
+enum { FS_GOT };
+
+/*
+ * In the transaction that deletes rows, before its COMMIT: *may tells
+ * whether their files may be unlinked after it.  Held shared until the
+ * COMMIT, the lock keeps a backup from taking its snapshot before the
+ * rows are gone, so the files of rows it can see are never unlinked
+ * under it.  When a backup holds it, the files stay (orphans, that the
+ * next sweep after the backup removes).  0, or -1 answered.
+ */
+int
+media_files_may_go(struct gh_req *req, int *may)
+{
+	struct gh_row	 r;
+	PGresult	*res;
+
+	*may = 0;
+	if ((res = gh_db_query(req, SQL_FILES_SHARED, 0, NULL)) == NULL)
+		return -1;
+	r = GH_ROW(res, 0);
+	*may = gh_row_bool(&r, FS_GOT);
+	return gh_row_failed(req, &r) ? -1 : 0;
+}
+
+/* A deleted row's file (or thumbnail, or NULL), once the row is gone. */
+void
+media_files_gone(struct gh_req *req, int may, const char *path)
+{
+	if (path == NULL)
+		return;
+	if (may)
+		media_unlink(path);
+	else
+		gh_log_infox("store", "request %s: %s left for the sweep: a "
+		    "backup is archiving the files", req->request_id != NULL ?
+		    req->request_id : "-", path);
+}
 
 /* $3 of the statements that follow the rule: whether the caller is an admin. */
 const char *

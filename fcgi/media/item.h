@@ -54,6 +54,13 @@ extern const int media_item_keys[2];
 /* An owner's uploads queue on this lock, and a purge of their media. */
 extern const struct gh_sql media_sql_lock_owner[1];
 
+/*
+ * Whether the files of rows this transaction deletes may be unlinked once
+ * it commits (item.c): not while a backup archives them.
+ */
+int		 media_files_may_go(struct gh_req *, int *may);
+void		 media_files_gone(struct gh_req *, int may, const char *path);
+
 /* What media_find requires of the user. */
 enum media_access {
 	MEDIA_SEE,		/* owner, admin, or a public item */

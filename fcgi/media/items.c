@@ -168,6 +168,7 @@ media_delete(struct gh_req *req)
 	struct gh_row	 r;
 	PGresult	*res;
 	const char	*id = gh_param(req, "id"), *path, *thumb;
+	int		 may;
 
 	if (gh_auth_require(req, NULL) != 0 || gh_db_begin(req) != 0 ||
 	    (res = media_find(req, id, MEDIA_OWN)) == NULL)
@@ -178,9 +179,9 @@ media_delete(struct gh_req *req)
 	if (gh_row_failed(req, &r))
 		return;
 	if (gh_db_query(req, SQL_DELETE, 1, &id) == NULL ||
-	    gh_db_commit(req) != 0)
+	    media_files_may_go(req, &may) != 0 || gh_db_commit(req) != 0)
 		return;
-	media_unlink(path);
-	media_unlink(thumb);
+	media_files_gone(req, may, path);
+	media_files_gone(req, may, thumb);
 	gh_reply(req, 204, NULL, NULL, 0);
 }

@@ -53,32 +53,6 @@ link_check(struct gh_req *req, const char *id, long long exp,
 	return 0;
 }
 
-/* If-None-Match (RFC 9110 13.1.2): weak comparison, "*" or a list. */
-static int
-etag_matches(const char *inm, const char *hex)
-{
-	const char	*p = inm, *e;
-	size_t		 len;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		e = p + strcspn(p, ",");
-		len = (size_t)(e - p);
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len == 66 && p[0] == '"' && p[65] == '"' &&
-		    strncmp(p + 1, hex, 64) == 0)
-			return 1;
-		p = e;
-	}
-	return 0;
-}
-
 static const struct gh_field download_params[] = {
 	{ "exp", GH_INT | GH_OPTIONAL, .min = 1, .max = 1LL << 40 },
 	{ "sig", GH_STRING | GH_OPTIONAL | GH_EMPTY_OK },
@@ -122,7 +96,7 @@ media_download(struct gh_req *req)
 	media_content_headers(req, sha);
 	gh_header(req, "Cache-Control", "private, no-cache");
 	inm = gh_header_in(req, "If-None-Match");
-	if (inm != NULL && etag_matches(inm, sha)) {
+	if (inm != NULL && media_etag_matches(inm, sha)) {
 		gh_reply(req, 304, NULL, NULL, 0);
 		return;
 	}

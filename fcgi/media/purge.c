@@ -51,7 +51,7 @@ media_purge_user(struct gh_req *req)
 	struct gh_row	 row;
 	PGresult	*items, *c, *l, *r;
 	long long	 bytes = 0;
-	int		 i;
+	int		 i, may;
 
 	if (gh_auth_require(req, NULL) != 0)
 		return;
@@ -74,13 +74,13 @@ media_purge_user(struct gh_req *req)
 	    (r = gh_db_query(req, SQL_RATINGS, 1, &uid)) == NULL ||
 	    gh_db_query(req, SQL_KEYS, 1, &uid) == NULL ||
 	    (items = gh_db_query(req, SQL_ITEMS, 1, &uid)) == NULL ||
-	    gh_db_commit(req) != 0)
+	    media_files_may_go(req, &may) != 0 || gh_db_commit(req) != 0)
 		return;
 	/* Committed: a row that does not read still has its files go. */
 	for (i = 0; i < gh_rows(items); i++) {
 		row = GH_ROW(items, i);
-		media_unlink(gh_row_str_or_null(&row, PI_PATH));
-		media_unlink(gh_row_str_or_null(&row, PI_THUMB));
+		media_files_gone(req, may, gh_row_str_or_null(&row, PI_PATH));
+		media_files_gone(req, may, gh_row_str_or_null(&row, PI_THUMB));
 		bytes += gh_row_int(&row, PI_SIZE);
 		if (row.bad >= 0)
 			gh_log_errx("purge", "request %s: row %d of the "

@@ -438,3 +438,33 @@ media_disposition(struct gh_arena *a, const char *mime, const char *filename,
 	    attachment || media_risky(mime) ? "attachment" : "inline", ascii,
 	    ext);
 }
+
+/*
+ * If-None-Match (RFC 9110 13.1.2) against an entity tag that is the
+ * quoted 64 hex digits of a content's SHA-256: weak comparison, "*" or a
+ * list.
+ */
+int
+media_etag_matches(const char *inm, const char *hex)
+{
+	const char	*p = inm, *e;
+	size_t		 len;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		e = p + strcspn(p, ",");
+		len = (size_t)(e - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 66 && p[0] == '"' && p[65] == '"' &&
+		    strncmp(p + 1, hex, 64) == 0)
+			return 1;
+		p = e;
+	}
+	return 0;
+}

@@ -30,6 +30,7 @@ int		 media_dimensions(const char *mime,
 long		 media_utf8_next(const unsigned char **);
 const char	*media_valid_text(const char *, size_t maxlen, int multiline);
 int		 media_risky(const char *mime);
+int		 media_etag_matches(const char *inm, const char *hex);
 char		*media_disposition(struct gh_arena *, const char *mime,
 		    const char *filename, int attachment);
 

@@ -3,8 +3,16 @@
  * name, then renamed into a sharded folder (ab/cd/<32 hex>) under another
  * random name.  Every path is relative to the root's descriptor, and no
  * part of any path ever comes from a client.
+ *
+ * A temporary is locked by its writer for as long as the request that
+ * makes it: an open file description lock (F_OFD_SETLK), which goes with
+ * the description's last descriptor however the process ends (SIGKILL,
+ * a crash), and which closing another descriptor of the file (thumb.c
+ * opens the upload again to read it) does not release, as it would a
+ * POSIX lock.  So a sweep tells a temporary still being written from one
+ * a dead writer left by the lock, not by a guess from its age.
  */
-#define _GNU_SOURCE		/* renameat2 */
+#define _GNU_SOURCE		/* renameat2, F_OFD_SETLK */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,37 +26,106 @@
 #include "store.h"
 
 #define TMP_DIR		"tmp"
-#define TMP_MAX_AGE	3600	/* seconds: older temporaries are orphans */
+#define TMP_TRIES	3	/* names tried when a sweep takes one */
 
-/* Temporaries a crashed worker left behind (nginx's timeouts are far
- * shorter than TMP_MAX_AGE, so none of them is still being written). */
-int
-media_tmp_sweep(int dry_run)
+/* A lock of type (F_WRLCK, F_RDLCK) on the whole file, or -1 (errno). */
+static int
+tmp_setlk(int fd, short type)
+{
+	struct flock	 fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;		/* l_start = l_len = 0: all of it */
+	return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+/* A lock test that failed because someone holds the lock. */
+static int
+tmp_held(int err)
+{
+	return err == EAGAIN || err == EACCES;
+}
+
+/*
+ * One entry of tmp/: removed when its writer is gone (no lock held), or
+ * when that cannot be told (no lock support, a file the sweep may not
+ * open) and it is older than before; otherwise counted as kept.  The
+ * sweep holds a read lock from its test to the unlink, so a writer that
+ * made the file a moment ago and locks it only now fails to, and takes
+ * another name (media_tmp_open).
+ */
+static void
+tmp_entry(int dfd, const char *name, const struct stat *st, time_t before,
+    int dry_run, struct media_tmp_sweep *ts)
+{
+	struct stat	 now;
+	int		 fd, known = 0;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT)
+		return;
+	if (fd != -1) {
+		if (tmp_setlk(fd, F_RDLCK) == 0)
+			known = 1;
+		else if (tmp_held(errno)) {
+			ts->live++;
+			goto done;
+		}
+	}
+	/* The name still the file we locked: not one made since. */
+	if (known && (fstat(fd, &now) != 0 || now.st_ino != st->st_ino ||
+	    now.st_dev != st->st_dev || now.st_nlink == 0))
+		goto done;
+	if (!known && st->st_mtime >= before) {
+		ts->young++;
+		goto done;
+	}
+	if (!dry_run && unlinkat(dfd, name, 0) == -1 && errno != ENOENT) {
+		gh_log_errx("sweep", "unlink %s/%s/%s: %s", media_cfg.dir,
+		    TMP_DIR, name, strerror(errno));
+		ts->failed++;
+		goto done;
+	}
+	gh_log_infox("sweep", "%s temporary %s/%s (%lld bytes, %lld s old, "
+	    "%s)", dry_run ? "would remove" : "removed", TMP_DIR, name,
+	    (long long)st->st_size, (long long)(time(NULL) - st->st_mtime),
+	    known ? "its writer is gone" : "older than the grace");
+	ts->removed++;
+done:
+	if (fd != -1)
+		close(fd);
+}
+
+/*
+ * The temporaries of writers that are gone (a killed or crashed worker),
+ * whatever their age; those whose writer cannot be told, when older than
+ * before.  Counted into ts.
+ */
+void
+media_tmp_sweep(int dry_run, time_t before, struct media_tmp_sweep *ts)
 {
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*d;
-	int		 fd, n = 0;
+	int		 fd;
 
+	memset(ts, 0, sizeof(*ts));
 	if ((fd = openat(media_cfg.dirfd, TMP_DIR, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
-		return 0;
+		return;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' ||
 		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode) || st.st_mtime > time(NULL) - TMP_MAX_AGE)
+		    !S_ISREG(st.st_mode))
 			continue;
-		if (dry_run || unlinkat(fd, de->d_name, 0) == 0)
-			n++;
+		tmp_entry(fd, de->d_name, &st, before, dry_run, ts);
 	}
 	closedir(d);
-	if (n > 0)
-		gh_log_infox("sweep", "%s %d abandoned temporary files",
-		    dry_run ? "would remove" : "removed", n);
-	return n;
 }
 
 /* The root, open; for the workers and for gatehouse-media --sweep. */
@@ -74,9 +151,12 @@ media_store_open(void)
 int
 media_store_setup(void)
 {
+	struct media_tmp_sweep ts;
+
 	if (media_store_open() != 0)
 		return -1;
-	media_tmp_sweep(0);
+	/* What a worker killed before this one left (multiwatch restarts). */
+	media_tmp_sweep(0, time(NULL) - MEDIA_GRACE, &ts);
 	return 0;
 }
 
@@ -93,25 +173,97 @@ random_hex(struct gh_arena *a, size_t nbytes)
 	return s;
 }
 
-/* A new temporary file, open for reading and writing; -1 on failure. */
+static void
+tmp_unlock(void *arg)
+{
+	close(*(int *)arg);
+}
+
+/*
+ * Locks a temporary just made: 0 locked (or no locks here: the sweep
+ * then goes by its age), 1 a sweep took the name between the creation
+ * and the lock (it is gone or going; take another), -1 error.
+ */
+static int
+tmp_claim(int fd, const char *name)
+{
+	static int	 warned;
+	struct stat	 st;
+
+	if (tmp_setlk(fd, F_WRLCK) == -1) {
+		if (tmp_held(errno)) {
+			/* A dry run would leave it: it is ours to remove. */
+			media_unlink(name);
+			return 1;
+		}
+		if (!warned++)
+			gh_log_warnx("store", "%s/%s: no lock (%s): the sweep "
+			    "will judge temporaries by their age",
+			    media_cfg.dir, TMP_DIR, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) == -1) {
+		gh_log_errx("store", "fstat %s/%s: %s", media_cfg.dir, name,
+		    strerror(errno));
+		return -1;
+	}
+	return st.st_nlink == 0;
+}
+
+/*
+ * A new temporary file, open for reading and writing; -1 on failure.
+ * Its lock is held by a copy of the descriptor that the request's arena
+ * closes, so that the caller may close its own before it is done with
+ * the file (upload.c does, before the thumbnail and the commit).
+ */
 int
 media_tmp_open(struct gh_arena *a, char **name)
 {
 	char	*hex;
-	int	 fd;
+	int	*lockfd, fd = -1, tries, rc = 1;
 
 	*name = NULL;
-	if ((hex = random_hex(a, 16)) == NULL ||
-	    (*name = gh_printf(a, TMP_DIR "/%s", hex)) == NULL)
+	if ((lockfd = gh_alloc(a, sizeof(*lockfd))) == NULL)
 		return -1;
-	fd = openat(media_cfg.dirfd, *name, O_RDWR | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1) {
-		gh_log_errx("store", "%s/%s: %s", media_cfg.dir, *name,
-		    strerror(errno));
-		*name = NULL;
+	for (tries = 0; tries < TMP_TRIES && rc == 1; tries++) {
+		if (fd != -1) {
+			close(fd);
+			fd = -1;
+		}
+		if ((hex = random_hex(a, 16)) == NULL ||
+		    (*name = gh_printf(a, TMP_DIR "/%s", hex)) == NULL)
+			goto fail;
+		fd = openat(media_cfg.dirfd, *name, O_RDWR | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd == -1) {
+			gh_log_errx("store", "%s/%s: %s", media_cfg.dir, *name,
+			    strerror(errno));
+			goto fail;
+		}
+		rc = tmp_claim(fd, *name);
+	}
+	if (rc != 0) {
+		if (rc == 1)
+			gh_log_errx("store", "%s/%s: %d names taken by sweeps "
+			    "in a row", media_cfg.dir, TMP_DIR, TMP_TRIES);
+		goto fail;
+	}
+	if ((*lockfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		gh_log_errx("store", "dup: %s", strerror(errno));
+		goto fail;
+	}
+	if (gh_defer(a, tmp_unlock, lockfd) != 0) {
+		close(*lockfd);
+		goto fail;
 	}
 	return fd;
+fail:
+	if (fd != -1) {
+		close(fd);
+		media_unlink(*name);
+	}
+	*name = NULL;
+	return -1;
 }
 
 static int

@@ -1,12 +1,14 @@
 /*
  * gatehouse-media --sweep: stored files that no row names, abandoned
- * temporaries, and tags no item uses.  A file is renamed into place
+ * temporaries, tags no item uses, and uploads' expired Idempotency-Keys.  A file is renamed into place
  * before its row commits, and a worker that dies between a row's
  * deletion and the unlink leaves its file behind; so a file no row names
  * is an orphan only once it is older than the grace period (its mtime is
  * set just before the rename).  Only the store's own files are candidates
- * (store.c tells which).  A command, not a worker: it uses the database
- * through an arena of its own, with no request.
+ * (store.c tells which).  A temporary goes when its writer's lock is gone,
+ * whatever its age; the grace decides only where that cannot be told.
+ * A command, not a worker: it uses the database through an arena of its
+ * own, with no request.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +23,7 @@
 #include "sweep.h"
 #include "tag.h"
 
-#define SWEEP_GRACE	3600	/* seconds */
+#define SWEEP_GRACE	MEDIA_GRACE	/* seconds */
 #define SWEEP_GRACE_MIN	300
 
 /* The database must be the media service's, or every file looks orphan. */
@@ -32,6 +34,29 @@ GH_SQL(SQL_KNOWN) = {{
     "SELECT storage_path FROM media UNION ALL "
     "SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL" }};
 enum { K_PATH };
+/*
+ * Shared, for the walk: a backup holds it alone while it archives the
+ * files its snapshot names, and a file deleted since is then still one
+ * of them (store.h).  Held until the connection closes.
+ */
+GH_SQL(SQL_FILES_LOCK) = {{
+    "SELECT pg_try_advisory_lock_shared(" MEDIA_FILES_LOCK ")" }};
+enum { FL_GOT };
+
+/*
+ * Upload keys past their window: a claim takes an expired key over
+ * anyway (the workers purge a batch now and then too; this catches up
+ * with a quiet service).  In batches, so no lock is held for long.
+ */
+#define SWEEP_KEYS_BATCH	5000
+GH_SQL(SQL_KEYS_SWEEP) = {{
+    "WITH d AS (DELETE FROM media_upload_keys k USING (SELECT user_id, key "
+    " FROM media_upload_keys WHERE expires_at < now() LIMIT $1::int) e "
+    " WHERE k.user_id = e.user_id AND k.key = e.key RETURNING 1) "
+    "SELECT count(*) FROM d" }};
+GH_SQL(SQL_KEYS_COUNT) = {{
+    "SELECT count(*) FROM media_upload_keys WHERE expires_at < now()" }};
+enum { KS_COUNT };
 
 struct sweep {
 	const char	**known;	/* paths rows name, sorted */
@@ -39,6 +64,7 @@ struct sweep {
 	time_t		 before;	/* candidates are older than this */
 	int		 dry_run;
 	long long	 removed, bytes, kept, young, foreign, failed;
+	int		 backup;	/* a backup holds the files: no walk */
 };
 
 static int
@@ -103,6 +129,19 @@ sweep_known(struct gh_arena *a, struct sweep *sw)
 		    "database: nothing removed");
 		return -1;
 	}
+	/* Before the paths: a snapshot older than a backup's is not enough. */
+	res = gh_db_run(a, SQL_FILES_LOCK, 0, NULL);
+	if (!gh_db_ok(res)) {
+		gh_log_errx("sweep", "the files' lock: %s", res != NULL ?
+		    PQresultErrorMessage(res) : "cannot connect");
+		return -1;
+	}
+	r = GH_ROW(res, 0);
+	sw->backup = !gh_row_bool(&r, FL_GOT);
+	if (r.bad >= 0)
+		return -1;
+	if (sw->backup)
+		return 0;
 	res = gh_db_run(a, SQL_KNOWN, 0, NULL);
 	if (!gh_db_ok(res)) {
 		gh_log_errx("sweep", "the stored paths: %s", res != NULL ?
@@ -121,16 +160,71 @@ sweep_known(struct gh_arena *a, struct sweep *sw)
 	return 0;
 }
 
+/* The expired upload keys, removed (or counted), into *n; -1 on failure. */
+static int
+sweep_keys(struct gh_arena *a, int dry_run, long long *n)
+{
+	const char	*p[1];
+	struct gh_row	 r;
+	PGresult	*res;
+	long long	 batch;
+	char		 limit[16];
+
+	*n = 0;
+	snprintf(limit, sizeof(limit), "%d", SWEEP_KEYS_BATCH);
+	p[0] = limit;
+	do {
+		res = gh_db_run(a, dry_run ? SQL_KEYS_COUNT : SQL_KEYS_SWEEP,
+		    dry_run ? 0 : 1, p);
+		if (!gh_db_ok(res) || gh_rows(res) != 1) {
+			gh_log_errx("sweep", "expired upload keys: %s",
+			    res != NULL ? PQresultErrorMessage(res) :
+			    "no connection");
+			return -1;
+		}
+		r = GH_ROW(res, 0);
+		batch = gh_row_int(&r, KS_COUNT);
+		if (r.bad >= 0)
+			return -1;
+		*n += batch;
+	} while (!dry_run && batch == SWEEP_KEYS_BATCH);
+	return 0;
+}
+
 static void
 sweep_usage(void)
 {
 	fprintf(stderr, "usage: gatehouse-media --sweep [--dry-run] "
 	    "[--grace SECONDS]\n"
 	    "Removes stored files that no item names and that are older "
-	    "than the grace\nperiod (default %d s, at least %d), abandoned "
-	    "temporaries, and tags that no\nitem has used for as long.  "
-	    "Reads GH_MEDIA_DIR and GH_DB like the workers;\nrun it as "
-	    "their user.\n", SWEEP_GRACE, SWEEP_GRACE_MIN);
+	    "than the grace\nperiod (default %d s, at least %d), "
+	    "temporaries whose writer is gone (or,\nwhere that cannot be "
+	    "told, older than the grace), tags that no item has used for\n"
+	    "as long, and expired Idempotency-Keys of uploads.  Reads "
+	    "GH_MEDIA_DIR and GH_DB\nlike the workers; run it as their "
+	    "user.\n", SWEEP_GRACE, SWEEP_GRACE_MIN);
+}
+
+/* The summary, in the log and on stdout: what went, what stayed and why. */
+static void
+sweep_summary(const struct sweep *sw, const struct media_tmp_sweep *ts,
+    long long tags, long long keys, long long grace)
+{
+	char	 line[640];
+
+	snprintf(line, sizeof(line), "%s %lld orphan files (%lld bytes), %d "
+	    "temporaries, %lld unused tags, %lld expired upload keys; kept "
+	    "%lld named files, %lld orphans younger than %lld s, %d "
+	    "temporaries being written, %d temporaries younger than %lld s "
+	    "whose writer is unknown%s; left alone %lld other entries; %lld "
+	    "failures",
+	    sw->dry_run ? "would remove" : "removed", sw->removed, sw->bytes,
+	    ts->removed, tags, keys, sw->kept, sw->young, grace, ts->live,
+	    ts->young, grace, sw->backup ? "; stored files not looked at: "
+	    "a backup is archiving them" : "", sw->foreign,
+	    sw->failed + ts->failed);
+	gh_log_infox("sweep", "%s", line);
+	printf("%s\n", line);
 }
 
 /* gatehouse-media --sweep [--dry-run] [--grace SECONDS]; exit status. */
@@ -138,10 +232,11 @@ int
 media_sweep_main(int argc, char **argv)
 {
 	struct sweep	 sw;
+	struct media_tmp_sweep ts;
 	struct gh_arena	 arena;
 	const char	*errstr = NULL;
-	long long	 grace = SWEEP_GRACE, tags = 0;
-	int		 i, tmp, rc = 1;
+	long long	 grace = SWEEP_GRACE, tags = 0, keys = 0;
+	int		 i, rc = 1;
 
 	memset(&sw, 0, sizeof(sw));
 	for (i = 2; i < argc; i++) {
@@ -167,23 +262,15 @@ media_sweep_main(int argc, char **argv)
 	    media_store_open() != 0 || sweep_known(&arena, &sw) != 0)
 		goto done;
 	sw.before = time(NULL) - (time_t)grace;
-	tmp = media_tmp_sweep(sw.dry_run);
-	if (media_store_walk(sweep_entry, &sw) != 0)
+	media_tmp_sweep(sw.dry_run, sw.before, &ts);
+	if (!sw.backup && media_store_walk(sweep_entry, &sw) != 0)
 		sw.failed++;
 	if (media_tags_sweep(&arena, grace, sw.dry_run, &tags) != 0)
 		sw.failed++;
-	gh_log_infox("sweep", "%s %lld orphan files (%lld bytes), %d "
-	    "temporaries and %lld unused tags; kept %lld named files and "
-	    "%lld younger than %lld s; left alone %lld entries not made by "
-	    "the store; %lld failures", sw.dry_run ? "would remove" :
-	    "removed", sw.removed, sw.bytes, tmp, tags, sw.kept, sw.young,
-	    grace, sw.foreign, sw.failed);
-	printf("%s %lld orphan files (%lld bytes), %d temporaries, %lld "
-	    "unused tags; kept %lld named files, %lld younger than %lld s; "
-	    "left alone %lld other entries; %lld failures\n",
-	    sw.dry_run ? "would remove" : "removed", sw.removed, sw.bytes,
-	    tmp, tags, sw.kept, sw.young, grace, sw.foreign, sw.failed);
-	rc = sw.failed > 0;
+	if (sweep_keys(&arena, sw.dry_run, &keys) != 0)
+		sw.failed++;
+	sweep_summary(&sw, &ts, tags, keys, grace);
+	rc = sw.failed > 0 || ts.failed > 0;
 done:
 	gh_arena_free(&arena);
 	gh_db_close();

@@ -5,6 +5,7 @@
 #include "payment.h"
 #include "handlers.h"
 #include "state.h"
+#include "sweep.h"
 
 struct payment_settings pay_cfg;
 
@@ -41,5 +42,7 @@ main(int argc, char *argv[])
 	/* The state machine's changes, to compare with the database's. */
 	if (argc == 2 && strcmp(argv[1], "--transitions") == 0)
 		return pay_transitions_print(stdout) == 0 ? 0 : 1;
+	if (argc >= 2 && strcmp(argv[1], "--sweep") == 0)
+		return pay_cli_sweep(argc, argv);
 	return gh_app_main(&app, argc, argv);
 }

@@ -23,11 +23,11 @@
 
 #include "handlers.h"
 #include "ledger.h"
+#include "signature.h"
 #include "state.h"
 
 #define WEBHOOK_BODY_MAX	(64 * 1024)
 #define WEBHOOK_ID_MAX		255
-#define WEBHOOK_SIGS_MAX	8
 
 GH_SQL(SQL_EVENT_NEW) = {{
     "INSERT INTO webhook_events (id, type, reference, sent_at) "
@@ -46,37 +46,9 @@ GH_SQL(SQL_APPLY) = {{
     "UPDATE payments p SET status = $2, updated_at = now() "
     "WHERE p.id = $1 AND p.status = ANY($3::text[]) RETURNING p.status" }};
 
-struct secret {
-	unsigned char	*key;
-	size_t		 len;
-};
-
-/* Standard base64, padded or not, decoded with the base64url decoder. */
-static int
-b64_decode(struct gh_req *req, const char *s, size_t len,
-    unsigned char **out, size_t *outlen)
-{
-	char	*t;
-	size_t	 i;
-
-	while (len > 0 && s[len - 1] == '=')
-		len--;
-	if ((t = gh_strndup(&req->arena, s, len)) == NULL)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (t[i] == '+')
-			t[i] = '-';
-		else if (t[i] == '/')
-			t[i] = '_';
-		else if (t[i] == '-' || t[i] == '_')
-			return -1;
-	}
-	return gh_b64url_decode(&req->arena, t, len, out, outlen);
-}
-
 /* One secret file; 0 when it is unset or absent, 1 when read, -1 bad. */
 static int
-load_secret(struct gh_req *req, const char *var, struct secret *sec)
+load_secret(struct gh_req *req, const char *var, struct pay_secret *sec)
 {
 	const char	*path = getenv(var), *errstr;
 	char		*s;
@@ -92,8 +64,8 @@ load_secret(struct gh_req *req, const char *var, struct secret *sec)
 		return -1;
 	}
 	if (strncmp(s, "whsec_", 6) == 0) {
-		if (b64_decode(req, s + 6, len - 6, &sec->key, &sec->len) != 0 ||
-		    sec->len < 16) {
+		if (pay_b64_decode(&req->arena, s + 6, len - 6, &sec->key,
+		    &sec->len) != 0 || sec->len < 16) {
 			gh_log_errx("config", "%s=%s: not whsec_ and base64 of "
 			    "at least 16 bytes", var, path);
 			rc = -1;
@@ -119,37 +91,6 @@ visible_ascii(const char *s, size_t max)
 	return i > 0 && i <= max;
 }
 
-/* Whether one of the signatures is an HMAC of msg under one secret. */
-static int
-signed_by(struct gh_req *req, const char *sigs, const struct secret *sec,
-    int nsec, const char *msg, size_t msglen)
-{
-	unsigned char	 mac[2][32], *got;
-	const char	*p, *e;
-	size_t		 gotlen;
-	int		 i, n, ok = 0;
-
-	for (i = 0; i < nsec; i++)
-		if (gh_hmac_sha256(sec[i].key, sec[i].len, msg, msglen,
-		    mac[i]) != 0)
-			return 0;
-	for (p = sigs, n = 0; *p != '\0' && n < WEBHOOK_SIGS_MAX; p = e, n++) {
-		while (*p == ' ')
-			p++;
-		if ((e = strchr(p, ' ')) == NULL)
-			e = p + strlen(p);
-		if (e - p < 4 || strncmp(p, "v1,", 3) != 0)
-			continue;
-		if (b64_decode(req, p + 3, (size_t)(e - p - 3), &got,
-		    &gotlen) != 0 || gotlen != 32)
-			continue;
-		for (i = 0; i < nsec; i++)
-			ok |= gh_ct_equal(got, mac[i], 32);
-	}
-	gh_wipe(mac, sizeof(mac));
-	return ok;
-}
-
 /*
  * Checks the headers, the time and the signature, and reads the body.
  * 0, or -1 having answered (401 for anything about the signature).
@@ -158,7 +99,7 @@ static int
 verify(struct gh_req *req, const char **idp, long long *tsp, char **bodyp,
     size_t *lenp)
 {
-	struct secret	 sec[2];
+	struct pay_secret sec[2];
 	const char	*id, *ts, *sigs, *errstr;
 	long long	 t, now = (long long)time(NULL);
 	char		*msg;
@@ -202,7 +143,7 @@ verify(struct gh_req *req, const char **idp, long long *tsp, char **bodyp,
 	memcpy(msg + strlen(id) + 1, ts, strlen(ts));
 	msg[strlen(id) + 1 + strlen(ts)] = '.';
 	memcpy(msg + strlen(id) + strlen(ts) + 2, *bodyp, *lenp);
-	rc = signed_by(req, sigs, sec, n, msg, mlen);
+	rc = pay_signed_by(&req->arena, sigs, sec, n, msg, mlen);
 	for (n = 0; n < 2; n++)
 		if (sec[n].key != NULL)
 			gh_wipe(sec[n].key, sec[n].len);

@@ -26,6 +26,9 @@ FUZZ_TARGETS += sniff
 $(FUZZ_BUILD)/fuzz_sniff: $(FUZZ_BUILD)/fcgi/media/sniff.o
 FUZZ_TARGETS += multipart
 FUZZ_TARGETS += dpop
+FUZZ_TARGETS += otp webhook
+$(FUZZ_BUILD)/fuzz_webhook: $(FUZZ_BUILD)/fcgi/payment/signature.o
+$(FUZZ_BUILD)/fuzz_otp: $(FUZZ_BUILD)/fcgi/auth/otp.o
 $(FUZZ_BUILD)/fuzz_multipart: $(FUZZ_BUILD)/fcgi/media/multipart.o
 
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

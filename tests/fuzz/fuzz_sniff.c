@@ -61,6 +61,11 @@ disposition(struct gh_arena *a, const char *mime, const char *name,
 		FUZZ_CHECK(strncmp(d, "attachment; ", 12) == 0);
 }
 
+static const char etag_hex[] =
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+static const char etag_q[] =
+    "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"";
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -94,6 +99,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)media_valid_text(s, 5000, 1);
 	disposition(&a, t != NULL ? t->mime : "image/svg+xml", s, 0);
 	disposition(&a, "image/png", s, 1);
+	/* If-None-Match: a match is "*" or the tag, quoted, in the list. */
+	if (media_etag_matches(s, etag_hex))
+		FUZZ_CHECK(strchr(s, '*') != NULL || strstr(s, etag_q) != NULL);
 	free(s);
 	free(b);
 	gh_arena_free(&a);

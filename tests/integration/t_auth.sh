@@ -383,8 +383,10 @@ t_64_profile_update() {
 	expect_json .user.username quentin2
 	expect_json .user.email quentin@example.com
 	signup rita
+	# A new address needs the password (t_email.sh has the rest of it).
 	req PATCH /api/v1/auth/me -H "Authorization: Bearer $AT" \
-	    -H 'Content-Type: application/json' --data-raw '{"email":"RITA@example.com"}'
+	    -H 'Content-Type: application/json' \
+	    --data-raw "{\"email\":\"RITA@example.com\",\"current_password\":\"$PW\"}"
 	expect_problem 409
 	expect_json '.errors[0].field' email
 	req PATCH /api/v1/auth/me -H "Authorization: Bearer $AT" \

@@ -62,10 +62,11 @@ cl_pool_kill() {
 	rm -f "$GH_STATE/run/$1.pid"
 }
 
-# cl_restore: the suite's own payment pool and configuration again.
+# cl_restore: the suite's own payment pool and configuration again (the
+# TCP pools told to stop, so that a sanitizer build reports at exit).
 cl_restore() {
-	cl_pool_kill pay-a
-	cl_pool_kill pay-b
+	gh_pool_stop pay-a
+	gh_pool_stop pay-b
 	gh_pool_stop payment
 	gh_pool_start payment
 	cl_render

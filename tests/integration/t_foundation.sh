@@ -149,6 +149,144 @@ t_19_docs_served() {
 	printf '%s' "$BODY" | grep -q '^openapi: 3' || fail "not the OpenAPI file"
 }
 
+# The API reference at /docs/ (tools/docs-viewer): its page, scripts and
+# styles from this origin, under a CSP that allows nothing else.
+DV_CSP="default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+# dv_file PATH TYPE: served, whole, with TYPE and the page's headers.
+dv_file() {
+	req GET "$1"
+	expect_status 200
+	expect_header content-type "$2"
+	expect_header content-security-policy "$DV_CSP"
+	expect_header x-content-type-options nosniff
+	expect_header x-frame-options DENY
+	expect_header strict-transport-security
+	expect_header x-request-id
+}
+
+t_19b1_docs_page_and_its_files() {
+	local f
+	dv_file /docs/ 'text/html; charset=utf-8'
+	printf '%s' "$BODY" | grep -q '<script src="swagger-ui-bundle.js">' ||
+	    fail "not the API reference: ${BODY:0:200}"
+	# No inline script, handler or style for the CSP to refuse.
+	printf '%s' "$BODY" | grep -Eiq '<script>|<style| style=| on[a-z]+=' &&
+	    fail "inline script or style in the page"
+	dv_file /docs/index.html 'text/html; charset=utf-8'
+	dv_file /docs/swagger-ui-bundle.js 'application/javascript; charset=utf-8'
+	[ "$(printf '%s' "$BODY" | wc -c)" -gt 1000000 ] || fail "the bundle is cut short"
+	dv_file /docs/gatehouse-docs.js 'application/javascript; charset=utf-8'
+	printf '%s' "$BODY" | grep -q "persistAuthorization: true" ||
+	    fail "not our settings"
+	dv_file /docs/swagger-ui.css 'text/css; charset=utf-8'
+	dv_file /docs/favicon-32x32.png image/png
+	for f in swagger-ui-LICENSE.txt swagger-ui-NOTICE.txt \
+	    swagger-ui-bundle.js.LICENSE.txt; do
+		dv_file "/docs/$f" 'text/plain; charset=utf-8'
+	done
+	dv_file /docs/openapi.yaml 'application/yaml; charset=utf-8'
+	# Every file the page names is one of those.
+	req GET /docs/
+	for f in $(printf '%s' "$BODY" | sed -n 's/.*\(src\|href\)="\([^"]*\)".*/\2/p'); do
+		case $f in
+		swagger-ui-bundle.js | gatehouse-docs.js | swagger-ui.css | \
+		    favicon-32x32.png | openapi.yaml) ;;
+		*) fail "the page loads $f, which no case checks" ;;
+		esac
+	done
+}
+
+t_19b2_docs_refuses_what_is_not_there() {
+	local p
+	# The build's leftovers, the lock, the stamp, a source map: none is
+	# served.
+	for p in /docs/.stamp /docs/package.json /docs/package-lock.json \
+	    /docs/node_modules/swagger-ui-dist/package.json \
+	    /docs/swagger-ui-bundle.js.map /docs/build /docs/nope.js \
+	    /docs/swagger-initializer.js; do
+		req GET "$p"
+		expect_problem 404
+	done
+	# Out of the folder: nginx resolves the dots before the alias.
+	STATUS=$(curl -sk --path-as-is -o "$T_OUT/b" -w '%{http_code}' \
+	    "$(gh_url /docs/../../../../../../etc/passwd)")
+	[ "$STATUS" = 400 ] || [ "$STATUS" = 404 ] || fail "dot-dot: $STATUS"
+	grep -q 'root:' "$T_OUT/b" && fail "dot-dot escaped the docs folder"
+	req GET '/docs/..%2f..%2f..%2fetc%2fpasswd'
+	[ "$STATUS" = 400 ] || [ "$STATUS" = 404 ] || fail "encoded dot-dot: $STATUS"
+	printf '%s' "$BODY" | grep -q 'root:' && fail "encoded dot-dot escaped"
+	# A static folder: nothing but GET and HEAD.
+	req POST /docs/ -H 'Content-Type: application/json' --data-raw '{}'
+	expect_problem 405
+	req DELETE /docs/openapi.yaml
+	expect_problem 405
+}
+
+# dv_shots: where the browser's screenshots are kept, beside the test
+# logs (tests/integration/run.log) or in GH_TEST_SHOTS.
+dv_shots() {
+	printf '%s\n' "${GH_TEST_SHOTS:-$GH_BUILDDIR/tests/integration/screenshots}"
+}
+
+t_19b3_docs_try_it_in_a_browser() {
+	local out rc shots="$GH_STATE/logs/browser" user=dora_docs f n e401
+	[ -x /usr/bin/chromium ] || { oa_missing /usr/bin/chromium; return 0; }
+	oa_node_deps || return 0
+	rm -f "$(dv_shots)"/docs-*.png
+	out=$(DOCS_URL="$(gh_url /docs/)" DOCS_SHOTS="$shots" \
+	    DOCS_USER=$user DOCS_EMAIL=$user@example.test \
+	    DOCS_PASSWORD='a docs reader, typing' \
+	    timeout 120 node "$OA_NODE_DIR/docs.mjs" 2>"$T_OUT/docs.err")
+	rc=$?
+	# Kept whatever happened, the failure's own picture too.
+	mkdir -p "$(dv_shots)" && cp "$shots"/docs-*.png "$(dv_shots)/" 2>/dev/null
+	[ "$rc" = 0 ] ||
+	    { fail "docs.mjs: $out $(head -c 500 "$T_OUT/docs.err")"; return; }
+	BODY=$out
+	expect_json .status 200
+	expect_json .csp "$DV_CSP"
+	# Nothing logged but the two 401s asked for, nothing refused,
+	# nothing tried elsewhere.
+	e401="Failed to load resource: the server responded with a status of 401 () @ $(gh_url /api/v1/auth/me)"
+	expect_json '.console_errors | join(" | ")' "$e401 | $e401"
+	expect_json '.csp_violations | join(" | ")' ''
+	expect_json '.foreign | join(" | ")' ''
+	expect_json .title gatehouse
+	n=$(grep -c '^      operationId:' "$GH_SRCDIR/docs/openapi.yaml")
+	expect_json .operations "$n"
+	expect_json .ping.status 200
+	expect_json .ping.json.status ok
+	expect_json .ping.json.service auth
+	expect_json .me_anonymous 401
+	expect_json .register 201
+	expect_json .login 200
+	expect_json .me.status 200
+	expect_json .me.username $user
+	expect_json .sessions 200
+	expect_json .payments 200
+	expect_json .me_after_reload.status 200
+	expect_json .me_after_reload.username $user
+	expect_json .me_after_logout 401
+	[ "$(psql_auth "SELECT count(*) FROM users WHERE username = '$user'")" = 1 ] ||
+	    fail "the sign-up left no user"
+	# The probe: each forbidden thing refused, and said so.
+	expect_json .probe.image refused
+	expect_json .probe.inline_ran false
+	expect_json .probe.eval EvalError
+	expect_json '.probe.violations | map(select(startswith("img-src https://cdn.example.invalid/"))) | length' 1
+	expect_json '.probe.violations | map(select(. == "script-src-elem inline")) | length' 1
+	expect_json '.probe.violations | map(select(. == "script-src eval")) | length' 1
+	expect_json '.probe.foreign | join(" | ")' 'https://cdn.example.invalid/pixel.png csp'
+	# ... and said so in the console, where a developer looks.
+	expect_json '.probe.console_errors | map(select(test("^Loading the image .https://cdn.example.invalid/pixel.png. violates the following Content Security Policy"))) | length' 1
+	expect_json '.probe.console_errors | map(select(test("^Executing inline script violates the following Content Security Policy"))) | length' 1
+	for f in docs-1-loaded docs-2-ping docs-3-me-anonymous docs-4-authorize \
+	    docs-5-me docs-6-me-after-reload; do
+		[ -s "$(dv_shots)/$f.png" ] || fail "no screenshot $f"
+	done
+}
+
 # From 127.0.0.2, which the suite does not exempt: the default 100/min
 # with its burst lets the first ones through, then answers 429.
 t_20_rate_limit_is_429_problem() {

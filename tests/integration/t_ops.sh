@@ -329,6 +329,272 @@ t_94_verify_says_whether_the_set_matches() {
 	rm -rf "$d"
 }
 
+# ops_media_sql SQL: one value or rows of the live media database.
+ops_media_sql() {
+	tpsql gatehouse_media "$1"
+}
+
+# ops_hold_media_dump: a session holds a table of the media database that
+# no request touches (schema_migrations), so that pg_dump of it waits
+# there, its snapshot taken, until ops_release_media_dump.
+ops_hold_media_dump() {
+	(cd / && PGAPPNAME=ops-holder gh_as_pg psql -X -q -h "$GH_STATE/pg/sock" \
+	    -U postgres -d gatehouse_media -c "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120)") \
+	    >/dev/null 2>&1 &
+	OPS_HOLDER=$!
+	for _ in $(seq 100); do
+		[ "$(ops_media_sql "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'ops-holder' AND l.relation = 'schema_migrations'::regclass AND l.granted")" = 1 ] &&
+		    return 0
+		sleep 0.1
+	done
+	fail "the media database's table could not be held"
+	return 1
+}
+
+ops_release_media_dump() {
+	ops_media_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ops-holder'" >/dev/null
+	wait "$OPS_HOLDER" 2>/dev/null
+}
+
+# ops_wait_media_dump: until pg_dump of the media database waits on it.
+ops_wait_media_dump() {
+	for _ in $(seq 300); do
+		[ "$(ops_media_sql "SELECT count(*) FROM pg_stat_activity WHERE datname = 'gatehouse_media' AND application_name = 'pg_dump' AND wait_event_type = 'Lock'")" -ge 1 ] &&
+		    return 0
+		sleep 0.1
+	done
+	fail "pg_dump of the media database never waited on the held table"
+	return 1
+}
+
+# Whether every file the live media rows name is on disk, and every file
+# named as the store names them is a row's: "missing=… extra=…".
+ops_media_agree() {
+	local named on_disk
+	named=$(ops_media_sql "SELECT storage_path FROM media UNION ALL SELECT thumb_path FROM media WHERE thumb_path IS NOT NULL" | sort)
+	on_disk=$(cd "$GH_STATE/media" && find . -path ./tmp -prune -o -type f -print |
+	    sed 's|^\./||' | grep -E '^([0-9a-f]{2})/([0-9a-f]{2})/\1\2[0-9a-f]{28}$' | sort)
+	printf 'missing=%s extra=%s\n' \
+	    "$(comm -23 <(printf '%s\n' "$named") <(printf '%s\n' "$on_disk") | sed '/^$/d' | tr '\n' ' ')" \
+	    "$(comm -13 <(printf '%s\n' "$named") <(printf '%s\n' "$on_disk") | sed '/^$/d' | tr '\n' ' ')"
+}
+
+# The media pool again, with the media cases' limits: t_90's restore
+# swapped the folder under it (and t_94 made tmp/ as this user).
+ops_media_pool() {
+	media_setup || return 1
+	if gh_is_root && [ -d "$GH_STATE/media/tmp" ]; then
+		chown "$(gh_worker_user)": "$GH_STATE/media/tmp"
+	fi
+	gh_pool_stop media
+	GH_MEDIA_MAX=1m GH_MEDIA_QUOTA=3m gh_pool_start media
+	pool_wait media
+}
+
+# An item deleted and another uploaded while the backup runs, between
+# the media dump's snapshot and the archive: the set holds the first
+# with its file and neither the row nor the file of the second, and a
+# sweep meanwhile leaves the stored files alone.
+t_94b_backup_set_is_one_instant() {
+	local d set keep gone gone_path new new_path bpid rc id purged purged_path f
+	d="$GH_STATE/backups-instant"
+	rm -rf "$d"
+	ops_media_pool || return
+	media_user ops_purged
+	upload "$(unique_pdf)" application/pdf "title=ops-purged" "$AT"
+	expect_status 201
+	purged=$AT
+	purged_path=$(ops_media_sql "SELECT storage_path FROM media WHERE id = '$MID'")
+	upload "$(unique_pdf)" application/pdf "title=ops-keep" "$MIA"
+	expect_status 201
+	keep=$MID
+	upload "$(unique_pdf)" application/pdf "title=ops-gone" "$MIA"
+	expect_status 201
+	gone=$MID
+	gone_path=$(ops_media_sql "SELECT storage_path FROM media WHERE id = '$gone'")
+	[ "$(ops_media_agree)" = "missing= extra=" ] ||
+	    fail "the live media disagree before the backup: $(ops_media_agree)"
+
+	ops_hold_media_dump || return
+	OPS_DIR=$d ops gatehouse-backup >"$T_OUT/instant.out" 2>&1 &
+	bpid=$!
+	ops_wait_media_dump || { ops_release_media_dump; wait "$bpid"; return; }
+	req DELETE "/api/v1/media/$gone" -H "Authorization: Bearer $MIA"
+	expect_status 204
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $purged"
+	expect_status 200
+	expect_json .items 1
+	upload "$(unique_pdf)" application/pdf "title=ops-new" "$MIA"
+	expect_status 201
+	new=$MID
+	new_path=$(ops_media_sql "SELECT storage_path FROM media WHERE id = '$new'")
+	# The deleted item's file waits for the set; an old one, even, and a
+	# sweep now leaves it (and says why).
+	[ -e "$GH_STATE/media/$gone_path" ] ||
+	    fail "the deleted item's file went while the backup needed it"
+	[ -e "$GH_STATE/media/$purged_path" ] ||
+	    fail "a deleted account's file went while the backup needed it"
+	touch -d '3 hours ago' "$GH_STATE/media/$gone_path" "$GH_STATE/media/$purged_path"
+	sweep
+	[ "$SWEEP_RC" = 0 ] || fail "sweep during the backup: status $SWEEP_RC: $(cat "$T_OUT/sweep.err")"
+	[ -e "$GH_STATE/media/$gone_path" ] ||
+	    fail "a sweep during the backup removed a file the backup needs"
+	grep -q 'stored files not looked at: a backup is archiving them' "$T_OUT/sweep.out" ||
+	    fail "the sweep does not say why it left the stored files: $(tail -n 1 "$T_OUT/sweep.out")"
+	ops_release_media_dump
+	rc=0
+	wait "$bpid" || rc=$?
+	[ "$rc" = 0 ] || { fail "backup: $rc: $(cat "$T_OUT/instant.out")"; return; }
+	set=$(OPS_DIR=$d newest_set)
+
+	# The set, alone: rows and files agree.
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup-verify --no-live "$set" >"$T_OUT/instant-v.out" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || fail "verify --no-live: $rc: $(cat "$T_OUT/instant-v.out")"
+	grep -q '^gatehouse-backup-verify: media: the set is whole: [0-9]* rows, [0-9]* files, each row with its files and each file with its row$' \
+	    "$T_OUT/instant-v.out" || fail "no consistency line: $(cat "$T_OUT/instant-v.out")"
+	for f in "$gone_path" "$purged_path"; do
+		tar -tf "$set/media.tar" | grep -q "^\./$f\$" ||
+		    fail "the set lacks $f, the file of a row it holds"
+	done
+	tar -tf "$set/media.tar" | grep -q "^\./$new_path\$" &&
+	    fail "the set holds the file of a row it does not hold"
+
+	# After the backup, the next sweep removes the deleted item's file.
+	sweep
+	[ ! -e "$GH_STATE/media/$gone_path" ] && [ ! -e "$GH_STATE/media/$purged_path" ] ||
+	    fail "the deleted items' files outlived the backup and a sweep"
+	[ "$(ops_media_agree)" = "missing= extra=" ] ||
+	    fail "the live media disagree after the sweep: $(ops_media_agree)"
+
+	# Restored, the set is what it was at its instant.
+	ops gatehouse-restore "$set" --db media --media >"$T_OUT/instant-r.out" 2>&1 ||
+	    { fail "restore: $(cat "$T_OUT/instant-r.out")"; return; }
+	ops_media_pool
+	[ "$(ops_media_agree)" = "missing= extra=" ] ||
+	    fail "the restored media disagree: $(ops_media_agree)"
+	for id in "$keep" "$gone"; do
+		download "/api/v1/media/$id/file" "$MIA"
+		[ "$STATUS" = 200 ] || fail "item $id of the set: its file is $STATUS"
+	done
+	req GET "/api/v1/media/$new" -H "Authorization: Bearer $MIA"
+	expect_status 404
+	[ -e "$GH_STATE/media/$new_path" ] && fail "the restore brought a file without its row"
+	rm -rf "$d"
+}
+
+# A set made inconsistent by hand (a row's file and a thumbnail taken out
+# of the archive, a stored file no row names put in, checksums made
+# again), and a live system that lost a file: verify names each.
+t_94c_verify_names_rows_without_files_and_files_without_rows() {
+	local d set bad row row_path thumb_row thumb_path stray rc lost lost_id orphan
+	d="$GH_STATE/backups-whole"
+	rm -rf "$d"
+	ops_media_pool || return
+	upload "$(unique_pdf)" application/pdf "title=ops-whole" "$MIA"
+	expect_status 201
+	row=$MID
+	row_path=$(ops_media_sql "SELECT storage_path FROM media WHERE id = '$row'")
+	upload "$(mkfile png)" image/png "title=ops-thumb" "$MIA"
+	expect_status 201
+	thumb_row=$MID
+	thumb_path=$(ops_media_sql "SELECT thumb_path FROM media WHERE id = '$thumb_row'")
+	[ -n "$thumb_path" ] || fail "the picture has no thumbnail"
+	OPS_DIR=$d ops gatehouse-backup >/dev/null 2>&1 || { fail "backup failed"; return; }
+	set=$(OPS_DIR=$d newest_set)
+	OPS_DIR=$d ops gatehouse-backup-verify --no-live "$set" >"$T_OUT/whole.out" 2>&1 ||
+	    fail "a whole set failed: $(cat "$T_OUT/whole.out")"
+	# A stored file no live row names (a deletion waiting for the sweep)
+	# is in no set: no difference with the live folder.
+	orphan="$GH_STATE/media/${row_path%/*}/${row_path:0:2}${row_path:3:2}$(openssl rand -hex 14)"
+	printf 'orphan\n' >"$orphan"
+	OPS_DIR=$d ops gatehouse-backup-verify "$set" >"$T_OUT/whole.out" 2>&1 ||
+	    fail "an orphan in the live folder is a difference: $(cat "$T_OUT/whole.out")"
+	rm -f "$orphan"
+
+	bad="$d/gatehouse-20990101T000000Z"
+	cp -a "$set" "$bad"
+	stray="ab/cd/abcd$(openssl rand -hex 14)"
+	tar --delete -f "$bad/media.tar" "./$row_path" "./$thumb_path" ||
+	    { fail "cannot edit the archive"; return; }
+	mkdir -p "$T_OUT/stray/ab/cd"
+	printf 'no row names me\n' >"$T_OUT/stray/$stray"
+	tar -C "$T_OUT/stray" -rf "$bad/media.tar" "./$stray"
+	(cd "$bad" && sha256sum -- *.dump set.json media.tar >MANIFEST.sha256)
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup-verify --no-live "$bad" >"$T_OUT/bad-v.out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "verify of an inconsistent set: status $rc: $(cat "$T_OUT/bad-v.out")"
+	grep -q "^    row without its file: media $row: $row_path\$" "$T_OUT/bad-v.out" ||
+	    fail "the row without its file is not named: $(cat "$T_OUT/bad-v.out")"
+	grep -q "^    row without its file: media $thumb_row: $thumb_path (thumbnail)\$" "$T_OUT/bad-v.out" ||
+	    fail "the row without its thumbnail is not named: $(cat "$T_OUT/bad-v.out")"
+	grep -q "^    file without a row: $stray\$" "$T_OUT/bad-v.out" ||
+	    fail "the file without a row is not named: $(cat "$T_OUT/bad-v.out")"
+	grep -q 'RESULT: .* DIFFERS' "$T_OUT/bad-v.out" || fail "no failing result line"
+	# Against the live system too (whose rows are the set's here).
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup-verify "$bad" >"$T_OUT/bad-v.out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "verify of an inconsistent set against live: status $rc"
+	grep -q "^    file without a row: $stray\$" "$T_OUT/bad-v.out" ||
+	    fail "against live, the file without a row is not named: $(cat "$T_OUT/bad-v.out")"
+	rm -rf "$bad"
+
+	# A live row whose file someone removed by hand: the backup is made
+	# (and says so), and verify names the row.
+	upload "$(unique_pdf)" application/pdf "title=ops-lost" "$MIA"
+	expect_status 201
+	lost_id=$MID
+	lost=$(ops_media_sql "SELECT storage_path FROM media WHERE id = '$lost_id'")
+	rm -f "$GH_STATE/media/$lost"
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup >"$T_OUT/lost.out" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || fail "a backup of a system that lost a file: status $rc: $(cat "$T_OUT/lost.out")"
+	grep -q "rows whose file is missing" "$T_OUT/lost.out" ||
+	    fail "the backup does not say a row's file is missing: $(cat "$T_OUT/lost.out")"
+	set=$(OPS_DIR=$d newest_set)
+	jq -e '.media_rows_without_files == 1' "$set/set.json" >/dev/null ||
+	    fail "set.json: $(cat "$set/set.json")"
+	rc=0
+	OPS_DIR=$d ops gatehouse-backup-verify --no-live "$set" >"$T_OUT/lost-v.out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "verify of a set with a lost file: status $rc"
+	grep -q "^    row without its file: media $lost_id: $lost\$" "$T_OUT/lost-v.out" ||
+	    fail "the lost file's row is not named: $(cat "$T_OUT/lost-v.out")"
+	req DELETE "/api/v1/media/$lost_id" -H "Authorization: Bearer $MIA"
+	rm -rf "$d"
+}
+
+# A sweep holds the files' lock shared while it may remove stored files:
+# a backup waits for it, up to GH_BACKUP_LOCK_WAIT, then fails and leaves
+# nothing; once the sweep is done it goes ahead.
+t_94d_backup_waits_for_a_sweep() {
+	local d rc holder f
+	d="$GH_STATE/backups-wait"
+	rm -rf "$d"
+	(cd / && PGAPPNAME=ops-sweeper gh_as_pg psql -X -q -h "$GH_STATE/pg/sock" \
+	    -U postgres -d gatehouse_media \
+	    -c "SELECT pg_advisory_lock_shared(hashtext('gatehouse'), hashtext('media files'))" \
+	    -c "SELECT pg_sleep(120)") >/dev/null 2>&1 &
+	holder=$!
+	for _ in $(seq 100); do
+		[ "$(ops_media_sql "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'ops-sweeper' AND l.locktype = 'advisory' AND l.granted")" = 1 ] && break
+		sleep 0.1
+	done
+	rc=0
+	GH_BACKUP_LOCK_WAIT=1 OPS_DIR=$d ops gatehouse-backup >"$T_OUT/wait.out" 2>&1 || rc=$?
+	[ "$rc" = 1 ] || fail "a backup under a sweep's lock: status $rc: $(cat "$T_OUT/wait.out")"
+	grep -q "the files' lock or the snapshot" "$T_OUT/wait.out" ||
+	    fail "the cause is not said: $(cat "$T_OUT/wait.out")"
+	for f in "$d"/gatehouse-* "$d"/.in-progress-*; do
+		[ -e "$f" ] && fail "left behind: $f"
+	done
+	ops_media_sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ops-sweeper'" >/dev/null
+	wait "$holder" 2>/dev/null
+	OPS_DIR=$d ops gatehouse-backup >"$T_OUT/wait.out" 2>&1 ||
+	    fail "the backup after the sweep: $(cat "$T_OUT/wait.out")"
+	[ -n "$(OPS_DIR=$d newest_set)" ] || fail "no set after the sweep"
+	rm -rf "$d"
+}
+
 t_95_failed_backup_is_logged_and_leaves_nothing() {
 	local d rc f
 	d="$GH_STATE/backups-fail"
@@ -582,7 +848,7 @@ t_99_installed_units_rate_ok_with_systemd_analyze() {
 	cp "$dir"/* "$root/etc/systemd/system/"
 	for u in gatehouse-auth gatehouse-payment gatehouse-media \
 	    gatehouse-backup gatehouse-media-sweep gatehouse-revoked \
-	    gatehouse-auth-sweep gatehouse-mailer; do
+	    gatehouse-auth-sweep gatehouse-mailer gatehouse-payment-sweep; do
 		[ -f "$dir/$u.service" ] || { fail "no $u.service installed"; continue; }
 		out=$(cd / && systemd-analyze security --offline=true \
 		    --root="$root" "$u.service" 2>&1)

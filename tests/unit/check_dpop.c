@@ -230,7 +230,7 @@ END_TEST
 START_TEST(alg_none_hs256_and_others)
 {
 	unsigned char	 mac[32];
-	json_t		*h;
+	json_t		*h, *p;
 	char		*hs, *ps, *input;
 	const char	*algs[] = { "ES384", "RS256", "PS256", "EdDSA", "es256",
 	    NULL };
@@ -240,7 +240,9 @@ START_TEST(alg_none_hs256_and_others)
 	h = header(key);
 	json_object_set_new(h, "alg", json_string("none"));
 	hs = json_dumps(h, JSON_COMPACT);
-	ps = json_dumps(payload(), JSON_COMPACT);
+	p = payload();
+	ps = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
 	input = gh_printf(&arena, "%s.%s", b64(hs, strlen(hs)),
 	    b64(ps, strlen(ps)));
 	check(gh_printf(&arena, "%s.", input), "ES256 only");
@@ -476,8 +478,9 @@ END_TEST
 
 START_TEST(malformed_proofs)
 {
-	char	*huge;
-	json_t	*h;
+	char		*huge;
+	const char	*dup;
+	json_t		*h;
 
 	check("", "malformed");
 	check("a.b", "malformed");
@@ -493,8 +496,9 @@ START_TEST(malformed_proofs)
 	json_object_set_new(h, "crit", json_pack("[s]", "exp"));
 	check(sign(key, h, payload()), "critical");
 	/* A duplicate member: which one would count? */
-	check(gh_printf(&arena, "%s.%s.AA", b64("{\"typ\":\"dpop+jwt\","
-	    "\"typ\":\"x\"}", 31), b64("{}", 2)), "header");
+	dup = "{\"typ\":\"dpop+jwt\",\"typ\":\"x\"}";
+	check(gh_printf(&arena, "%s.%s.AA", b64(dup, strlen(dup)),
+	    b64("{}", 2)), "header");
 	ck_assert_int_eq(gh_dpop_check(NULL, "POST", HTU, NULL, NOW, WINDOW,
 	    &(struct gh_dpop){ 0 }, NULL), -1);
 }

@@ -1,0 +1,542 @@
+# shellcheck shell=bash
+# The browser console at / (web/index.html, web/console/): how nginx
+# serves it, its OAuth client, its QR encoder, and the console itself
+# clicked end to end in Debian's Chromium (tests/console/console.mjs),
+# whose every answer is checked here against the databases.
+
+CS_PW='quiet-harbour-lantern-77'
+CS_USER=cs_cora
+CS_ADMIN=cs_admin
+CS_VICTIM=cs_erin
+CS_DOOMED=cs_dora
+
+cs_psql() { # DB SQL
+	gh_as_pg psql -h "$GH_STATE/pg/sock" -U postgres -d "$1" -tAc "$2"
+}
+
+cs_missing() {
+	if [ "${GH_REQUIRE_INTEGRATION:-0}" = 1 ]; then
+		fail "$1 is missing (script/bootstrap installs it)"
+	else
+		printf '    SKIP %s: no %s (script/bootstrap installs it)\n' "$T_NAME" "$1"
+	fi
+}
+
+# cs_node_deps: tests/console's packages from the committed lock, installed
+# when missing or older than the lock (copied to the build tree first when
+# the source tree is read-only, as in make distcheck); sets CS_NODE_DIR.
+cs_node_deps() {
+	local d="$GH_SRCDIR/tests/console"
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		cs_missing node/npm
+		return 1
+	fi
+	if [ ! -w "$d" ]; then
+		mkdir -p "$GH_BUILDDIR/tests/console" &&
+		    cp "$d"/package.json "$d"/package-lock.json "$d"/*.mjs \
+		    "$GH_BUILDDIR/tests/console/" || { fail "copying tests/console"; return 1; }
+		d="$GH_BUILDDIR/tests/console"
+	fi
+	CS_NODE_DIR=$d
+	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
+		npm ci --prefix "$d" --no-audit --no-fund >"$T_OUT/cs-npm-ci.log" 2>&1 ||
+		    { fail "npm ci: $(tail -n 5 "$T_OUT/cs-npm-ci.log")"; return 1; }
+		touch "$d/node_modules"
+	fi
+}
+
+t_19c_00_console_qr_encoder_unit() {
+	local d
+	cs_node_deps || return 0
+	d=$CS_NODE_DIR
+	# In a copied folder the test finds the encoder through GH_SRCDIR.
+	[ "$d" = "$GH_SRCDIR/tests/console" ] ||
+	    { mkdir -p "$GH_BUILDDIR/web" && cp -r "$GH_SRCDIR/web/console" "$GH_BUILDDIR/web/"; }
+	node --test "$d/qr.test.mjs" >"$T_OUT/qr-test.log" 2>&1 ||
+	    fail "qr.test.mjs: $(grep -E '^not ok|^# (pass|fail)' "$T_OUT/qr-test.log" | head -n 10)"
+	grep -q '^# fail 0$' "$T_OUT/qr-test.log" || fail "the QR tests did not all pass"
+	grep -q '^# pass [1-9]' "$T_OUT/qr-test.log" || fail "no QR test ran"
+}
+
+# The page and its files: the CSP on every one, no inline script or style
+# that it would block, no eval, no HTML parsed from strings.
+t_19c_01_console_served_under_a_strict_csp() {
+	local csp p f
+	for p in / /index.html /callback /console/app.js /console/console.css; do
+		req GET "$p"
+		expect_status 200
+		csp=$(header content-security-policy)
+		for d in "default-src 'self'" "script-src 'self'" "style-src 'self'" \
+		    "connect-src 'self'" "object-src 'none'" "base-uri 'none'" \
+		    "frame-ancestors 'none'"; do
+			case "; $csp;" in *"; $d;"*) ;; *) fail "$p: CSP lacks $d: $csp" ;; esac
+		done
+		case $csp in *unsafe-inline*|*unsafe-eval*|*'*'*|*data:*) fail "$p: CSP too wide: $csp" ;; esac
+		# The server's headers are still there (add_header inheritance).
+		expect_header x-frame-options DENY
+		expect_header x-content-type-options nosniff
+		expect_header strict-transport-security
+		expect_header x-request-id
+		expect_header cache-control no-cache
+	done
+	req GET /callback
+	printf '%s' "$BODY" | grep -q 'src="/console/app.js"' || fail "/callback is not the console's page"
+	req GET /console/app.js
+	expect_header content-type application/javascript
+	# Nothing the CSP would refuse, in the page or any module.
+	f="$GH_SRCDIR/web/index.html"
+	grep -Eiq '<script( [^>]*)?>[^<]|<script>|<style|[[:space:]]style=|[[:space:]]on[a-z]+=' "$f" &&
+	    fail "index.html has inline script, style or a handler attribute"
+	grep -El '\beval\(|new Function|innerHTML|outerHTML|insertAdjacentHTML|document\.write|setAttribute\(.style' \
+	    "$GH_SRCDIR"/web/console/*.js && fail "a module uses eval or parses HTML"
+	# make install copies every module (Makefile.am lists them one by one).
+	for f in "$GH_SRCDIR"/web/console/*; do
+		grep -q "web/console/${f##*/}" "$GH_SRCDIR/Makefile.am" ||
+		    fail "Makefile.am does not install web/console/${f##*/}"
+	done
+	# An unknown static path is still a 404 problem, not the page.
+	req GET /console/nope.js
+	expect_problem 404
+	req GET /favicon.svg
+	expect_status 200
+}
+
+# From 127.0.0.5, which the suite does not exempt: three loads' worth of
+# the console's files (its own zone), and then the API still has its
+# whole burst (20 by default); in the API's zone the files would have
+# spent it.
+t_19c_04_console_files_do_not_spend_the_api_allowance() {
+	local args=() f i codes
+	for i in 1 2 3; do
+		for f in / /console/console.css /favicon.svg /console.json \
+		    $(cd "$GH_SRCDIR/web" && printf '/%s\n' console/*.js); do
+			args+=(-o /dev/null "https://127.0.0.1:$GH_HTTPS_PORT$f")
+		done
+	done
+	[ "${#args[@]}" -ge 120 ] || fail "only $(( ${#args[@]} / 3 )) files"
+	codes=$(curl -sk --interface 127.0.0.5 -w '%{http_code}\n' "${args[@]}" | sort | uniq -c | tr -s ' ')
+	case $codes in *" 429"*) fail "the files were limited: $codes" ;; esac
+	args=()
+	for i in $(seq 15); do
+		args+=(-o /dev/null "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/ping")
+	done
+	codes=$(curl -sk --interface 127.0.0.5 -w '%{http_code}\n' "${args[@]}" | sort | uniq -c | tr -s ' ')
+	[ "$codes" = " 15 200" ] || fail "the API's burst was spent: $codes"
+}
+
+cs_client_sql() { # ID: type, skip_consent, redirect and logout URIs
+	cs_psql gatehouse_auth "SELECT type || ' ' || skip_consent || ' ' ||
+	    array_to_string(redirect_uris, ',') || ' ' || array_to_string(post_logout_redirect_uris, ',')
+	    FROM oauth_clients WHERE id = '$1'"
+}
+
+# script/server's registration (gh_console_client): a public first-party
+# client for this origin, kept while it is good, made anew when the
+# database lost it or the port changed.
+t_19c_02_console_client_registered_once() {
+	local f="$GH_STATE/console.json" id id2 n
+	rm -f "$f"
+	gh_console_client || { fail "gh_console_client"; return; }
+	id=$(jq -r .client_id "$f")
+	[ "$(cs_client_sql "$id")" = "public true $(gh_url /callback) $(gh_url /)" ] ||
+	    fail "client: $(cs_client_sql "$id")"
+	[ "$(stat -c %a "$f")" = 644 ] || fail "console.json mode $(stat -c %a "$f")"
+	req GET /console.json
+	expect_status 200
+	expect_json .client_id "$id"
+	expect_json .redirect_uri "$(gh_url /callback)"
+	n=$(cs_psql gatehouse_auth "SELECT count(*) FROM oauth_clients")
+	gh_console_client
+	[ "$(jq -r .client_id "$f")" = "$id" ] || fail "registered again though nothing changed"
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM oauth_clients")" = "$n" ] || fail "a second client"
+	# A client the database no longer has, or another origin: a new one.
+	jq '.client_id = "nosuchclient123"' "$f" >"$f.x" && mv "$f.x" "$f"
+	gh_console_client
+	id2=$(jq -r .client_id "$f")
+	[ "$id2" != nosuchclient123 ] && [ -n "$(cs_client_sql "$id2")" ] || fail "not made anew: $id2"
+	cs_psql gatehouse_auth "UPDATE oauth_clients SET redirect_uris = '{https://localhost:1/callback}' WHERE id = '$id2'" >/dev/null
+	gh_console_client
+	[ "$(jq -r .client_id "$f")" != "$id2" ] || fail "kept a client of another origin"
+	CS_CLIENT=$(jq -r .client_id "$f")
+}
+
+# gatehouse-first-run registers the console's client for GH_PUBLIC_URL,
+# once; a URL that is not https://host[:port] registers nothing.
+t_19c_03_first_run_registers_the_console() {
+	local d out id u
+	d="$GH_STATE/first-run-console"
+	rm -rf "$d"
+	cs_fr() {
+		GH_ETC_DIR="$d/etc" GH_RUN_DIR="$d/run" GH_STATE_DIR="$d/lib" \
+		    GH_BACKUP_DIR="$d/backups" GH_SQL_DIR="$GH_SRCDIR/sql" \
+		    PATH="$GH_BUILDDIR/fcgi/auth:$PATH" \
+		    "$GH_SRCDIR/admin/gatehouse-first-run" --no-user
+	}
+	for u in http://console.example.test https://console.example.test/app "https://a b"; do
+		out=$(GH_PUBLIC_URL=$u cs_fr 2>&1) || fail "first run with $u failed: $out"
+		printf '%s\n' "$out" | grep -q 'console: no OAuth client registered' ||
+		    fail "$u: no word of the console: $out"
+		[ ! -e "$d/etc/console.json" ] || fail "$u: console.json written"
+	done
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM oauth_clients WHERE 'http://console.example.test/callback' = ANY(redirect_uris) OR 'https://console.example.test/app/callback' = ANY(redirect_uris)")" = 0 ] ||
+	    fail "a client was registered for a bad URL"
+	out=$(GH_PUBLIC_URL=https://console.example.test cs_fr 2>&1) || fail "first run failed: $out"
+	id=$(jq -r .client_id "$d/etc/console.json" 2>/dev/null)
+	[ "$(cs_client_sql "$id")" = "public true https://console.example.test/callback https://console.example.test/" ] ||
+	    fail "client: '$(cs_client_sql "$id")' ($out)"
+	[ "$(stat -c %a "$d/etc/console.json")" = 644 ] || fail "console.json mode"
+	out=$(GH_PUBLIC_URL=https://console.example.test cs_fr 2>&1) || fail "second run failed: $out"
+	printf '%s\n' "$out" | grep -q 'nothing changed: everything' || fail "second run changed something: $out"
+	[ "$(jq -r .client_id "$d/etc/console.json")" = "$id" ] || fail "console.json changed"
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM oauth_clients WHERE 'https://console.example.test/callback' = ANY(redirect_uris)")" = 1 ] ||
+	    fail "registered twice"
+	unset -f cs_fr
+	rm -rf "$d"
+}
+
+# cs_browser: the console clicked through once (tests/console/console.mjs),
+# its JSON summary in CS_OUT for the cases below; 1 when it could not run.
+cs_browser() {
+	local shots="$GH_STATE/logs/console"
+	[ -n "${CS_OUT-}" ] && return 0
+	[ -n "${CS_RAN-}" ] && return 1
+	CS_RAN=1
+	[ -x /usr/bin/chromium ] || { cs_missing /usr/bin/chromium; return 1; }
+	cs_node_deps || return 1
+	[ -s "$GH_STATE/console.json" ] && [ -n "${CS_CLIENT-}" ] || {
+		gh_console_client
+		CS_CLIENT=$(jq -r .client_id "$GH_STATE/console.json")
+	}
+	cs_admin_setup
+	cs_files
+	CS_OUT=$(NODE_EXTRA_CA_CERTS="$GH_STATE/tls/cert.pem" \
+	    CONSOLE_URL="$(gh_url '')" CONSOLE_SHOTS="$shots" \
+	    CONSOLE_USER=$CS_USER CONSOLE_PASSWORD=$CS_PW \
+	    CONSOLE_ADMIN=$CS_ADMIN CONSOLE_ADMIN_PASSWORD=$CS_PW \
+	    CONSOLE_VICTIM=$CS_VICTIM CONSOLE_DOOMED=$CS_DOOMED \
+	    CONSOLE_FILES="$GH_STATE/console-files" \
+	    timeout 300 node "$CS_NODE_DIR/console.mjs" 2>"$T_OUT/console.err")
+	printf '%s\n' "$CS_OUT" >"$GH_STATE/logs/console.json"
+	if [ -n "${GH_TEST_SHOTS-}" ]; then
+		mkdir -p "$GH_TEST_SHOTS" && cp "$shots"/*.png "$GH_TEST_SHOTS/" 2>/dev/null
+	fi
+	if ! printf '%s' "$CS_OUT" | jq -e .ok >/dev/null 2>&1; then
+		fail "console.mjs: $(printf '%s' "$CS_OUT" | jq -c '{error, url, page}' 2>/dev/null || printf '%s' "$CS_OUT" | head -c 600) $(head -c 600 "$T_OUT/console.err")"
+		return 0
+	fi
+}
+
+# cs_json FILTER VALUE: expect_json on the browser's summary.
+cs_json() {
+	BODY=$CS_OUT
+	expect_json "$@"
+}
+
+# An admin to sign in with, made as the README says (--make-admin).
+cs_admin_setup() {
+	req POST /api/v1/auth/register -H 'Content-Type: application/json' \
+	    --data-raw "{\"username\":\"$CS_ADMIN\",\"email\":\"$CS_ADMIN@example.com\",\"password\":\"$CS_PW\"}"
+	env "$(gh_pool_env auth | grep '^GH_DB=')" \
+	    "$GH_STATE/bin/gatehouse-auth" --make-admin "$CS_ADMIN" >/dev/null 2>&1 ||
+	    fail "make-admin $CS_ADMIN"
+	req POST /api/v1/auth/register -H 'Content-Type: application/json' \
+	    --data-raw "{\"username\":\"$CS_VICTIM\",\"email\":\"$CS_VICTIM@example.com\",\"password\":\"$CS_PW\"}"
+	expect_status 201
+}
+
+# The files the browser uploads: a real PNG (a thumbnail is made of it)
+# and a PDF of some megabytes (its upload takes long enough, throttled, to
+# see the bar move).
+cs_files() {
+	local d="$GH_STATE/console-files"
+	mkdir -p "$d"
+	vips black "$d/small.png" 48 32 --bands 3 >/dev/null 2>&1 ||
+	    fail "vips could not make a PNG"
+	{ printf '%%PDF-1.4\n'; head -c 6000000 /dev/urandom | base64 -w 76; printf '\n%%%%EOF\n'; } >"$d/big.pdf"
+	ffmpeg -v error -f lavfi -i testsrc=size=64x48:rate=10 -t 1 -c:v libvpx \
+	    -b:v 100k -y "$d/clip.webm" || fail "ffmpeg could not make a WebM"
+}
+
+cs_uid() {
+	cs_psql gatehouse_auth "SELECT id FROM users WHERE username = '$1'"
+}
+
+t_19c_10_console_signs_up_and_in_with_pkce() {
+	local uid
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	cs_json '.health | join(",")' "auth:up,payment:up,media:up"
+	# Bad sign-up fields named next to their inputs, nothing made.
+	cs_json '.signup_errors | keys | join(",")' "email,password,username"
+	cs_json '.signup_errors.password' "must be at least 12 characters"
+	printf '%s' "$CS_OUT" | jq -r .signup_detail | grep -q '^username: ' || fail "no detail: $(printf '%s' "$CS_OUT" | jq -r .signup_detail)"
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM users WHERE username = 'x'")" = 0 ] || fail "a bad sign-up made a user"
+	uid=$(cs_uid $CS_USER)
+	[ -n "$uid" ] || fail "no user $CS_USER"
+	cs_json .provider_login_prefilled "$CS_USER"
+	cs_json .signed_in_as "$CS_USER"
+	# Signed in through the console's client, with DPoP-bound sessions.
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM sessions WHERE user_id = '$uid' AND client_id = '$CS_CLIENT' AND dpop_jkt IS NOT NULL")" -ge 2 ] ||
+	    fail "no DPoP-bound console session: $(cs_psql gatehouse_auth "SELECT client_id, dpop_jkt FROM sessions WHERE user_id = '$uid'")"
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM sessions WHERE user_id = '$uid' AND (client_id IS DISTINCT FROM '$CS_CLIENT')")" = 0 ] ||
+	    fail "a session of another client"
+	# Kept: the refresh and ID tokens in this tab only; the access token nowhere.
+	cs_json '.storage.session | join(",")' "gh.console.idt,gh.console.rt"
+	cs_json '.storage.local | length' 0
+	cs_json .storage.hasAccess false
+	cs_json .reload_token_status 200
+	cs_json .reload_token_dpop true
+	cs_json .reload_token_type DPoP
+	cs_json .reload_signed_in true
+	printf '%s' "$CS_OUT" | jq -r .csp | grep -q "script-src 'self'" || fail "CSP: $(printf '%s' "$CS_OUT" | jq -r .csp)"
+}
+
+t_19c_11_console_totp_enrolment_and_sign_out() {
+	local uid
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	uid=$(cs_uid $CS_USER)
+	cs_json .qr_decoded true
+	cs_json .qr_uri_secret true
+	cs_json '.totp_bad_errors | keys | join(",")' code
+	cs_json '.recovery_codes | length' 10
+	cs_json '[.recovery_codes[] | test("^[0-9a-f]{20}$")] | all' true
+	cs_json .recovery_gone true
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM user_totp WHERE user_id = '$uid' AND confirmed_at IS NOT NULL")" = 1 ] ||
+	    fail "TOTP not on: $(cs_psql gatehouse_auth "SELECT * FROM user_totp WHERE user_id = '$uid'")"
+	# RP logout: the tab forgot everything, the provider asked for the
+	# password and the code again.
+	cs_json '.after_signout_storage | length' 0
+	cs_json .second_signin true
+	cs_json .totp_on_text true
+	cs_json '.steps | index("provider-totp-1") != null' true
+	# The first session ended with the sign-out; the second is bound to
+	# a new key (the old one was deleted).
+	[ "$(cs_psql gatehouse_auth "SELECT count(DISTINCT dpop_jkt) FROM (SELECT dpop_jkt FROM sessions WHERE user_id = '$uid' ORDER BY created_at LIMIT 2) s")" = 2 ] ||
+	    fail "the key was kept across the sign-out"
+	[ "$(cs_psql gatehouse_auth "SELECT revoked_at IS NOT NULL FROM sessions WHERE user_id = '$uid' ORDER BY created_at LIMIT 1")" = t ] ||
+	    fail "the signed-out session lives on: $(cs_psql gatehouse_auth "SELECT id, revoked_at FROM sessions WHERE user_id = '$uid'")"
+}
+
+t_19c_12_console_profile_password_sessions() {
+	local uid
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	uid=$(cs_uid $CS_USER)
+	cs_json '.profile_bad_errors | keys | join(",")' email
+	cs_json .renamed true
+	[ -n "$uid" ] || fail "$CS_USER was not renamed back"
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM audit_log WHERE user_id = '$uid' AND event = 'profile_change'")" = 2 ] ||
+	    fail "profile changes: $(cs_psql gatehouse_auth "SELECT count(*) FROM audit_log WHERE user_id = '$uid' AND event = 'profile_change'")"
+	printf '%s' "$CS_OUT" | jq -r .password_wrong_detail | grep -q 'current_password' ||
+	    fail "wrong password: $(printf '%s' "$CS_OUT" | jq -r .password_wrong_detail)"
+	cs_json '.password_short_errors | keys | join(",")' new_password
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM audit_log WHERE user_id = '$uid' AND event = 'password_change'")" = 1 ] ||
+	    fail "the refused changes changed the password, or the good one did not"
+	# The second browser (signed in with a recovery code, used up) was
+	# listed, ended from here, and signed out there.
+	cs_json .sessions_listed 2
+	cs_json .sessions_current 1
+	[ "$(cs_psql gatehouse_auth "SELECT revoked_at IS NOT NULL FROM sessions WHERE id = '$(printf '%s' "$CS_OUT" | jq -r .ended_session)'")" = t ] ||
+	    fail "the ended session lives"
+	printf '%s' "$CS_OUT" | jq -r .other_signed_out | grep -q 'ended' || fail "the other browser was not told"
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM recovery_codes WHERE user_id = '$uid' AND used_at IS NOT NULL")" = 1 ] ||
+	    fail "recovery codes used: $(cs_psql gatehouse_auth "SELECT count(*) FROM recovery_codes WHERE user_id = '$uid' AND used_at IS NOT NULL")"
+	# Every session ended, then one new with the new password.
+	cs_json .password_changed true
+	cs_json '.logout_all_storage | length' 0
+	cs_json .signed_in_new_password true
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM audit_log WHERE user_id = '$uid' AND event = 'logout_all'")" = 1 ] ||
+	    fail "no logout_all"
+}
+
+cs_media_sql() {
+	cs_psql gatehouse_media "$1"
+}
+
+t_19c_13_console_media_upload_gallery_item() {
+	local uid id url
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	uid=$(cs_uid $CS_USER)
+	# Picked, throttled with the bar moving, dropped; the text file refused.
+	cs_json .upload_png.done true
+	cs_json .upload_big.done true
+	cs_json .upload_drop.done true
+	cs_json .upload_bad.done false
+	printf '%s' "$CS_OUT" | jq -r .upload_bad_detail | grep -q 'none of the allowed types' ||
+	    fail "the refusal's detail: $(printf '%s' "$CS_OUT" | jq -r .upload_bad_detail)"
+	[ "$(printf '%s' "$CS_OUT" | jq -r .progress_steps)" -ge 3 ] ||
+	    fail "the bar did not move: $(printf '%s' "$CS_OUT" | jq -c '[.progress_steps, .progress_last]')"
+	cs_json '.progress_last[0] == .progress_last[1]' true
+	[ "$(cs_media_sql "SELECT count(*) FROM media WHERE owner = '$uid' AND filename = 'notes.txt'")" = 0 ] ||
+	    fail "the refused file was stored"
+	[ "$(cs_media_sql "SELECT string_agg(mime_type, ',' ORDER BY mime_type) FROM media WHERE owner = '$uid'")" = "application/pdf,image/png,video/webm" ] ||
+	    fail "stored: $(cs_media_sql "SELECT string_agg(filename || ' ' || mime_type, ', ') FROM media WHERE owner = '$uid'")"
+	[ "$(cs_media_sql "SELECT size FROM media WHERE owner = '$uid' AND filename = 'big.pdf'")" = "$(stat -c %s "$GH_STATE/console-files/big.pdf")" ] ||
+	    fail "big.pdf arrived cut"
+	# The thumbnail, fetched with the token, shown as a blob.
+	cs_json .thumb.blob true
+	cs_json .thumb.w 48
+	cs_json .thumb.h 32
+	# The item: like, rating, comment, tags, edit, all in the database.
+	id=$(printf '%s' "$CS_OUT" | jq -r .item_id)
+	cs_json .preview_src_signed true
+	cs_json .like_count 1
+	cs_json .rating_text "4.0 from 1"
+	[ "$(cs_media_sql "SELECT count(*) FROM media_likes WHERE media_id = '$id' AND user_id = '$uid'")" = 1 ] || fail "no like"
+	[ "$(cs_media_sql "SELECT stars FROM media_ratings WHERE media_id = '$id' AND user_id = '$uid'")" = 4 ] || fail "no rating"
+	cs_json '.comment_bad_errors | keys | join(",")' body
+	cs_json '.comments | join("|")' "What a nice one!"
+	cs_json .comment_count "1 in all"
+	printf '%s' "$CS_OUT" | jq -r .comment_edited | grep -q '(edited)' || fail "the edit is not marked"
+	[ "$(cs_media_sql "SELECT count(*) FROM media_comments WHERE media_id = '$id'")" = 1 ] || fail "the deleted comment is there"
+	[ "$(cs_media_sql "SELECT count(*) FROM media_item_tags WHERE media_id = '$id'")" = 1 ] || fail "the removed tag is there"
+	[ "$(cs_media_sql "SELECT body FROM media_comments WHERE media_id = '$id'")" = "What a nice one!" ] || fail "comments stored"
+	cs_json '.tag_bad_errors | keys | join(",")' tag
+	cs_json '.tags | join(",")' Summer
+	cs_json '.edit_bad_errors | keys | join(",")' title
+	cs_json .visibility public
+	[ "$(cs_media_sql "SELECT title || ' ' || visibility FROM media WHERE id = '$id'")" = "Holiday public" ] ||
+	    fail "edit: $(cs_media_sql "SELECT title, visibility FROM media WHERE id = '$id'")"
+	cs_json .download_name small.png
+	cs_json .download_size "$(stat -c %s "$GH_STATE/console-files/small.png")"
+	# The share link works without a token, and a forged one does not.
+	url=$(printf '%s' "$CS_OUT" | jq -r .share_url)
+	case $url in "$(gh_url "/api/v1/media/$id/file?exp=")"*) ;; *) fail "share link: $url" ;; esac
+	req GET "${url#"$(gh_url '')"}"
+	expect_status 200
+	cmp -s "$T_OUT/b" "$GH_STATE/console-files/small.png" || fail "the link gave other bytes"
+	[ "$(printf '%s' "$BODY" | wc -c)" -gt 0 ] || fail "the link gave nothing"
+	url=${url#"$(gh_url '')"}
+	if [ "${url: -1}" = A ]; then req GET "${url%?}B"; else req GET "${url%?}A"; fi
+	expect_status 403
+	# The video played through a signed link, in ranges.
+	cs_json .video_duration 1
+	cs_json .video_range_status 206
+	# Stats as charts: three types, one day; a bad day count named.
+	cs_json '.stats_bars | join(",")' 3,1
+	cs_json '.stats_labels | sort | join(",")' "application/pdf,image/png,video/webm"
+	cs_json '.stats_bad_errors | keys | join(",")' days
+	# Deleted from its page: row and file gone.
+	cs_json .deleted_gone true
+	[ "$(cs_media_sql "SELECT count(*) FROM media WHERE id = '$(printf '%s' "$CS_OUT" | jq -r .deleted_id)'")" = 0 ] ||
+	    fail "the deleted item is still there"
+}
+
+cs_pay_sql() {
+	cs_psql gatehouse_payments "$1"
+}
+
+t_19c_14_console_payments_idempotent_paged_canceled() {
+	local uid one two
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	uid=$(cs_uid $CS_USER)
+	# Bad amounts named at the field, by the page and by the API; nothing made.
+	cs_json '.pay_bad_text_errors | keys | join(",")' amount
+	cs_json .pay_zero_errors.amount "must be at least 1"
+	[ "$(cs_pay_sql "SELECT count(*) FROM payments WHERE user_id = '$uid' AND description IN ('bad', 'zero')")" = 0 ] ||
+	    fail "a refused payment was made"
+	# The lost answer: the server made it, the page kept the key, the
+	# retry was the first answer again; one payment, one key.
+	cs_json .lost_status 201
+	printf '%s' "$CS_OUT" | jq -r .lost_detail | grep -q 'same key' || fail "the page did not say why to retry"
+	cs_json '.retry_keys | length' 2
+	cs_json '.retry_keys[0] == .retry_keys[1] and .retry_keys[0] == .kept_key' true
+	cs_json .key_after ""
+	cs_json .two_listed 1
+	[ "$(cs_pay_sql "SELECT count(*) FROM payments WHERE user_id = '$uid' AND description = 'order two'")" = 1 ] ||
+	    fail "the retry made a second payment"
+	# Pages of ten by cursor, and back.
+	cs_json .page1 10
+	cs_json '.page2 | length' 2
+	cs_json .page1_again 10
+	one=$(printf '%s' "$CS_OUT" | jq -r .pay_one_ref)
+	two=$(printf '%s' "$CS_OUT" | jq -r .pay_two_ref)
+	cs_json '.page2 | sort | join(",")' "$(printf '%s\n%s\n' "$one" "$two" | sort | paste -sd, -)"
+	# Canceled from its page, with the reason in the ledger.
+	cs_json '.cancel_ledger | join(",")' created,status_change
+	[ "$(cs_pay_sql "SELECT status FROM payments WHERE reference = '$one'")" = canceled ] || fail "not canceled"
+	[ "$(cs_pay_sql "SELECT reason FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$one' AND t.to_status = 'canceled'")" = "changed my mind" ] ||
+	    fail "the reason is not in the ledger"
+	cs_json '.filtered | unique | join(",")' canceled
+	cs_json .user_admin_page "this needs the admin role"
+}
+
+t_19c_15_console_admin_refunds_and_users() {
+	local two victim
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	two=$(printf '%s' "$CS_OUT" | jq -r .pay_two_ref)
+	cs_json .admin_nav true
+	cs_json .admin_sees_all true
+	cs_json .admin_ref "$two"
+	printf '%s' "$CS_OUT" | jq -r .refund_too_much | grep -q 'left to refund' || fail "the 409's detail was not shown"
+	cs_json '.refund_too_much_errors | keys | join(",")' amount
+	cs_json '.admin_ledger | join(",")' created,status_change,status_change,refund,refund
+	cs_json .refunded_text "42.00 EUR"
+	cs_json '.ledger_amounts | join(",")' "42.00 EUR,2.50 EUR,39.50 EUR"
+	[ "$(cs_pay_sql "SELECT status || ' ' || refunded_amount FROM payments WHERE reference = '$two'")" = "refunded 4200" ] ||
+	    fail "payment: $(cs_pay_sql "SELECT status, refunded_amount FROM payments WHERE reference = '$two'")"
+	[ "$(cs_pay_sql "SELECT string_agg(t.amount::text, ',' ORDER BY t.id) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$two' AND t.kind = 'refund'")" = 250,3950 ] ||
+	    fail "refunds: $(cs_pay_sql "SELECT t.kind, t.amount FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.reference = '$two'")"
+	# Users: found, made admin and back, disabled.
+	cs_json .users_found 1
+	victim=$(cs_uid $CS_VICTIM)
+	[ "$(cs_psql gatehouse_auth "SELECT role || ' ' || disabled FROM users WHERE id = '$victim'")" = "user true" ] ||
+	    fail "victim: $(cs_psql gatehouse_auth "SELECT role, disabled FROM users WHERE id = '$victim'")"
+	req POST /api/v1/auth/login -H 'Content-Type: application/json' \
+	    --data-raw "{\"login\":\"$CS_VICTIM\",\"password\":\"$CS_PW\"}"
+	expect_status 403
+}
+
+t_19c_16_console_deletes_an_account() {
+	local uid
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	cs_json .doomed_upload.done true
+	cs_json '.delete_bad_errors | keys | join(",")' confirm
+	cs_json '.deleted_storage | length' 0
+	[ -z "$(cs_uid $CS_DOOMED)" ] || fail "$CS_DOOMED is still there"
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM audit_log WHERE event = 'account_deleted'")" -ge 1 ] || fail "no audit line"
+	uid=$(printf '%s' "$CS_OUT" | jq -r .doomed_uid)
+	[ -n "$uid" ] && [ "$(cs_psql gatehouse_auth "SELECT count(*) FROM users WHERE id = '$uid'")" = 0 ] ||
+	    fail "user $uid is still there"
+	[ "$(cs_media_sql "SELECT count(*) FROM media WHERE owner = '$uid'")" = 0 ] ||
+	    fail "the deleted user's media are left"
+}
+
+t_19c_17_console_fits_a_phone() {
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	cs_json '.phone_pages | join(",")' home,media,item,stats,payments,payment,account,admin
+	cs_json '.phone_overflow | join("; ")' ""
+}
+
+# Nothing the page did broke its CSP or threw.
+t_19c_19_console_no_csp_violation_or_script_error() {
+	local f
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	for f in user admin phone; do
+		BODY=$CS_OUT
+		[ "$(printf '%s' "$CS_OUT" | jq -r ".${f}_log // empty")" = "" ] && continue
+		expect_json ".${f}_log.csp | join(\" | \")" ""
+		expect_json ".${f}_log.errors | join(\" | \")" ""
+	done
+	cs_json '.user_csp_events | length' 0
+	for f in $(printf '%s' "$CS_OUT" | jq -r '.steps[]'); do
+		[ -s "$GH_STATE/logs/console/$f.png" ] || fail "no screenshot $f"
+	done
+}
+
+# The clients these cases registered go (their sessions with them): the
+# OAuth cases count the clients they make.
+t_19c_99_console_clients_removed() {
+	cs_psql gatehouse_auth "DELETE FROM oauth_clients WHERE name = 'gatehouse console'" >/dev/null
+	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM oauth_clients WHERE name = 'gatehouse console'")" = 0 ] ||
+	    fail "console clients left"
+	rm -f "$GH_STATE/console.json"
+	unset CS_CLIENT
+}
