@@ -124,6 +124,141 @@ t_19c_04_console_files_do_not_spend_the_api_allowance() {
 	[ "$codes" = " 15 200" ] || fail "the API's burst was spent: $codes"
 }
 
+# cs_del_state UID: what an account has, in each database and on disk,
+# as one line (the deletion cases compare it before and after).
+cs_del_state() {
+	local files
+	files=$(cs_psql gatehouse_media "SELECT storage_path || ' ' || coalesce(thumb_path, '') FROM media WHERE owner = '$1'" |
+	    tr ' ' '\n' | sed '/^$/d' | while read -r f; do
+		[ -s "$GH_STATE/media/$f" ] && printf 'f'
+	done)
+	printf 'users=%s sessions=%s media=%s likes=%s comments=%s payments=%s ledger=%s files=%s' \
+	    "$(cs_psql gatehouse_auth "SELECT count(*) FROM users WHERE id = '$1'")" \
+	    "$(cs_psql gatehouse_auth "SELECT count(*) FROM sessions WHERE user_id = '$1' AND revoked_at IS NULL")" \
+	    "$(cs_psql gatehouse_media "SELECT count(*) FROM media WHERE owner = '$1'")" \
+	    "$(cs_psql gatehouse_media "SELECT count(*) FROM media_likes WHERE user_id = '$1'")" \
+	    "$(cs_psql gatehouse_media "SELECT count(*) FROM media_comments WHERE user_id = '$1'")" \
+	    "$(cs_psql gatehouse_payments "SELECT count(*) FROM payments WHERE user_id = '$1'")" \
+	    "$(cs_psql gatehouse_payments "SELECT count(*) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.user_id = '$1'")" \
+	    "${#files}"
+}
+
+# cs_del_account NAME: an account with a PNG (and its thumbnail on disk),
+# a like and a comment on it, and a payment; sets CS_DEL_AT, CS_DEL_UID.
+cs_del_account() {
+	local png="$GH_STATE/cs-del.png" id
+	req POST /api/v1/auth/register -H 'Content-Type: application/json' \
+	    --data-raw "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"$CS_PW\"}"
+	expect_status 201
+	CS_DEL_UID=$(printf '%s' "$BODY" | jq -r .user.id)
+	req POST /api/v1/auth/login -H 'Content-Type: application/json' \
+	    --data-raw "{\"login\":\"$1\",\"password\":\"$CS_PW\"}"
+	expect_status 200
+	CS_DEL_AT=$(printf '%s' "$BODY" | jq -r .access_token)
+	[ -s "$png" ] || vips black "$png" 40 30 --bands 3 >/dev/null 2>&1 || fail "vips"
+	req POST /api/v1/media -H "Authorization: Bearer $CS_DEL_AT" -F "file=@$png;type=image/png"
+	expect_status 201
+	id=$(printf '%s' "$BODY" | jq -r .id)
+	req POST "/api/v1/media/$id/likes" -H "Authorization: Bearer $CS_DEL_AT"
+	req POST "/api/v1/media/$id/comments" -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H 'Content-Type: application/json' --data-raw '{"body":"mine"}'
+	expect_status 201
+	req POST /api/v1/payments -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H "Idempotency-Key: cs-del-$RANDOM$RANDOM" -H 'Content-Type: application/json' \
+	    --data-raw '{"amount":500,"currency":"EUR","description":"kept"}'
+	expect_status 201
+}
+
+cs_verify() { # TOKEN BODY
+	req POST /api/v1/auth/me/password/verify -H "Authorization: Bearer $1" \
+	    -H 'Content-Type: application/json' --data-raw "$2"
+}
+
+# The password checked alone (POST /api/v1/auth/me/password/verify): every
+# bad request is refused naming its field and leaves the account, its
+# media and files, its payments as they were; a wrong password counts
+# as a failed sign-in.  The right one changes nothing either.
+t_19c_05_password_verify_changes_nothing() {
+	local before fails body
+	cs_del_account cs_vera
+	before=$(cs_del_state "$CS_DEL_UID")
+	case $before in "users=1 sessions=1 media=1 likes=1 comments=1 payments=1 ledger=1 files=2") ;;
+	*) fail "set-up: $before" ;; esac
+	fails() { cs_psql gatehouse_auth "SELECT coalesce(sum(failures), 0) FROM login_throttle WHERE key = 'user:$CS_DEL_UID'"; }
+	cs_verify "$CS_DEL_AT" '{"password":"not the password at all"}'
+	expect_problem 403
+	expect_json '.errors | map(.field) | join(",")' password
+	expect_json '.detail | test("password")' true
+	[ "$(fails)" = 1 ] || fail "the wrong password was not counted: $(fails)"
+	for body in '{}' '{"password":12}' '{"password":null}' '[]' 'not json' \
+	    '{"password":"x","extra":1}' \
+	    "{\"password\":\"$(head -c 1100 /dev/zero | tr '\0' a)\"}"; do
+		cs_verify "$CS_DEL_AT" "$body"
+		case $STATUS in 400|422) ;; *) fail "$body: status $STATUS" ;; esac
+		expect_header content-type application/problem+json
+		case $body in '['*|not*) ;;
+		*'extra'*) expect_json '.errors | map(.field) | join(",")' extra ;;
+		*) expect_json '.errors | map(.field) | join(",")' password ;;
+		esac
+	done
+	cs_verify "" "{\"password\":\"$CS_PW\"}"
+	expect_problem 401
+	cs_verify "$CS_DEL_AT.x" "{\"password\":\"$CS_PW\"}"
+	expect_problem 401
+	req POST /api/v1/auth/me/password/verify -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H 'Content-Type: text/plain' --data-raw "{\"password\":\"$CS_PW\"}"
+	case $STATUS in 400|415) ;; *) fail "text/plain: status $STATUS" ;; esac
+	[ "$(cs_del_state "$CS_DEL_UID")" = "$before" ] || fail "a refused check changed: $(cs_del_state "$CS_DEL_UID")"
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_status 204
+	[ -z "$BODY" ] || fail "a body: $BODY"
+	[ "$(cs_del_state "$CS_DEL_UID")" = "$before" ] || fail "the check changed: $(cs_del_state "$CS_DEL_UID")"
+	# Throttled like sign-in: an account held back is 429 here too,
+	# whatever the password.
+	cs_psql gatehouse_auth "UPDATE login_throttle SET locked_until = now() + interval '10 minutes' WHERE key = 'user:$CS_DEL_UID'" >/dev/null
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_problem 429
+	expect_header retry-after
+	cs_psql gatehouse_auth "DELETE FROM login_throttle WHERE key = 'user:$CS_DEL_UID'" >/dev/null
+	# A disabled account is refused whatever the password.
+	cs_psql gatehouse_auth "UPDATE users SET disabled = true WHERE id = '$CS_DEL_UID'" >/dev/null
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_problem 401
+	cs_psql gatehouse_auth "UPDATE users SET disabled = false WHERE id = '$CS_DEL_UID'" >/dev/null
+	[ "$(cs_del_state "$CS_DEL_UID")" = "$before" ] || fail "changed: $(cs_del_state "$CS_DEL_UID")"
+	unset -f fails
+}
+
+# The deletion as the console makes it (docs/console.md): the password
+# checked, the media, then the account.  What the docs promise goes: the
+# account, its sessions, its items with their files and thumbnails, its
+# likes and comments; the payments stay (a ledger is not deleted).
+t_19c_06_account_deletion_in_order() {
+	local before paths f
+	cs_del_account cs_vic
+	before=$(cs_del_state "$CS_DEL_UID")
+	paths=$(cs_psql gatehouse_media "SELECT storage_path || ' ' || thumb_path FROM media WHERE owner = '$CS_DEL_UID'")
+	[ "$(printf '%s' "$paths" | wc -w)" = 2 ] || fail "no file and thumbnail: $paths"
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_status 204
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $CS_DEL_AT"
+	expect_status 200
+	expect_json .items 1
+	expect_json .likes 1
+	expect_json .comments 1
+	req DELETE /api/v1/auth/me -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H 'Content-Type: application/json' --data-raw "{\"password\":\"$CS_PW\"}"
+	expect_status 204
+	[ "$(cs_del_state "$CS_DEL_UID")" = "users=0 sessions=0 media=0 likes=0 comments=0 payments=1 ledger=1 files=0" ] ||
+	    fail "after: $(cs_del_state "$CS_DEL_UID") (before: $before)"
+	for f in $paths; do
+		[ ! -e "$GH_STATE/media/$f" ] || fail "$f is still on disk"
+	done
+	# The token is refused now (its session went with the account).
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_problem 401
+}
+
 cs_client_sql() { # ID: type, skip_consent, redirect and logout URIs
 	cs_psql gatehouse_auth "SELECT type || ' ' || skip_consent || ' ' ||
 	    array_to_string(redirect_uris, ',') || ' ' || array_to_string(post_logout_redirect_uris, ',')
