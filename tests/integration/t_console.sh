@@ -14,35 +14,11 @@ cs_psql() { # DB SQL
 	gh_as_pg psql -h "$GH_STATE/pg/sock" -U postgres -d "$1" -tAc "$2"
 }
 
-cs_missing() {
-	if [ "${GH_REQUIRE_INTEGRATION:-0}" = 1 ]; then
-		fail "$1 is missing (script/bootstrap installs it)"
-	else
-		printf '    SKIP %s: no %s (script/bootstrap installs it)\n' "$T_NAME" "$1"
-	fi
-}
-
-# cs_node_deps: tests/console's packages from the committed lock, installed
-# when missing or older than the lock (copied to the build tree first when
-# the source tree is read-only, as in make distcheck); sets CS_NODE_DIR.
+# cs_node_deps: tests/console's packages (gh_node_deps, lib.sh); sets
+# CS_NODE_DIR.
 cs_node_deps() {
-	local d="$GH_SRCDIR/tests/console"
-	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-		cs_missing node/npm
-		return 1
-	fi
-	if [ ! -w "$d" ]; then
-		mkdir -p "$GH_BUILDDIR/tests/console" &&
-		    cp "$d"/package.json "$d"/package-lock.json "$d"/*.mjs \
-		    "$GH_BUILDDIR/tests/console/" || { fail "copying tests/console"; return 1; }
-		d="$GH_BUILDDIR/tests/console"
-	fi
-	CS_NODE_DIR=$d
-	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
-		npm ci --prefix "$d" --no-audit --no-fund >"$T_OUT/cs-npm-ci.log" 2>&1 ||
-		    { fail "npm ci: $(tail -n 5 "$T_OUT/cs-npm-ci.log")"; return 1; }
-		touch "$d/node_modules"
-	fi
+	gh_node_deps console || return 1
+	CS_NODE_DIR=$GH_NODE_DIR
 }
 
 t_19c_00_console_qr_encoder_unit() {
@@ -259,6 +235,61 @@ t_19c_06_account_deletion_in_order() {
 	expect_problem 401
 }
 
+# Every browser script launches Chromium through tests/oidc/chromium.mjs,
+# none on its own (a second way to launch it would drift from the first).
+t_19c_07_browser_scripts_share_one_launch() {
+	local f n=0
+	for f in "$GH_SRCDIR"/tests/oidc/*.mjs "$GH_SRCDIR"/tests/console/*.mjs; do
+		[ "${f##*/}" = chromium.mjs ] && continue
+		grep -q "from 'playwright-core'" "$f" || continue
+		n=$((n + 1))
+		grep -q 'chromium\.launch(' "$f" && fail "${f#"$GH_SRCDIR"/} launches Chromium itself"
+		grep -Eq "import \{ launch \} from '(\./|\.\./oidc/)chromium\.mjs'" "$f" ||
+		    fail "${f#"$GH_SRCDIR"/} does not use tests/oidc/chromium.mjs"
+	done
+	[ "$n" -ge 5 ] || fail "only $n browser scripts found"
+	grep -q 'tests/oidc/chromium.mjs' "$GH_SRCDIR/Makefile.am" || fail "chromium.mjs is not distributed"
+}
+
+# /docs without its slash is sent to /docs/, its query kept, by a relative
+# Location that no Host or query can point elsewhere.
+t_19c_08_docs_without_slash_redirects() {
+	local q loc
+	req GET /docs
+	expect_status 301
+	expect_header location /docs/
+	expect_header x-request-id
+	expect_header strict-transport-security
+	expect_header x-content-type-options nosniff
+	req HEAD /docs
+	expect_status 301
+	expect_header location /docs/
+	for q in 'a=1&b=two' 'x=%2F%2Fevil.example' '//evil.example/' '@evil.example' \
+	    'u=https://evil.example/&v=%0d%0aSet-Cookie:x=1'; do
+		req GET "/docs?$q"
+		expect_status 301
+		loc=$(header location)
+		[ "$loc" = "/docs/?$q" ] || fail "/docs?$q went to '$loc'"
+		[ -z "$(header set-cookie)" ] || fail "/docs?$q set a cookie"
+	done
+	# The Host a client sends is not the target (absolute_redirect off).
+	req GET /docs -H 'Host: evil.example' -H 'X-Forwarded-Host: evil.example'
+	case $(header location) in /docs/) ;; *) fail "a Host made the Location '$(header location)'" ;; esac
+	# Followed, it is the reference; the rest is as it was.
+	req GET /docs -L
+	expect_status 200
+	printf '%s' "$BODY" | grep -qi 'swagger\|openapi' || fail "/docs does not lead to the reference"
+	req GET '/docs?x=1' -L
+	expect_status 200
+	req GET /docs/
+	expect_status 200
+	[ -z "$(header location)" ] || fail "/docs/ redirects"
+	req GET /docsx
+	expect_problem 404
+	req GET /docs.yaml
+	expect_problem 404
+}
+
 cs_client_sql() { # ID: type, skip_consent, redirect and logout URIs
 	cs_psql gatehouse_auth "SELECT type || ' ' || skip_consent || ' ' ||
 	    array_to_string(redirect_uris, ',') || ' ' || array_to_string(post_logout_redirect_uris, ',')
@@ -336,7 +367,7 @@ cs_browser() {
 	[ -n "${CS_OUT-}" ] && return 0
 	[ -n "${CS_RAN-}" ] && return 1
 	CS_RAN=1
-	[ -x /usr/bin/chromium ] || { cs_missing /usr/bin/chromium; return 1; }
+	[ -x /usr/bin/chromium ] || { gh_missing /usr/bin/chromium; return 1; }
 	cs_node_deps || return 1
 	[ -s "$GH_STATE/console.json" ] && [ -n "${CS_CLIENT-}" ] || {
 		gh_console_client
