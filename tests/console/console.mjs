@@ -13,6 +13,7 @@
 // auth,account,media,payments,admin,delete,phone; all by default),
 // OIDC_CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
+import { launch } from '../oidc/chromium.mjs';
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import jsQR from 'jsqr';
@@ -753,11 +754,7 @@ async function phonePart(browser) {
 
 async function main() {
 	mkdirSync(SHOTS, { recursive: true });
-	const browser = await chromium.launch({
-		executablePath: process.env.OIDC_CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-	});
+	const browser = await launch(chromium, 'OIDC_CHROMIUM');
 	try {
 		if (PARTS.has('auth')) {
 			const page = await authPart(browser);
