@@ -412,7 +412,7 @@ cs_admin_setup() {
 
 # The files the browser uploads: a real PNG (a thumbnail is made of it)
 # and a PDF of some megabytes (its upload takes long enough, throttled, to
-# see the bar move).
+# see the bar move), a second of video and three of sound.
 cs_files() {
 	local d="$GH_STATE/console-files"
 	mkdir -p "$d"
@@ -421,6 +421,8 @@ cs_files() {
 	{ printf '%%PDF-1.4\n'; head -c 6000000 /dev/urandom | base64 -w 76; printf '\n%%%%EOF\n'; } >"$d/big.pdf"
 	ffmpeg -v error -f lavfi -i testsrc=size=64x48:rate=10 -t 1 -c:v libvpx \
 	    -b:v 100k -y "$d/clip.webm" || fail "ffmpeg could not make a WebM"
+	ffmpeg -v error -f lavfi -i sine=frequency=440:duration=3 -c:a libvorbis \
+	    -y "$d/tone.ogg" || fail "ffmpeg could not make an Ogg"
 }
 
 cs_uid() {
@@ -537,7 +539,7 @@ t_19c_13_console_media_upload_gallery_item() {
 	cs_json '.progress_last[0] == .progress_last[1]' true
 	[ "$(cs_media_sql "SELECT count(*) FROM media WHERE owner = '$uid' AND filename = 'notes.txt'")" = 0 ] ||
 	    fail "the refused file was stored"
-	[ "$(cs_media_sql "SELECT string_agg(mime_type, ',' ORDER BY mime_type) FROM media WHERE owner = '$uid'")" = "application/pdf,image/png,video/webm" ] ||
+	[ "$(cs_media_sql "SELECT string_agg(mime_type, ',' ORDER BY mime_type) FROM media WHERE owner = '$uid'")" = "application/pdf,audio/ogg,image/png,video/webm" ] ||
 	    fail "stored: $(cs_media_sql "SELECT string_agg(filename || ' ' || mime_type, ', ') FROM media WHERE owner = '$uid'")"
 	[ "$(cs_media_sql "SELECT size FROM media WHERE owner = '$uid' AND filename = 'big.pdf'")" = "$(stat -c %s "$GH_STATE/console-files/big.pdf")" ] ||
 	    fail "big.pdf arrived cut"
@@ -549,6 +551,12 @@ t_19c_13_console_media_upload_gallery_item() {
 	id=$(printf '%s' "$CS_OUT" | jq -r .item_id)
 	cs_json .preview_src_signed true
 	cs_json .like_count 1
+	# Unliked (the button, the count and the API agree), then liked again.
+	cs_json .unlike_count 0
+	cs_json '.unlike_text | test("♡ Like")' true
+	cs_json .unlike_api.count 0
+	cs_json .unlike_api.mine false
+	cs_json .like_again_count 1
 	cs_json .rating_text "4.0 from 1"
 	[ "$(cs_media_sql "SELECT count(*) FROM media_likes WHERE media_id = '$id' AND user_id = '$uid'")" = 1 ] || fail "no like"
 	[ "$(cs_media_sql "SELECT stars FROM media_ratings WHERE media_id = '$id' AND user_id = '$uid'")" = 4 ] || fail "no rating"
@@ -580,9 +588,23 @@ t_19c_13_console_media_upload_gallery_item() {
 	# The video played through a signed link, in ranges.
 	cs_json .video_duration 1
 	cs_json .video_range_status 206
+	# The sound played (muted) from its signed link, read in ranges: the
+	# browser's own, and one of eight bytes asked for by the page.
+	cs_json .upload_audio.done true
+	cs_json .audio_src_signed true
+	cs_json .audio_duration 3
+	cs_json .audio_range_status 206
+	cs_json .audio_played.advanced true
+	cs_json .audio_played.error null
+	cs_json .audio_part.status 206
+	cs_json .audio_part.length 8
+	cs_json .audio_part.type audio/ogg
+	cs_json .audio_part.range "bytes 4-11/$(stat -c %s "$GH_STATE/console-files/tone.ogg")"
+	[ "$(cs_media_sql "SELECT size FROM media WHERE id = '$(printf '%s' "$CS_OUT" | jq -r .audio_id)'")" = "$(stat -c %s "$GH_STATE/console-files/tone.ogg")" ] ||
+	    fail "tone.ogg arrived cut"
 	# Stats as charts: three types, one day; a bad day count named.
-	cs_json '.stats_bars | join(",")' 3,1
-	cs_json '.stats_labels | sort | join(",")' "application/pdf,image/png,video/webm"
+	cs_json '.stats_bars | join(",")' 4,1
+	cs_json '.stats_labels | sort | join(",")' "application/pdf,audio/ogg,image/png,video/webm"
 	cs_json '.stats_bad_errors | keys | join(",")' days
 	# Deleted from its page: row and file gone.
 	cs_json .deleted_gone true
@@ -663,6 +685,15 @@ t_19c_16_console_deletes_an_account() {
 	[ -n "$CS_OUT" ] || return 0
 	cs_json .doomed_upload.done true
 	cs_json '.delete_bad_errors | keys | join(",")' confirm
+	# A wrong password: named at its field; nothing was deleted, no
+	# DELETE even sent; then the right one deleted media, then account.
+	cs_json '.delete_wrong_pw_errors | keys | join(",")' password
+	cs_json .delete_wrong_pw_errors.password "is wrong"
+	cs_json '.delete_wrong_pw | test("password")' true
+	cs_json '.delete_wrong_pw_deletes | length' 0
+	cs_json .delete_wrong_pw_left.media 1
+	cs_json .delete_wrong_pw_left.user "$CS_DOOMED"
+	cs_json '.delete_deletes | join(",")' "/api/v1/media/users/me,/api/v1/auth/me"
 	cs_json '.deleted_storage | length' 0
 	[ -z "$(cs_uid $CS_DOOMED)" ] || fail "$CS_DOOMED is still there"
 	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM audit_log WHERE event = 'account_deleted'")" -ge 1 ] || fail "no audit line"
@@ -674,10 +705,64 @@ t_19c_16_console_deletes_an_account() {
 }
 
 t_19c_17_console_fits_a_phone() {
+	local f
 	cs_browser || return 0
 	[ -n "$CS_OUT" ] || return 0
+	cs_json '.phone_viewport | "\(.width)x\(.height)"' 390x844
 	cs_json '.phone_pages | join(",")' home,media,item,stats,payments,payment,account,admin
 	cs_json '.phone_overflow | join("; ")' ""
+	cs_json '.phone_signin_error | test("wrong|incorrect|not")' true
+	for f in phone-01-signed-out phone-01a-signin phone-03-media phone-06-payments; do
+		[ "$(vipsheader -f width "$GH_STATE/logs/console/$f.png" 2>/dev/null)" = 780 ] ||
+		    fail "$f.png is not 390 px wide at 2x: $(vipsheader "$GH_STATE/logs/console/$f.png" 2>&1)"
+	done
+}
+
+# Two-step sign-in turned off from the Account page (by the account
+# deleted afterwards, t_19c_16): a wrong code and a wrong password named
+# at their fields and refused, then off; the JSON sign-in asked for a
+# code before and not after.  Then the payments filtered by the days of
+# a browser at UTC+14.
+t_19c_18_console_totp_off_and_payment_dates() {
+	local uid doomed n day t0
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	uid=$(cs_uid $CS_USER)
+	doomed=$(printf '%s' "$CS_OUT" | jq -r .doomed_uid)
+	cs_json '.totp_off_bad_code_errors | keys | join(",")' code
+	cs_json .totp_off_bad_code_errors.code "is wrong"
+	cs_json '.totp_off_bad_pw_errors | keys | join(",")' password
+	cs_json .totp_off_bad_pw_errors.password "is wrong"
+	cs_json '.totp_off_short_errors | keys | join(",")' code
+	cs_json '.totp_off_text | test("is off")' true
+	cs_json .totp_off_start_again true
+	cs_json .totp_on_login "401 mfa_required"
+	cs_json .totp_off_login "200 token"
+	[ "$(cs_psql gatehouse_auth "SELECT string_agg(event, ',' ORDER BY id) FROM audit_log WHERE user_id = '$doomed' AND event LIKE 'totp%'")" = totp_on,totp_off ] ||
+	    fail "audit: $(cs_psql gatehouse_auth "SELECT string_agg(event, ',' ORDER BY id) FROM audit_log WHERE user_id = '$doomed'")"
+	# The browser's own days: today there began at 10:00 UTC the day
+	# before (UTC+14), and "To" takes the whole of its day.
+	n=$(cs_pay_sql "SELECT count(*) FROM payments WHERE user_id = '$uid'")
+	day=$(printf '%s' "$CS_OUT" | jq -r .dates_today_day)
+	[ "$day" = "$(TZ=Pacific/Kiritimati date +%F)" ] || fail "the browser's today: $day"
+	t0=$(date -d "$day 00:00 +1400" +%s) || fail "no day"
+	cs_json .dates_today.gte "$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%S.000Z)"
+	cs_json .dates_today.lt "$(date -u -d "@$((t0 + 86400))" +%Y-%m-%dT%H:%M:%S.000Z)"
+	[ "$n" -gt 10 ] || fail "only $n payments"
+	cs_json .dates_today.shown 10
+	cs_json .dates_today.next true
+	cs_json .dates_week.shown 10
+	cs_json .dates_tomorrow.shown 0
+	cs_json .dates_tomorrow.empty true
+	cs_json .dates_tomorrow.lt null
+	cs_json .dates_yesterday.shown 0
+	cs_json .dates_yesterday.gte null
+	cs_json '.dates_backwards_errors | keys | join(",")' created_lt
+	cs_json '.dates_backwards | test("ends before")' true
+	# The admin's filter by a user id that is not one: the API's 422,
+	# named at the field.
+	cs_json '.admin_filter_bad_errors | keys | join(",")' user_id
+	cs_json '.admin_filter_bad | test("user_id")' true
 }
 
 # Nothing the page did broke its CSP or threw.
@@ -685,7 +770,7 @@ t_19c_19_console_no_csp_violation_or_script_error() {
 	local f
 	cs_browser || return 0
 	[ -n "$CS_OUT" ] || return 0
-	for f in user admin phone; do
+	for f in user admin phone dates delete second; do
 		BODY=$CS_OUT
 		[ "$(printf '%s' "$CS_OUT" | jq -r ".${f}_log // empty")" = "" ] && continue
 		expect_json ".${f}_log.csp | join(\" | \")" ""
