@@ -499,37 +499,15 @@ t_6o13_disabled_client_and_its_tokens() {
 	oa_no_location
 }
 
-# oa_node_deps: tests/oidc's packages, from the committed lock, installed
-# only when missing or older than the lock; sets OA_NODE_DIR.  In a
-# read-only source tree (make distcheck) the folder is copied to the build
-# tree first.  Skips (returns 1) without node; where the whole suite is
-# required (script/test, CI), a missing tool is a failure, not a skip.
+# oa_node_deps: tests/oidc's packages (gh_node_deps, lib.sh); sets
+# OA_NODE_DIR.  Skips (returns 1) without node.
 oa_missing() {
-	if [ "${GH_REQUIRE_INTEGRATION:-0}" = 1 ]; then
-		fail "$1 is missing (script/bootstrap installs it)"
-	else
-		printf '    SKIP %s: no %s (script/bootstrap installs it)\n' "$T_NAME" "$1"
-	fi
+	gh_missing "$@"
 }
 
 oa_node_deps() {
-	local d="$GH_SRCDIR/tests/oidc"
-	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-		oa_missing node/npm
-		return 1
-	fi
-	if [ ! -w "$d" ]; then
-		mkdir -p "$GH_BUILDDIR/tests/oidc" &&
-		    cp "$d"/package.json "$d"/package-lock.json "$d"/*.mjs \
-		    "$GH_BUILDDIR/tests/oidc/" || { fail "copying tests/oidc"; return 1; }
-		d="$GH_BUILDDIR/tests/oidc"
-	fi
-	OA_NODE_DIR=$d
-	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
-		npm ci --prefix "$d" --no-audit --no-fund >"$T_OUT/npm-ci.log" 2>&1 ||
-		    { fail "npm ci: $(tail -n 5 "$T_OUT/npm-ci.log")"; return 1; }
-		touch "$d/node_modules"
-	fi
+	gh_node_deps oidc || return 1
+	OA_NODE_DIR=$GH_NODE_DIR
 }
 
 # oa_rp_clients: the two clients docs/oidc.md describes, made fresh with
