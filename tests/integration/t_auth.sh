@@ -651,6 +651,7 @@ t_63b_totp_second_factor() {
 	# Not on until confirmed: sign-in still needs no code.
 	login yusuf
 	expect_status 200
+	expect_json .user.totp_enabled false
 	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"000000\",\"password\":\"$PW\"}" -H "Authorization: Bearer $AT"
 	[ "$(totp_code "$key")" = 000000 ] || expect_problem 422
 	json_post /api/v1/auth/me/totp/confirm "{\"code\":\"12345\",\"password\":\"$PW\"}" -H "Authorization: Bearer $AT"
@@ -664,6 +665,8 @@ t_63b_totp_second_factor() {
 	expect_status 200
 	expect_json '.recovery_codes | length' 10
 	rc1=$(printf '%s' "$BODY" | jq -r '.recovery_codes[0]')
+	req GET /api/v1/auth/me -H "Authorization: Bearer $AT"
+	expect_json .user.totp_enabled true
 	# Now sign-in asks for the code, only after the right password.
 	login yusuf
 	expect_problem 401
@@ -692,6 +695,7 @@ t_63b_totp_second_factor() {
 	expect_status 204
 	login yusuf
 	expect_status 200
+	expect_json .user.totp_enabled false
 }
 
 # Wrong passwords on signed-in actions count like sign-in failures.

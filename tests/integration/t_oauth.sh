@@ -362,6 +362,17 @@ t_6o08_cross_site_posts_are_refused() {
 	printf '%s' "$BODY" | grep -q 'The login or the password is wrong' || fail "no error shown"
 	[ "$(oa_psql "SELECT count(*) FROM audit_log WHERE event = 'login_failed' AND user_id = '$OA_UID'")" -ge 1 ] ||
 	    fail "the failure was not counted"
+	# The page keeps the login typed, never the password.
+	printf '%s' "$BODY" | grep -q 'name="login" value="olive"' || fail "the login was not kept"
+	printf '%s' "$BODY" | grep -q "wrong-$OA_PW" && fail "the password came back in the page"
+	# ... escaped: a login is text, never markup.
+	req POST "$OA/login" -b "$jar" -H "Origin: $OA_ORIGIN" \
+	    --data-urlencode "handle=$HANDLE" --data-urlencode "csrf=$CSRF" \
+	    --data-urlencode 'login="><script>x()</script>&' --data-urlencode "password=wrong-$OA_PW"
+	expect_status 200
+	printf '%s' "$BODY" | grep -qF 'value="&quot;&gt;&lt;script&gt;x()&lt;/script&gt;&amp;"' ||
+	    fail "the login was not kept escaped"
+	printf '%s' "$BODY" | grep -q '<script>x' && fail "the login came back as markup"
 	oa_psql "DELETE FROM login_throttle" >/dev/null
 }
 

@@ -28,7 +28,7 @@ export async function signup() {
 export async function page() {
 	const { user } = await get('/api/v1/auth/me');
 	return h('div.stack', h('h1', 'Account'),
-	    profile(user), password(), totp(), sessions(), apps(), remove(user));
+	    profile(user), password(), totp(user), sessions(), apps(), remove(user));
 }
 
 function profile(user) {
@@ -69,10 +69,9 @@ function password() {
 
 // Enrolment: a secret and its otpauth URI as a QR code, confirmed with a
 // code and the password; then the recovery codes, shown this once.  The
-// API does not say whether the account has the factor on, only whether
-// this session signed in with a code: so both ways stay offered, and
-// after a change here the page says which way it went.
-function totp() {
+// user's totp_enabled says which way it is; an older server without it
+// leaves both ways offered.
+function totp(user) {
 	const body = h('div');
 	const show = (state) => {
 		const start = button('Set up two-step sign-in', async () => {
@@ -99,7 +98,10 @@ function totp() {
 		    state === 'on' || state === 'session' ? null : h('div.actions', start),
 		    state === 'off' ? null : h('details', h('summary', 'Turn it off'), off));
 	};
-	show((auth.idClaims()?.amr ?? []).includes('otp') ? 'session' : 'unknown');
+	if (typeof user.totp_enabled === 'boolean')
+		show(user.totp_enabled ? 'on' : 'off');
+	else
+		show((auth.idClaims()?.amr ?? []).includes('otp') ? 'session' : 'unknown');
 	return section('Two-step sign-in', body);
 }
 
