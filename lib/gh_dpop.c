@@ -234,6 +234,18 @@ gh_dpop_ath(struct gh_arena *a, const char *access_token)
 	return gh_b64url_encode(a, md, sizeof(md));
 }
 
+/* RFC 9449 8.1's NQCHAR: visible ASCII but a quote or a backslash. */
+static int
+nqchars(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
 static int
 proof_claims(struct gh_arena *a, const unsigned char *buf, size_t len,
     const char *htm, const char *htu, const char *access_token, time_t now,
@@ -276,6 +288,17 @@ proof_claims(struct gh_arena *a, const unsigned char *buf, size_t len,
 		goto done;
 	}
 	jti = json_string_value(v);
+	/* nonce = 1*NQCHAR (RFC 9449 8.1): what a DPoP-Nonce header can hold. */
+	if ((v = json_object_get(p, "nonce")) != NULL) {
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > GH_DPOP_NONCE_MAX ||
+		    !nqchars(json_string_value(v), json_string_length(v))) {
+			*why = "the DPoP proof's nonce is malformed";
+			goto done;
+		}
+		memcpy(out->nonce, json_string_value(v),
+		    json_string_length(v) + 1);
+	}
 	if (access_token != NULL) {
 		v = json_object_get(p, "ath");
 		if (!json_is_string(v) ||
