@@ -69,6 +69,7 @@ int	 gh_dpop_check(const char *proof, const char *htm, const char *htu,
 int	 gh_dpop_htu_match(const char *claim, const char *want);
 char	*gh_dpop_ath(struct gh_arena *, const char *access_token);
 int	 gh_dpop_fresh(struct gh_req *, const struct gh_dpop *);
+void	 gh_dpop_cache_clear(void);
 
 /* gh_dpop_nonce.c */
 int	 gh_dpop_nonce_setup(void);

@@ -123,7 +123,8 @@ keys_parse(struct gh_dpop_nonces *nk, const char *s, size_t len)
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (n > 0) {
-			if (n < NONCE_KEY_MIN || nk->nkeys == GH_DPOP_NONCE_KEYS)
+			if (n < NONCE_KEY_MIN ||
+			    nk->nkeys == GH_DPOP_NONCE_KEYS)
 				return -1;
 			if (gh_sha256(p, n, nk->key[nk->nkeys]) != 0)
 				return -1;
@@ -153,8 +154,9 @@ gh_dpop_nonce_setup(void)
 	if (!on)
 		return 0;
 	if ((s = gh_config_secret("GH_DPOP_NONCE_KEY", &len)) == NULL) {
-		gh_log_errx("config", "GH_DPOP_NONCE is on: GH_DPOP_NONCE_KEY_FILE "
-		    "must name a readable key file, the same on every host");
+		gh_log_errx("config", "GH_DPOP_NONCE is on: "
+		    "GH_DPOP_NONCE_KEY_FILE must name a readable key file, "
+		    "the same on every host");
 		return -1;
 	}
 	rc = keys_parse(&worker, s, len);

@@ -174,6 +174,7 @@ setup(void)
 static void
 teardown(void)
 {
+	gh_dpop_cache_clear();
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(other);
 	gh_arena_free(&arena);
@@ -686,6 +687,65 @@ START_TEST(resource_refuses_misused_bound_tokens)
 }
 END_TEST
 
+/*
+ * The worker keeps parsed keys: the same key twice, more keys than it
+ * keeps, a kept key with a bad signature or a private member, and a
+ * key with a kept x but another y, are each judged as on the first.
+ */
+START_TEST(parsed_keys_kept_but_every_proof_checked)
+{
+	struct gh_dpop	 p;
+	EVP_PKEY	*many[40];
+	const char	*why;
+	json_t		*h, *jwk;
+	char		 jkts[40][GH_DPOP_JKT_LEN + 1];
+	size_t		 i, j;
+
+	gh_dpop_cache_clear();
+	check(good(), NULL);
+	ck_assert_int_eq(gh_dpop_check(good(), "POST", HTU, NULL, NOW, WINDOW,
+	    &p, &why), 0);
+	ck_assert_str_eq(p.jkt, FIXED_JKT);
+	/* Kept, yet another's signature under its jwk is refused. */
+	check(sign(other, header(key), payload()), "signature");
+	h = header(key);
+	jwk = jwk_of(key, 1);
+	json_object_set_new(h, "jwk", jwk);
+	check(sign(key, h, payload()), "private key");
+	/* The kept key's x with another key's y: not the kept key. */
+	jwk = jwk_of(other, 0);
+	h = header(key);
+	json_object_set(json_object_get(h, "jwk"), "y",
+	    json_object_get(jwk, "y"));
+	json_decref(jwk);
+	check(sign(key, h, payload()), "jwk is not a P-256 public key");
+	/* More keys than are kept: each its own thumbprint, every time. */
+	for (i = 0; i < 40; i++) {
+		many[i] = EVP_EC_gen("P-256");
+		ck_assert_ptr_nonnull(many[i]);
+		ck_assert_int_eq(gh_dpop_check(sign(many[i], header(many[i]),
+		    payload()), "POST", HTU, NULL, NOW, WINDOW, &p, &why), 0);
+		memcpy(jkts[i], p.jkt, sizeof(jkts[i]));
+		for (j = 0; j < i; j++)
+			ck_assert_str_ne(jkts[i], jkts[j]);
+	}
+	for (i = 0; i < 40; i++) {
+		ck_assert_int_eq(gh_dpop_check(sign(many[i], header(many[i]),
+		    payload()), "POST", HTU, NULL, NOW, WINDOW, &p, &why), 0);
+		ck_assert_str_eq(p.jkt, jkts[i]);
+		check(sign(key, header(many[i]), payload()), "signature");
+		EVP_PKEY_free(many[i]);
+	}
+	ck_assert_int_eq(gh_dpop_check(good(), "POST", HTU, NULL, NOW, WINDOW,
+	    &p, &why), 0);
+	ck_assert_str_eq(p.jkt, FIXED_JKT);
+	gh_dpop_cache_clear();
+}
+END_TEST
+
+/* Every kind of NQCHAR there is. */
+#define ODD_NONCE	"29000000.Ab-_~!#$%&'()*+,/:;<=>?@[]^`{|}"
+
 START_TEST(nonce_claim_copied_or_refused)
 {
 	struct gh_dpop	 p;
@@ -701,10 +761,10 @@ START_TEST(nonce_claim_copied_or_refused)
 	    &p, &why), 0);
 	ck_assert_str_eq(p.nonce, "");
 	pl = payload();
-	json_object_set_new(pl, "nonce", json_string("29000000.Ab-_~!#$%&'()*+,/:;<=>?@[]^`{|}"));
+	json_object_set_new(pl, "nonce", json_string(ODD_NONCE));
 	ck_assert_int_eq(gh_dpop_check(sign(key, header(key), pl), "POST",
 	    HTU, NULL, NOW, WINDOW, &p, &why), 0);
-	ck_assert_str_eq(p.nonce, "29000000.Ab-_~!#$%&'()*+,/:;<=>?@[]^`{|}");
+	ck_assert_str_eq(p.nonce, ODD_NONCE);
 	for (b = bad; *b != NULL; b++) {
 		pl = payload();
 		json_object_set_new(pl, "nonce", json_string(*b));
@@ -824,6 +884,7 @@ suite(void)
 	tcase_add_test(tc, malformed_proofs);
 	tcase_add_test(tc, tokens_carry_cnf_jkt);
 	tcase_add_test(tc, resource_refuses_misused_bound_tokens);
+	tcase_add_test(tc, parsed_keys_kept_but_every_proof_checked);
 	tcase_add_test(tc, nonce_claim_copied_or_refused);
 	tcase_add_test(tc, nonces_of_this_slot_and_the_one_before);
 	suite_add_tcase(s, tc);
