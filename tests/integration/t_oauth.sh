@@ -1344,3 +1344,51 @@ t_6o32_dpop_nonce_attacks_issue_nothing() {
 	[ -z "$(header dpop-nonce)" ] || fail "a nonce for a bearer token"
 	oa_nonce_pools off
 }
+
+# The sysadmin's command line sets dpop_bound_access_tokens too.
+oa_cli() {
+	env "$(gh_pool_env auth | grep '^GH_DB=')" "$GH_STATE/bin/gatehouse-auth" "$@"
+}
+
+t_6o33_dpop_required_by_the_command_line() {
+	local out id plain n bad
+	oa_dpop_ready || return 0
+	out=$(oa_cli --add-client "CLI DPoP app" --type public --skip-consent \
+	    --redirect-uri https://cli-dpop.example.test/cb --dpop-bound-access-tokens 2>&1) ||
+	    fail "add-client: $out"
+	id=$(printf '%s' "$out" | sed -n 's/^client_id: //p')
+	req GET "/api/v1/auth/admin/clients/$id" -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 200
+	expect_json .dpop_bound_access_tokens true
+	# Without the flag: not required, as before.
+	out=$(oa_cli --add-client "CLI plain app" --type public \
+	    --redirect-uri https://cli-plain.example.test/cb 2>&1) || fail "add-client: $out"
+	plain=$(printf '%s' "$out" | sed -n 's/^client_id: //p')
+	req GET "/api/v1/auth/admin/clients/$plain" -H "Authorization: Bearer $OA_ADMIN"
+	expect_json .dpop_bound_access_tokens false
+	# The flag takes no value, and nothing else like it passes: usage,
+	# exit 2, no client.
+	n=$(oa_psql "SELECT count(*) FROM oauth_clients")
+	for bad in "--dpop-bound-access-tokens yes" --dpop-bound-access-tokens=true \
+	    --dpop-bound-access-token --DPOP-BOUND-ACCESS-TOKENS; do
+		# shellcheck disable=SC2086  # a flag and its value, split
+		out=$(oa_cli --add-client "CLI bad app" --type public \
+		    --redirect-uri https://cli-bad.example.test/cb $bad 2>&1)
+		[ $? = 2 ] || fail "$bad: exit status not 2: $out"
+		printf '%s' "$out" | grep -q -- '--dpop-bound-access-tokens]' || fail "$bad: no usage: $out"
+	done
+	[ "$(oa_psql "SELECT count(*) FROM oauth_clients")" = "$n" ] || fail "a refused command made a client"
+	# The client it made refuses a token request without a proof.
+	oa_url "$id" https://cli-dpop.example.test/cb openid
+	oa_browser "$T_OUT/jar-dpop" "$URL"
+	[ -n "$CODE" ] || fail "no code: $LOC"
+	n=$(oa_psql "SELECT count(*) FROM sessions WHERE client_id = '$id'")
+	oa_exchange "$id" https://cli-dpop.example.test/cb
+	expect_status 400
+	expect_json .error invalid_dpop_proof
+	[ "$(oa_psql "SELECT count(*) FROM sessions WHERE client_id = '$id'")" = "$n" ] || fail "issued without a proof"
+	oa_dpop_proof "$DPOP_KEY" POST "$OA/token"
+	oa_dpop_exchange "$id" https://cli-dpop.example.test/cb "$PROOF"
+	expect_status 200
+	expect_json .token_type DPoP
+}
