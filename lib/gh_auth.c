@@ -3,6 +3,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "gh_app.h"
 #include "gh_auth.h"
 #include "gh_config.h"
 #include "gh_dpop.h"
@@ -84,6 +85,9 @@ gh_auth_setup(int need_signing_key)
 		    dir);
 		return -1;
 	}
+	/* DPoP nonces (GH_DPOP_NONCE): off unless asked for. */
+	if (gh_dpop_nonce_setup() != 0)
+		return -1;
 	return 0;
 }
 
@@ -174,6 +178,15 @@ dpop_verify(struct gh_req *req, const char *token, const struct gh_claims *c)
 	if (strcmp(p.jkt, c->jkt) != 0)
 		return unauthorized(req, 1, "invalid_dpop_proof", "the DPoP "
 		    "proof is signed by another key than the token's");
+	/*
+	 * A nonce of this service, when it asks for them (RFC 9449 9),
+	 * checked before the proof is spent, so the client may retry.
+	 */
+	if ((rc = gh_dpop_nonce_require(req, req->app != NULL ?
+	    req->app->name : "api", &p, &why)) == -1)
+		return unauthorized(req, 1, "use_dpop_nonce", why);
+	if (rc != 0)
+		return -1;
 	if ((rc = gh_dpop_fresh(req, &p)) < 0)
 		return -1;
 	if (rc == 0)

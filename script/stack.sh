@@ -236,6 +236,11 @@ gh_pool_env() {
 	# What clients reach: the htu of a DPoP proof names it.
 	printf 'GH_PUBLIC_URL=https://localhost:%s\n' "$GH_HTTPS_PORT"
 	[ -z "${GH_DPOP_WINDOW-}" ] || printf 'GH_DPOP_WINDOW=%s\n' "$GH_DPOP_WINDOW"
+	# Server-provided DPoP nonces: one key file for every service.
+	[ -z "${GH_DPOP_NONCE-}" ] || printf 'GH_DPOP_NONCE=%s\n' "$GH_DPOP_NONCE"
+	[ -z "${GH_DPOP_NONCE_SLOT-}" ] || printf 'GH_DPOP_NONCE_SLOT=%s\n' "$GH_DPOP_NONCE_SLOT"
+	[ -z "${GH_DPOP_NONCE_KEY_FILE-}" ] ||
+	    printf 'GH_DPOP_NONCE_KEY_FILE=%s\n' "$GH_DPOP_NONCE_KEY_FILE"
 	# Auth reads its own sessions and users; the others follow the feed.
 	[ "$svc" = auth ] ||
 	    printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"

@@ -458,7 +458,8 @@ cli_usage(void)
 {
 	fprintf(stderr, "usage: gatehouse-auth --add-client NAME --type "
 	    "public|confidential --redirect-uri URI... [--post-logout-uri "
-	    "URI...] [--scopes \"openid profile\"] [--skip-consent]\n");
+	    "URI...] [--scopes \"openid profile\"] [--skip-consent] "
+	    "[--dpop-bound-access-tokens]\n");
 	return 2;
 }
 
@@ -490,7 +491,7 @@ oauth_cli_add_client(int argc, char *argv[])
 	const char	*p[11], *type = NULL, *secret = NULL, *s;
 	char		*u = NULL, *l = NULL, *sc = NULL, *ws;
 	unsigned	 mask;
-	int		 i, rc = 1, skip = 0;
+	int		 i, rc = 1, skip = 0, dpop = 0;
 
 	gh_log_setup("auth", GH_LOG_WARN);
 	gh_arena_init(&arena);
@@ -523,6 +524,8 @@ oauth_cli_add_client(int argc, char *argv[])
 				json_array_append_new(scopes, json_string(s));
 		} else if (strcmp(argv[i], "--skip-consent") == 0)
 			skip = 1;
+		else if (strcmp(argv[i], "--dpop-bound-access-tokens") == 0)
+			dpop = 1;
 		else {
 			rc = cli_usage();
 			goto done;
@@ -551,7 +554,7 @@ oauth_cli_add_client(int argc, char *argv[])
 	p[7] = NULL;
 	p[8] = skip ? "true" : "false";
 	p[9] = "false";
-	p[10] = "false";
+	p[10] = dpop ? "true" : "false";
 	if (u == NULL || l == NULL || gh_db_setup("gatehouse-auth-cli") != 0)
 		goto done;
 	res = gh_db_run(&arena, SQL_CLIENT_NEW, 11, p);
