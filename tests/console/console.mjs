@@ -11,7 +11,8 @@
 // tone.ogg),
 // CONSOLE_VICTIM (a user the admin finds and disables), CONSOLE_DOOMED (a
 // username to sign up and delete), CONSOLE_PARTS (which parts:
-// auth,account,media,payments,admin,delete,phone; all by default),
+// auth,account,media,payments,admin,delete,phone by default; nonce, with
+// the servers asking for DPoP nonces, only when named),
 // OIDC_CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 import { launch } from '../oidc/chromium.mjs';
@@ -909,6 +910,55 @@ async function deleteAccountPart(browser) {
 }
 
 // A phone: every page fits its width.
+// With the servers asking for DPoP nonces (GH_DPOP_NONCE=on): the admin
+// signs in, reads, creates a payment and uploads; each server's first
+// refusal is answered by the console sending again with its nonce.
+async function noncePart(browser) {
+	const page = await newPage(browser, 'nonce');
+	const n = { challenges: {}, proofs: 0, proofs_with_nonce: 0, failed: [] };
+	const scope = (u) => (u.pathname.endsWith('/oauth/token') ? 'token' :
+	    u.pathname.split('/')[3]);
+	page.on('request', (r) => {
+		const p = r.headers().dpop;
+		if (!p)
+			return;
+		n.proofs++;
+		const claims = JSON.parse(Buffer.from(p.split('.')[1], 'base64url').toString());
+		if (typeof claims.nonce === 'string')
+			n.proofs_with_nonce++;
+	});
+	page.on('response', async (r) => {
+		const u = new URL(r.url());
+		if (!u.pathname.startsWith('/api/'))
+			return;
+		let asked = r.status() === 401 &&
+		    /use_dpop_nonce/.test(r.headers()['www-authenticate'] ?? '');
+		if (r.status() === 400 && scope(u) === 'token')
+			asked = (await r.json().catch(() => ({}))).error === 'use_dpop_nonce';
+		if (asked)
+			n.challenges[scope(u)] = (n.challenges[scope(u)] ?? 0) + 1;
+		else if (r.status() >= 400)
+			n.failed.push(`${r.status()} ${u.pathname}`);
+	});
+	await page.goto(`${BASE}/`);
+	await page.click('#signin');
+	await providerSignIn(page, env('CONSOLE_ADMIN'), env('CONSOLE_ADMIN_PASSWORD'));
+	await page.goto(`${BASE}/#/account`);
+	await page.locator('#totp-state').waitFor();
+	n.account = true;
+	await page.goto(`${BASE}/#/payments`);
+	await page.locator('#payment-form').waitFor();
+	await createPayment(page, '3.21', 'with nonces');
+	await page.locator('#payments li', { hasText: 'with nonces' }).waitFor();
+	n.payment = true;
+	await page.goto(`${BASE}/#/media`);
+	await page.locator('#gallery').waitFor();
+	await page.setInputFiles('#upload-file', `${FILES}/small.png`);
+	n.upload = await uploadDone(page, 'small.png');
+	await shot(page, '30-nonces');
+	out.nonce = n;
+}
+
 async function phonePart(browser) {
 	const page = await newPage(browser, 'phone', { viewport: { width: 390, height: 844 },
 	    deviceScaleFactor: 2, isMobile: true, hasTouch: true });
@@ -985,6 +1035,8 @@ async function main() {
 			await deleteAccountPart(browser);
 		if (PARTS.has('phone'))
 			await phonePart(browser);
+		if (PARTS.has('nonce'))
+			await noncePart(browser);
 		out.ok = true;
 	} catch (e) {
 		if (current) {

@@ -782,6 +782,38 @@ t_19c_19_console_no_csp_violation_or_script_error() {
 	done
 }
 
+# The console with the servers asking for DPoP nonces (GH_DPOP_NONCE=on,
+# the pools restarted by t_oauth.sh's oa_nonce_pools): each of the token
+# endpoint, auth, payments and media refuses its first proof without a
+# nonce, and the console sends again with the nonce it was given, so the
+# sign-in, a read, a payment and an upload all work; no other error.
+t_19c_20_console_with_dpop_nonces() {
+	local res s
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	oa_nonce_pools on
+	res=$(NODE_EXTRA_CA_CERTS="$GH_STATE/tls/cert.pem" \
+	    CONSOLE_URL="$(gh_url '')" CONSOLE_SHOTS="$GH_STATE/logs/console" \
+	    CONSOLE_USER=$CS_USER CONSOLE_PASSWORD=$CS_PW \
+	    CONSOLE_ADMIN=$CS_ADMIN CONSOLE_ADMIN_PASSWORD=$CS_PW \
+	    CONSOLE_FILES="$GH_STATE/console-files" CONSOLE_PARTS=nonce \
+	    timeout 120 node "$CS_NODE_DIR/console.mjs" 2>"$T_OUT/console-nonce.err")
+	oa_nonce_pools off
+	printf '%s\n' "$res" >"$GH_STATE/logs/console-nonce.json"
+	BODY=$res
+	expect_json .ok true
+	expect_json '.nonce.failed | join(" ")' ""
+	for s in token auth payments media; do
+		expect_json "(.nonce.challenges.$s // 0) >= 1" true
+	done
+	expect_json '.nonce.proofs_with_nonce > 0' true
+	expect_json .nonce.payment true
+	expect_json .nonce.upload.done true
+	expect_json '.nonce_log.errors | join(" | ")' ""
+	[ "$(cs_psql gatehouse_payments "SELECT count(*) FROM payments WHERE description = 'with nonces'")" = 1 ] ||
+	    fail "the payment made with nonces is not there once"
+}
+
 # The clients these cases registered go (their sessions with them): the
 # OAuth cases count the clients they make.
 t_19c_99_console_clients_removed() {
