@@ -144,7 +144,10 @@ body_in(struct gh_req *req, char *buf, size_t len)
 
 	if (req->fcgx != NULL) {
 		r = FCGX_GetStr(buf, (int)len, req->fcgx->in);
-		return r < 0 ? 0 : (size_t)r;
+		if (r <= 0)
+			return 0;
+		req->body_read += (size_t)r;
+		return (size_t)r;
 	}
 	n = req->test_body_len - req->test_body_off;
 	if (n > len)
