@@ -10,6 +10,7 @@
 
 #include "gh_config.h"
 #include "gh_crypto.h"
+#include "gh_json.h"
 #include "gh_req.h"
 
 const char *
@@ -399,15 +400,16 @@ int
 gh_reply_json(struct gh_req *req, int status, json_t *body)
 {
 	char	*s;
+	size_t	 len;
 	int	 rc;
 
 	if (body == NULL)
 		return gh_problem(req, 500, "out of memory");
-	s = json_dumps(body, JSON_COMPACT);
+	s = gh_json_dump(body, &len);
 	json_decref(body);
 	if (s == NULL)
 		return gh_problem(req, 500, "out of memory");
-	rc = gh_reply(req, status, "application/json", s, strlen(s));
+	rc = gh_reply(req, status, "application/json", s, len);
 	free(s);
 	return rc;
 }
