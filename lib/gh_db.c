@@ -22,6 +22,10 @@
 
 static PGconn	*conn;
 static char	*db_password;
+/* The connection string asks for a writable server (target_session_attrs). */
+static int	 db_wants_primary;
+/* libpq's tcp_user_timeout, in milliseconds: GH_DB_TCP_TIMEOUT seconds. */
+static char	 db_tcp_timeout[16] = "10000";
 
 /*
  * Statements prepared on the current connection, known by the address of
@@ -37,9 +41,13 @@ static const char *db_appname = "gatehouse";
 int
 gh_db_setup(const char *application_name)
 {
-	size_t	 len;
+	long long	 secs;
+	size_t		 len;
 
 	db_appname = application_name;
+	if (gh_config_int("GH_DB_TCP_TIMEOUT", 10, 0, 600, &secs) != 0)
+		return -1;
+	snprintf(db_tcp_timeout, sizeof(db_tcp_timeout), "%lld", secs * 1000);
 	free(db_password);
 	db_password = NULL;
 	if (getenv("GH_DB_PASSWORD_FILE") != NULL &&
@@ -115,24 +123,82 @@ db_idle_alive(void)
 	return 1;
 }
 
+/*
+ * Whether the server of a connection that asked for a writable one has
+ * become read-only since: a primary that Patroni demoted, or one an
+ * administrator set default_transaction_read_only on.  The server reports
+ * both settings by itself (PostgreSQL 14 and later), so this asks nothing.
+ */
+static int
+db_became_read_only(void)
+{
+	const char	*v;
+
+	if (!db_wants_primary)
+		return 0;
+	v = PQparameterStatus(conn, "in_hot_standby");
+	if (v != NULL && strcmp(v, "on") == 0)
+		return 1;
+	v = PQparameterStatus(conn, "default_transaction_read_only");
+	return v != NULL && strcmp(v, "on") == 0;
+}
+
+/* Whether the connection string asks for the primary (libpq parsed it). */
+static int
+db_conn_wants_primary(PGconn *c)
+{
+	PQconninfoOption	*opts, *o;
+	int			 wants = 0;
+
+	if ((opts = PQconninfo(c)) == NULL)
+		return 0;
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "target_session_attrs") == 0 &&
+		    o->val != NULL && (strcmp(o->val, "read-write") == 0 ||
+		    strcmp(o->val, "primary") == 0))
+			wants = 1;
+	PQconninfoFree(opts);
+	return wants;
+}
+
 static PGconn *
 db_connect(void)
 {
-	const char	*keys[6], *vals[6];
+	const char	*keys[7], *vals[7];
 	int		 n = 0;
 
 	/*
 	 * An idle connection the server has closed (a restart) is found out
 	 * here, before a statement is sent on it, so that the statement goes
-	 * to a new one instead of failing where it might have run.
+	 * to a new one instead of failing where it might have run.  So is one
+	 * to a primary that has become read-only (a failover): libpq then
+	 * looks for the writable one among the hosts of the string.
 	 */
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
 	    PQtransactionStatus(conn) == PQTRANS_IDLE && !db_idle_alive())
 		gh_log_warnx("db", "the idle connection was closed; "
 		    "reconnecting");
+	else if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
+	    PQtransactionStatus(conn) == PQTRANS_IDLE && db_became_read_only())
+		gh_log_warnx("db", "the server %s is read-only now; "
+		    "looking for the primary", PQhost(conn));
 	else if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		return conn;
 	gh_db_close();
+	/*
+	 * A server that is cut off (a partition, a host powered off) answers
+	 * nothing, not even a reset: without this a statement sent to it
+	 * waits, with its worker, until the partition heals or TCP gives up
+	 * (a quarter of an hour).
+	 * Unacknowledged data now fails the connection after this long (a
+	 * slow statement is not affected: the server's kernel acknowledges
+	 * at once), and the worker answers 503 and looks for the primary.
+	 * Before dbname, so that GH_DB may set its own; unix sockets ignore it.
+	 */
+	if (strcmp(db_tcp_timeout, "0") != 0) {
+		keys[n] = "tcp_user_timeout";
+		vals[n++] = db_tcp_timeout;
+	}
 	/* dbname carries the whole conninfo (expand_dbname = 1). */
 	keys[n] = "dbname";
 	vals[n++] = gh_config_str("GH_DB", "dbname=gatehouse");
@@ -153,6 +219,7 @@ db_connect(void)
 		gh_db_close();
 		return NULL;
 	}
+	db_wants_primary = db_conn_wants_primary(conn);
 	return conn;
 }
 
@@ -181,7 +248,8 @@ gh_db_status(const char *state)
 	    strncmp(state, "53", 2) == 0 ||	/* insufficient resources */
 	    strncmp(state, "57P", 3) == 0)	/* shutdown, cannot connect */
 		return 503;
-	if (strcmp(state, "57014") == 0)	/* query_canceled (timeout) */
+	if (strcmp(state, "57014") == 0 ||	/* query_canceled (timeout) */
+	    strcmp(state, "25006") == 0)	/* read_only_sql_transaction */
 		return 503;
 	return 500;
 }
@@ -261,6 +329,31 @@ replayable(const struct gh_sql *stmt)
 	    !isalnum((unsigned char)sql[5]));
 }
 
+/*
+ * A write that a read-only server refused (25006): the primary has moved
+ * (a failover, a switchover) while this connection stayed with the old
+ * one.  The statement did not run.  The connection goes, so that the next
+ * statement connects anew and libpq finds the writable host; this one is
+ * answered 503 with Retry-After (gh_db_status), and a client that retries
+ * finds the new primary.  Not sent again here: inside a transaction the
+ * statements before it ran on the old server and are gone with it.
+ */
+static int
+db_refused_read_only(const PGresult *res)
+{
+	const char	*state;
+
+	if (res == NULL || gh_db_ok(res))
+		return 0;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state == NULL || strcmp(state, "25006") != 0)
+		return 0;
+	gh_log_warnx("db", "the server %s refused a write as read-only; "
+	    "dropping the connection to find the primary", PQhost(conn));
+	gh_db_close();
+	return 1;
+}
+
 GH_SQL(sql_begin) = {{ "BEGIN" }};
 GH_SQL(sql_commit) = {{ "COMMIT" }};
 
@@ -284,6 +377,8 @@ gh_db_run(struct gh_arena *arena, const struct gh_sql *sql, int nparams,
 			return NULL;
 		idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
 		res = exec_prepared(sql, nparams, params);
+		if (db_refused_read_only(res))
+			break;
 		if (gh_db_ok(res) || PQstatus(conn) == CONNECTION_OK || !idle)
 			break;
 		if (!replayable(sql)) {

@@ -225,10 +225,13 @@ gh_nginx_stop() {
 }
 
 # The worker's environment: which database, as which role.
+# GH_PG_CONN, when set, names the server(s) instead of the state's socket:
+# libpq's host=, port= and target_session_attrs= (a multi-host string).
 gh_pool_env() {
 	local svc=$1
-	printf 'GH_DB=host=%s port=5432 dbname=%s user=%s\n' \
-	    "$GH_STATE/pg/sock" "$(gh_db_for "$svc")" "$(gh_app_role "$svc")"
+	printf 'GH_DB=%s dbname=%s user=%s\n' \
+	    "${GH_PG_CONN:-host=$GH_STATE/pg/sock port=5432}" \
+	    "$(gh_db_for "$svc")" "$(gh_app_role "$svc")"
 	printf 'GH_LOG_LEVEL=%s\n' "${GH_LOG_LEVEL:-info}"
 	# What clients reach: the htu of a DPoP proof names it.
 	printf 'GH_PUBLIC_URL=https://localhost:%s\n' "$GH_HTTPS_PORT"
@@ -277,16 +280,20 @@ gh_pool_env() {
 # spawn-fcgi and multiwatch that configure found), which becomes
 # multiwatch, keeping GH_WORKERS workers on a socket of mode 0660, group
 # www-data under root.
+# GH_<SVC>_LISTEN (tcp:ADDR:PORT, with FCGI_WEB_SERVER_ADDRS) puts the
+# pool on TCP instead, as the units do.  A second pool of a service (the
+# cluster tests run two) is gh_pool_start SVC NAME: NAME's pid and log.
 gh_pool_start() {
-	local svc=$1 user sock bin log
-	sock="$GH_STATE/run/$svc.sock"
+	local svc=$1 name=${2:-$1} user sock bin log listen
+	listen="GH_${svc^^}_LISTEN"
+	sock=${!listen:-$GH_STATE/run/$svc.sock}
 	bin="$GH_STATE/bin/gatehouse-$svc"
-	log="$GH_STATE/logs/$svc.log"
+	log="$GH_STATE/logs/$name.log"
 	# A copy the worker user can reach, whatever the build tree's modes.
 	install -m 755 "$GH_BUILDDIR/fcgi/$svc/gatehouse-$svc" "$bin"
 	[ "$svc" != media ] || install -m 755 \
 	    "$GH_BUILDDIR/fcgi/media/gatehouse-media-thumb" "$GH_STATE/bin"
-	rm -f "$sock"
+	case $sock in tcp:*) ;; *) rm -f "$sock" ;; esac
 	set --
 	if gh_is_root; then
 		user=$(gh_worker_user)
@@ -300,7 +307,7 @@ gh_pool_start() {
 		    GH_POOL_RETRIES="${GH_POOL_RETRIES:-1000}"
 		exec "$GH_BUILDDIR/admin/gatehouse-pool" "$@" "$sock" "$bin"
 	) >>"$log" 2>&1 &
-	printf '%s\n' "$!" >"$GH_STATE/run/$svc.pid"
+	printf '%s\n' "$!" >"$GH_STATE/run/$name.pid"
 }
 
 # The revocation feed of this host (gatehouse-revoked), as its unit runs
@@ -485,11 +492,13 @@ gh_pool_stop() {
 # gh_sanitizer_clean: 0 when no worker built with sanitizers reported
 # anything (they report at exit, into their logs); else names the logs,
 # prints the reports and returns 1.
+# (pay-a and pay-b: the second payment pools of t_cluster.sh.)
 gh_sanitizer_clean() {
 	local pat='ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:'
-	grep -l "$pat" "$GH_STATE"/logs/{auth,payment,media}.log 2>/dev/null ||
-	    return 0
-	grep -h -A 20 "$pat" "$GH_STATE"/logs/{auth,payment,media}.log | head -n 80
+	grep -l "$pat" "$GH_STATE"/logs/{auth,payment,media,pay-a,pay-b}.log \
+	    2>/dev/null || return 0
+	grep -h -A 20 "$pat" "$GH_STATE"/logs/{auth,payment,media,pay-a,pay-b}.log \
+	    2>/dev/null | head -n 80
 	return 1
 }
 

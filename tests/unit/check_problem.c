@@ -137,6 +137,8 @@ START_TEST(sqlstate_to_http)
 	ck_assert_int_eq(gh_db_status("08006"), 503);
 	ck_assert_int_eq(gh_db_status("57P01"), 503);
 	ck_assert_int_eq(gh_db_status("53300"), 503);
+	/* A write on a primary that has become read-only: a failover. */
+	ck_assert_int_eq(gh_db_status("25006"), 503);
 	ck_assert_int_eq(gh_db_status("42601"), 500);
 	ck_assert_int_eq(gh_db_status("42501"), 500);
 	ck_assert_int_eq(gh_db_status(NULL), 500);
