@@ -11,18 +11,23 @@ gh_tokcache_init(struct gh_tokcache *tc, size_t size)
 	if (size > GH_TOKCACHE_MAX)
 		size = GH_TOKCACHE_MAX;
 	tc->size = size;
-	gh_tokcache_clear(tc);
+	tc->inuse = 0;
+	tc->tick = 0;
+	tc->ks = NULL;
+	tc->iss[0] = tc->aud[0] = '\0';
 }
 
 /*
  * Empties the cache.  Whoever frees a keyset the cache has seen calls
  * it: a new set could be given the old one's address.  Only the slots
- * in use are touched, so that an idle worker's pages stay untouched.
+ * given out are touched (init touches none: slots past inuse are never
+ * read), so that an idle worker's pages stay untouched.
  */
 void
 gh_tokcache_clear(struct gh_tokcache *tc)
 {
-	memset(tc->slot, 0, tc->size * sizeof(tc->slot[0]));
+	memset(tc->slot, 0, tc->inuse * sizeof(tc->slot[0]));
+	tc->inuse = 0;
 	tc->tick = 0;
 	tc->ks = NULL;
 	tc->iss[0] = tc->aud[0] = '\0';
@@ -50,7 +55,7 @@ find(struct gh_tokcache *tc, const unsigned char hash[32])
 {
 	size_t	 i;
 
-	for (i = 0; i < tc->size; i++)
+	for (i = 0; i < tc->inuse; i++)
 		if (tc->slot[i].used != 0 &&
 		    memcmp(tc->slot[i].hash, hash, 32) == 0)
 			return &tc->slot[i];
@@ -70,20 +75,25 @@ usable(const struct gh_claims *c, long long now, long leeway)
 	    c->iat <= now + leeway;
 }
 
-/* A slot for a new entry: an empty one, an expired one, the oldest. */
+/*
+ * A slot for a new entry: an empty or expired one of those given out,
+ * else the next one never used, else the least recently used.
+ */
 static struct gh_tokcache_entry *
 victim(struct gh_tokcache *tc, long long now)
 {
 	struct gh_tokcache_entry *e, *lru = &tc->slot[0];
 	size_t	 i;
 
-	for (i = 0; i < tc->size; i++) {
+	for (i = 0; i < tc->inuse; i++) {
 		e = &tc->slot[i];
 		if (e->used == 0 || e->claims.exp <= now)
 			return e;
 		if (e->used < lru->used)
 			lru = e;
 	}
+	if (tc->inuse < tc->size)
+		return &tc->slot[tc->inuse++];
 	return lru;
 }
 

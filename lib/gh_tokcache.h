@@ -18,7 +18,10 @@
  *
  * Bounded: at most GH_TOKCACHE_MAX entries, the size given at init; a
  * full cache gives the slot of an expired token, or else of the least
- * recently used one.  Not thread-safe: one per worker.
+ * recently used one.  Slots are given out in order and only those are
+ * ever read or cleared, so a worker's idle pages stay untouched and a
+ * lookup looks at the tokens it has, not at the size.  Not thread-safe:
+ * one per worker.
  */
 #ifndef GH_TOKCACHE_H
 #define GH_TOKCACHE_H
@@ -40,6 +43,7 @@ struct gh_tokcache_entry {
 
 struct gh_tokcache {
 	size_t			 size;		/* 0: nothing is kept */
+	size_t			 inuse;		/* slots given out, 0..size */
 	uint64_t		 tick;
 	const struct gh_keyset	*ks;		/* what the entries were */
 	char			 iss[256];	/* verified against */

@@ -6,9 +6,11 @@
  * through gh_auth_verify, the revocation list and DPoP binding still
  * apply to a token verified before.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -480,6 +482,50 @@ START_TEST(revocation_and_binding_still_apply)
 }
 END_TEST
 
+/*
+ * An idle worker's cache costs no memory: init and clear touch no page
+ * of the slots past those given out (mincore: none resident), and one
+ * token touches only the first slot's.
+ */
+static struct gh_tokcache idle;
+
+static size_t
+resident_slot_pages(const struct gh_tokcache *c, size_t from, size_t to)
+{
+	unsigned char	 vec[128];
+	uintptr_t	 pg = (uintptr_t)sysconf(_SC_PAGESIZE), a, b;
+	size_t		 i, n = 0;
+
+	a = ((uintptr_t)&c->slot[from] + pg - 1) & ~(pg - 1);
+	b = (uintptr_t)&c->slot[to] & ~(pg - 1);
+	ck_assert_uint_gt(b, a);
+	ck_assert_uint_le((b - a) / pg, sizeof(vec));
+	ck_assert_int_eq(mincore((void *)a, b - a, vec), 0);
+	for (i = 0; i < (b - a) / pg; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+START_TEST(an_idle_cache_touches_no_page)
+{
+	struct gh_claims c;
+
+	gh_tokcache_init(&idle, GH_TOKCACHE_DEFAULT);
+	ck_assert_uint_eq(resident_slot_pages(&idle, 1, GH_TOKCACHE_DEFAULT),
+	    0);
+	gh_tokcache_clear(&idle);
+	ck_assert_uint_eq(resident_slot_pages(&idle, 1, GH_TOKCACHE_DEFAULT),
+	    0);
+	ck_assert_int_eq(gh_tokcache_verify(&idle, ks, token(NOW, NOW + 900,
+	    ""), ISS, AUD, NOW, LEEWAY, &c, NULL), 0);
+	ck_assert_int_eq(gh_tokcache_verify(&idle, ks, token(NOW, NOW + 901,
+	    ""), ISS, AUD, NOW, LEEWAY, &c, NULL), 0);
+	ck_assert_uint_eq(idle.misses, 2);
+	ck_assert_uint_eq(resident_slot_pages(&idle, 3, GH_TOKCACHE_DEFAULT),
+	    0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -499,6 +545,7 @@ suite(void)
 	tcase_add_test(tc_core, forget_drops_one_token);
 	tcase_add_test(tc_core, bound_token_keeps_its_binding);
 	tcase_add_test(tc_core, revocation_and_binding_still_apply);
+	tcase_add_test(tc_core, an_idle_cache_touches_no_page);
 	suite_add_tcase(s, tc_core);
 	return s;
 }
