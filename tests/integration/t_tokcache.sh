@@ -85,3 +85,54 @@ t_46h_tokens_like_a_kept_one_are_refused() {
 	tc_many 3 /api/v1/payments "$other"
 	tc_all 200 "the other token"
 }
+
+# tc_dpop_refused PATH PROOF DETAIL: the bound token with PROOF ("" for
+# none) is refused with the proof's challenge and DETAIL.
+tc_dpop_refused() {
+	if [ -n "$2" ]; then
+		req GET "$1" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $2"
+	else
+		req GET "$1" -H "Authorization: DPoP $DPOP_AT"
+	fi
+	expect_status 401
+	expect_json .detail "$3"
+	header www-authenticate | grep -qx "DPoP realm=\"gatehouse\", error=\"invalid_dpop_proof\", error_description=\"$3\", algs=\"ES256\"" ||
+	    fail "$1, $3: $(header www-authenticate)"
+}
+
+# Sits with t_6o28 for its bound token (oa_dpop_ready).  Every worker of
+# each pool keeps the token, then each request still needs a proof of
+# its own, of the token's key, for this method, URI and token, once.
+t_6o28b_a_kept_dpop_bound_token_needs_a_proof_every_time() {
+	local thief="$T_OUT/k28b-thief.pem" p used
+	oa_dpop_ready || return 0
+	for p in /api/v1/payments /api/v1/media; do
+		for _ in $(seq 8); do
+			oa_dpop_proof "$DPOP_KEY" GET "$p" "$DPOP_AT"
+			req GET "$p" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+			expect_status 200
+		done
+		used=$PROOF
+		for _ in $(seq 4); do
+			tc_dpop_refused "$p" "" "a DPoP proof is required (DPoP header)"
+			tc_dpop_refused "$p" "$used" "the DPoP proof was used before"
+			oa_dpop_proof "$thief" GET "$p" "$DPOP_AT"
+			tc_dpop_refused "$p" "$PROOF" "the DPoP proof is signed by another key than the token's"
+			oa_dpop_proof "$DPOP_KEY" GET "$p" "someone-elses-token"
+			tc_dpop_refused "$p" "$PROOF" "the DPoP proof is not for this access token (ath)"
+			oa_dpop_proof "$DPOP_KEY" POST "$p" "$DPOP_AT"
+			req GET "$p" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+			expect_status 401
+			header www-authenticate | grep -q '^DPoP realm="gatehouse", error="invalid_dpop_proof"' ||
+			    fail "$p, a POST's proof: $(header www-authenticate)"
+			req GET "$p" -H "Authorization: Bearer $DPOP_AT"
+			expect_status 401
+			expect_json .detail "this token is bound to a DPoP key: send it as Authorization: DPoP, with a DPoP proof"
+			header www-authenticate | grep -q '^DPoP realm="gatehouse", error="invalid_token"' ||
+			    fail "$p as Bearer: $(header www-authenticate)"
+		done
+		oa_dpop_proof "$DPOP_KEY" GET "$p" "$DPOP_AT"
+		req GET "$p" -H "Authorization: DPoP $DPOP_AT" -H "DPoP: $PROOF"
+		expect_status 200
+	done
+}
