@@ -344,7 +344,7 @@ gh_reply(struct gh_req *req, int status, const char *ctype, const void *body,
     size_t len)
 {
 	const char	*text;
-	char		*head, *p;
+	char		 buf[2048], *head, *p;
 	size_t		 i, size, nlen[GH_HEADERS_MAX], vlen[GH_HEADERS_MAX];
 	int		 cache;
 
@@ -354,7 +354,8 @@ gh_reply(struct gh_req *req, int status, const char *ctype, const void *body,
 	text = gh_status_text(status);
 	/* API answers are about one user at one moment: never cache them. */
 	cache = !has_header(req, "Cache-Control");
-	size = sizeof("Status: 000 \r\n") + strlen(text) + 2 + 2;
+	/* Room for any int's digits: a status is not trusted to be three. */
+	size = sizeof("Status: 2147483647 \r\n") + strlen(text) + 2;
 	if (ctype != NULL)
 		size += sizeof("Content-Type: \r\nContent-Length: \r\n") +
 		    strlen(ctype) + 24;
@@ -365,7 +366,10 @@ gh_reply(struct gh_req *req, int status, const char *ctype, const void *body,
 		vlen[i] = strlen(req->headers[i].value);
 		size += nlen[i] + vlen[i] + 4;
 	}
-	if ((head = gh_alloc(&req->arena, size)) == NULL)
+	/* libfcgi copies it: an answer's usual head needs no allocation. */
+	if (size <= sizeof(buf))
+		head = buf;
+	else if ((head = gh_alloc(&req->arena, size)) == NULL)
 		return -1;
 	p = LIT(head, "Status: ");
 	p = put_num(p, (size_t)(status < 0 ? 0 : status));
