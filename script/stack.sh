@@ -482,7 +482,9 @@ gh_pool_pid() {
 gh_pool_workers() {
 	local pid
 	pid=$(gh_pool_pid "$1") || return 0
-	pgrep -P "$pid" 2>/dev/null | sort -n
+	# Not the zombies: a dead worker that multiwatch has not reaped yet
+	# (or never will, once it is stopped) serves nothing.
+	pgrep -P "$pid" -r D,I,R,S,T,t,W 2>/dev/null | sort -n
 }
 
 gh_pool_stop() {
