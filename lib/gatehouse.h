@@ -17,5 +17,6 @@
 #include "gh_sweep.h"
 #include "gh_token.h"
 #include "gh_dpop.h"
+#include "gh_grant.h"
 
 #endif

@@ -331,24 +331,41 @@ static const struct gh_field delete_fields[] = {
 	{ NULL }
 };
 
+enum { V_PASSWORD, V_PURPOSE };
+static const struct gh_field verify_fields[] = {
+	{ "password",	GH_STRING, .maxlen = 1024 },
+	{ "purpose",	GH_STRING | GH_OPTIONAL,
+	    .choices = (const char *const[]){ GH_GRANT_DELETE_MEDIA, NULL } },
+	{ NULL }
+};
+
 /*
- * POST /api/v1/auth/me/password/verify: the password checked and nothing
- * else done (but a wrong one counted, like any failed sign-in, so that
- * this is no free guess).  A client deleting an account asks this before
- * it deletes the media, which live in another database: a wrong password
- * then deletes nothing anywhere (docs/console.md).
+ * POST /api/v1/auth/me/password/verify: the password checked (a wrong
+ * one counted, like any failed sign-in, so that this is no free guess),
+ * answered with a grant (gh_grant.h) and nothing else done.  A client
+ * deleting an account asks this first: media's purge takes the grant, so
+ * a wrong password deletes nothing anywhere, and a stolen access token
+ * alone deletes no media (docs/console.md).
  */
 void
 auth_me_password_verify(struct gh_req *req)
 {
 	struct gh_values v;
+	const char	*purpose;
+	char		*grant;
+	long long	 ttl;
 
 	if (auth_session(req, NULL) == NULL ||
-	    gh_body_json(req, delete_fields, &v) != 0 ||
+	    gh_body_json(req, verify_fields, &v) != 0 ||
 	    auth_password_recheck(req, "password",
-	    gh_vstr(&v, D_PASSWORD)) != 0)
+	    gh_vstr(&v, V_PASSWORD)) != 0)
 		return;
-	gh_reply(req, 204, NULL, NULL, 0);
+	purpose = gh_vhas(&v, V_PURPOSE) ? gh_vstr(&v, V_PURPOSE) :
+	    GH_GRANT_DELETE_MEDIA;
+	if (gh_grant_make(req, purpose, &grant, &ttl) != 0)
+		return;
+	gh_reply_json(req, 200, json_pack("{s:s, s:s, s:I}", "grant", grant,
+	    "purpose", purpose, "expires_in", (json_int_t)ttl));
 }
 
 /* One transaction: the user, and by cascade its sessions and tokens. */

@@ -41,8 +41,9 @@ affected(PGresult *res)
 
 /*
  * DELETE /api/v1/media/users/{user_id} ("me" for oneself): the user
- * themself or an admin.  200 with what went; a second call finds nothing
- * and answers zeros.
+ * themself or an admin, with a grant of their own password
+ * (Gatehouse-Grant, from auth's password/verify).  200 with what went; a
+ * second call finds nothing and answers zeros.
  */
 void
 media_purge_user(struct gh_req *req)
@@ -67,6 +68,9 @@ media_purge_user(struct gh_req *req)
 		    "delete a user's media");
 		return;
 	}
+	/* The password, just typed, of whoever asks: a token is not enough. */
+	if (gh_grant_require(req, GH_GRANT_DELETE_MEDIA) != 0)
+		return;
 	if (gh_db_begin(req) != 0 ||
 	    gh_db_query(req, media_sql_lock_owner, 1, &uid) == NULL ||
 	    (c = gh_db_query(req, SQL_COMMENTS, 1, &uid)) == NULL ||

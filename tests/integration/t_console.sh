@@ -186,9 +186,14 @@ t_19c_05_password_verify_changes_nothing() {
 	case $STATUS in 400|415) ;; *) fail "text/plain: status $STATUS" ;; esac
 	[ "$(cs_del_state "$CS_DEL_UID")" = "$before" ] || fail "a refused check changed: $(cs_del_state "$CS_DEL_UID")"
 	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
-	expect_status 204
-	[ -z "$BODY" ] || fail "a body: $BODY"
+	expect_status 200
+	expect_json .purpose delete_media
+	expect_json '.grant | split(".") | length' 3
+	expect_json '.expires_in > 0' true
 	[ "$(cs_del_state "$CS_DEL_UID")" = "$before" ] || fail "the check changed: $(cs_del_state "$CS_DEL_UID")"
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\",\"purpose\":\"everything\"}"
+	expect_problem 422
+	expect_json '.errors | map(.field) | join(",")' purpose
 	# Throttled like sign-in: an account held back is 429 here too,
 	# whatever the password.
 	cs_psql gatehouse_auth "UPDATE login_throttle SET locked_until = now() + interval '10 minutes' WHERE key = 'user:$CS_DEL_UID'" >/dev/null
@@ -216,8 +221,9 @@ t_19c_06_account_deletion_in_order() {
 	paths=$(cs_psql gatehouse_media "SELECT storage_path || ' ' || thumb_path FROM media WHERE owner = '$CS_DEL_UID'")
 	[ "$(printf '%s' "$paths" | wc -w)" = 2 ] || fail "no file and thumbnail: $paths"
 	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
-	expect_status 204
-	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $CS_DEL_AT"
+	expect_status 200
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H "Gatehouse-Grant: $(printf '%s' "$BODY" | jq -r .grant)"
 	expect_status 200
 	expect_json .items 1
 	expect_json .likes 1

@@ -26,6 +26,15 @@ media_user() {
 	[ -n "$AT" ] && [ "$AT" != null ] || fail "no token for $1"
 }
 
+# media_grant TOKEN: in GRANT, the grant of the token's user's password
+# ($PW; auth's password/verify) that a purge of their media needs.
+media_grant() {
+	json_post /api/v1/auth/me/password/verify "{\"password\":\"$PW\"}" \
+	    -H "Authorization: Bearer $1"
+	expect_status 200
+	GRANT=$(printf '%s' "$BODY" | jq -r .grant)
+}
+
 # mkfile NAME: a small file of each kind, made from its magic bytes.
 mkfile() {
 	local f="$T_MEDIA_DIR/$1"
@@ -422,7 +431,9 @@ t_82c_uploads_with_an_idempotency_key_store_once() {
 	expect_status 201
 	[ -z "$(header idempotent-replayed)" ] || fail "a refused upload used its key up"
 	# An account's media go with the answers its keys remember.
-	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $kira"
+	media_grant "$kira"
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $kira" \
+	    -H "Gatehouse-Grant: $GRANT"
 	expect_status 200
 	[ "$(psql_media "SELECT count(*) FROM media_upload_keys k WHERE k.key = '$key'")" = 0 ] ||
 	    fail "the account's keys outlived its media"

@@ -427,7 +427,9 @@ t_89l_an_account_deletes_its_media() {
 	expect_problem 404
 	[ -f "$GH_STATE/media/$f1" ] || fail "a refused purge removed a file"
 	bytes=$(psql_media "SELECT sum(size) FROM media WHERE owner = '$pat_id'")
-	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $pat_at"
+	media_grant "$pat_at"
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $pat_at" \
+	    -H "Gatehouse-Grant: $GRANT"
 	expect_status 200
 	expect_json .user_id "$pat_id"
 	expect_json .items 2
@@ -454,7 +456,8 @@ t_89l_an_account_deletes_its_media() {
 	download "/api/v1/media/$theirs/file" "$TINA"
 	[ "$STATUS" = 200 ] || fail "tina's file: $STATUS"
 	# Again: nothing left, zeros.
-	req DELETE "/api/v1/media/users/$pat_id" -H "Authorization: Bearer $pat_at"
+	req DELETE "/api/v1/media/users/$pat_id" -H "Authorization: Bearer $pat_at" \
+	    -H "Gatehouse-Grant: $GRANT"
 	expect_status 200
 	expect_json '[.items, .bytes, .comments, .likes, .ratings] == [0,0,0,0,0]' true
 }
@@ -466,12 +469,85 @@ t_89m_an_admin_deletes_an_accounts_media() {
 	upload "$(unique_pdf)" application/pdf "" "$q_at"
 	f=$(psql_media "SELECT storage_path FROM media WHERE id = '$MID'")
 	upload "$(unique_pdf)" application/pdf "" "$TOM"
-	req DELETE "/api/v1/media/users/$(printf '%s' "$q_id" | tr a-f A-F)" -H "Authorization: Bearer $ADMIN"
+	# The admin's own grant (admin_token's user, forged like it).
+	req DELETE "/api/v1/media/users/$q_id" -H "Authorization: Bearer $ADMIN"
+	expect_problem 403
+	req DELETE "/api/v1/media/users/$(printf '%s' "$q_id" | tr a-f A-F)" -H "Authorization: Bearer $ADMIN" \
+	    -H "Gatehouse-Grant: $(forged_grant 00000000-0000-4000-8000-000000000001 admin)"
 	expect_status 200
 	expect_json .items 1
 	[ ! -e "$GH_STATE/media/$f" ] || fail "the file outlived the purge"
 	req GET "/api/v1/media/$MID" -H "Authorization: Bearer $TOM"
 	expect_status 200
+}
+
+# forged_grant SUB ROLE [AUD_SUFFIX [EXP_OFFSET [SID]]]: a grant signed with
+# the real key, as auth would make one (or bent, by the arguments).
+forged_grant() {
+	local kid now
+	kid=$(part 1 "$MIA" | jq -r .kid)
+	now=$(date +%s)
+	"$FORGE" es256 "$GH_STATE/keys/$kid.pem" \
+	    "{\"alg\":\"ES256\",\"typ\":\"at+jwt\",\"kid\":\"$kid\"}" \
+	    "{\"iss\":\"gatehouse\",\"aud\":\"gatehouse-api${3-/grant/delete_media}\",\"sub\":\"$1\",${5:+\"sid\":\"$5\",}\"jti\":\"g$RANDOM\",\"role\":\"$2\",\"iat\":$((now - 60)),\"exp\":$((now + ${4:-300}))}"
+}
+
+# A purge takes a grant of the password of whoever asks, just typed, and
+# nothing else: no grant, an access token, another user's or another
+# session's grant, another purpose's, an expired or bent one: each 403,
+# nothing deleted.  A grant is no access token either.
+t_89lb_a_purge_needs_a_fresh_grant() {
+	local r_at r_id r_sid r2_at f g other tom_grant what i c
+	tags_setup || return
+	media_user rhea && r_at=$AT r_id=$UID_
+	r_sid=$(part 2 "$r_at" | jq -r .sid)
+	upload "$(unique_pdf)" application/pdf "" "$r_at"
+	f=$(psql_media "SELECT storage_path FROM media WHERE id = '$MID'")
+	media_grant "$TOM"
+	tom_grant=$GRANT
+	login rhea
+	r2_at=$AT
+	media_grant "$r2_at"
+	other=$GRANT
+	media_grant "$r_at"
+	g=$GRANT
+	json_post /api/v1/auth/me/password/verify '{"password":"not-rheas-password"}' \
+	    -H "Authorization: Bearer $r_at"
+	expect_problem 403
+	[ "$(printf '%s' "$BODY" | jq -r '.grant // empty')" = "" ] || fail "a wrong password got a grant"
+	refused() { # WHAT GRANT
+		req DELETE /api/v1/media/users/me -H "Authorization: Bearer $r_at" ${2:+-H "Gatehouse-Grant: $2"}
+		[ "$STATUS" = 403 ] || fail "$1: status $STATUS"
+		expect_header content-type application/problem+json
+	}
+	refused "no grant" ""
+	expect_json '.detail | test("password")' true
+	refused "the access token as a grant" "$r_at"
+	refused "another user's grant" "$tom_grant"
+	refused "another session's grant" "$other"
+	refused "a grant for another purpose" "$(forged_grant "$r_id" user /grant/other 300 "$r_sid")"
+	refused "the API's audience" "$(forged_grant "$r_id" user "" 300 "$r_sid")"
+	refused "an expired grant" "$(forged_grant "$r_id" user /grant/delete_media -120 "$r_sid")"
+	# (a character well inside the signature: the last one's low bits are
+	# padding, which a decoder may ignore)
+	i=$(( ${#g} - 20 ))
+	c=${g:$i:1}
+	[ "$c" = A ] && c=B || c=A
+	refused "a bent signature" "${g:0:$i}$c${g:$((i + 1))}"
+	refused "garbage" "not.a.grant"
+	[ -f "$GH_STATE/media/$f" ] || fail "a refused purge removed the file"
+	[ "$(psql_media "SELECT count(*) FROM media WHERE owner = '$r_id'")" = 1 ] ||
+	    fail "a refused purge removed the row"
+	# A grant is no access token, at any service.
+	for what in /api/v1/auth/me /api/v1/media /api/v1/payments; do
+		req GET "$what" -H "Authorization: Bearer $g"
+		[ "$STATUS" = 401 ] || fail "the grant as an access token at $what: $STATUS"
+	done
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $r_at" -H "Gatehouse-Grant: $g"
+	expect_status 200
+	expect_json .items 1
+	[ ! -e "$GH_STATE/media/$f" ] || fail "the file outlived the purge"
+	unset -f refused
 }
 
 # sweep ARGS...: gatehouse-media --sweep with the media pool's settings

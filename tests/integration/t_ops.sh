@@ -421,7 +421,9 @@ t_94b_backup_set_is_one_instant() {
 	ops_wait_media_dump || { ops_release_media_dump; wait "$bpid"; return; }
 	req DELETE "/api/v1/media/$gone" -H "Authorization: Bearer $MIA"
 	expect_status 204
-	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $purged"
+	media_grant "$purged"
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $purged" \
+	    -H "Gatehouse-Grant: $GRANT"
 	expect_status 200
 	expect_json .items 1
 	upload "$(unique_pdf)" application/pdf "title=ops-new" "$MIA"

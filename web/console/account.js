@@ -196,8 +196,9 @@ function remove(user) {
 			    detail: `type ${user.username}` }] };
 		if (!v.password)
 			throw { detail: 'The password is needed.', errors: [{ field: 'password', detail: 'required' }] };
-		await post('/api/v1/auth/me/password/verify', { password: v.password });
-		const m = await del('/api/v1/media/users/me');
+		const g = await post('/api/v1/auth/me/password/verify', { password: v.password });
+		const m = await del('/api/v1/media/users/me', undefined,
+		    { headers: { 'Gatehouse-Grant': g.grant } });
 		try {
 			await del('/api/v1/auth/me', { password: v.password });
 		} catch (e) {
