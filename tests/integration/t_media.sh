@@ -741,14 +741,20 @@ t_86_signed_links() {
 	expect_json .expires_in 3600
 }
 
-# An admin token, signed with the real key (as t_56 does).
-admin_token() {
+# forge_token SUB ROLE AUD EXP_OFFSET [SID]: a token signed with the real
+# key (as t_56 does), for AUD, expiring EXP_OFFSET seconds from now.
+forge_token() {
 	local kid now
 	kid=$(part 1 "$MIA" | jq -r .kid)
 	now=$(date +%s)
 	"$FORGE" es256 "$GH_STATE/keys/$kid.pem" \
 	    "{\"alg\":\"ES256\",\"typ\":\"at+jwt\",\"kid\":\"$kid\"}" \
-	    "{\"iss\":\"gatehouse\",\"aud\":\"gatehouse-api\",\"sub\":\"00000000-0000-4000-8000-000000000001\",\"jti\":\"a\",\"role\":\"admin\",\"iat\":$now,\"exp\":$((now + 600))}"
+	    "{\"iss\":\"gatehouse\",\"aud\":\"$3\",\"sub\":\"$1\",${5:+\"sid\":\"$5\",}\"jti\":\"f$RANDOM\",\"role\":\"$2\",\"iat\":$((now - 60)),\"exp\":$((now + $4))}"
+}
+
+# An admin token (of no account).
+admin_token() {
+	forge_token 00000000-0000-4000-8000-000000000001 admin gatehouse-api 600
 }
 
 t_87_update_and_delete() {

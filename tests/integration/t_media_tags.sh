@@ -484,12 +484,7 @@ t_89m_an_admin_deletes_an_accounts_media() {
 # forged_grant SUB ROLE [AUD_SUFFIX [EXP_OFFSET [SID]]]: a grant signed with
 # the real key, as auth would make one (or bent, by the arguments).
 forged_grant() {
-	local kid now
-	kid=$(part 1 "$MIA" | jq -r .kid)
-	now=$(date +%s)
-	"$FORGE" es256 "$GH_STATE/keys/$kid.pem" \
-	    "{\"alg\":\"ES256\",\"typ\":\"at+jwt\",\"kid\":\"$kid\"}" \
-	    "{\"iss\":\"gatehouse\",\"aud\":\"gatehouse-api${3-/grant/delete_media}\",\"sub\":\"$1\",${5:+\"sid\":\"$5\",}\"jti\":\"g$RANDOM\",\"role\":\"$2\",\"iat\":$((now - 60)),\"exp\":$((now + ${4:-300}))}"
+	forge_token "$1" "$2" "gatehouse-api${3-/grant/delete_media}" "${4:-300}" "${5-}"
 }
 
 # A purge takes a grant of the password of whoever asks, just typed, and
