@@ -7,17 +7,44 @@ T_COUNT=0
 T_NAME=
 T_OUT=
 
+# Every exchange with the API is kept for tools/openapi-check, which run
+# checks against docs/openapi.yaml after the cases: a line in
+# $T_EXCHANGES/index (case, method, URL, file prefix) and the headers and
+# body curl wrote (PREFIX.h, PREFIX.b).  The prefix holds the time and the
+# shell's pid, as cases send requests from subshells and in parallel.
+T_EXCHANGES=
+
+# gh_exchange_file: a fresh prefix in REPLY.
+gh_exchange_file() {
+	REPLY=$T_EXCHANGES/${EPOCHREALTIME//[!0-9]/}.$BASHPID
+}
+
+# gh_exchange_log METHOD URL PREFIX
+gh_exchange_log() {
+	[ -n "$T_EXCHANGES" ] || return 0
+	printf '%s\t%s\t%s\t%s\n' "$T_NAME" "$1" "$2" "$3" >>"$T_EXCHANGES/index"
+}
+
 # req METHOD PATH [curl args...]: sets STATUS, BODY, HEADERS (lowercased
-# names), HTTPV.  Over HTTP/2 unless the caller passes --http1.1.
+# names), HTTPV; $T_OUT/h and $T_OUT/b are the headers and body.  Over
+# HTTP/2 unless the caller passes --http1.1.
 req() {
-	local method=$1 path=$2 out
+	local method=$1 path=$2 out x
 	shift 2
-	out=$(curl -sk --http2 -X "$method" -D "$T_OUT/h" -o "$T_OUT/b" \
-	    -w '%{http_code} %{http_version}' "$@" "$(gh_url "$path")") || true
-	STATUS=${out%% *}
-	HTTPV=${out##* }
-	BODY=$(cat "$T_OUT/b" 2>/dev/null)
-	HEADERS=$(tr -d '\r' <"$T_OUT/h" 2>/dev/null | sed 's/^\([^:]*\):/\L\1:/')
+	gh_exchange_file
+	x=${T_EXCHANGES:+$REPLY}
+	x=${x:-$T_OUT/x}
+	: >"$x.h"
+	: >"$x.b"
+	out=$(curl -sk --http2 -X "$method" -D "$x.h" -o "$x.b" \
+	    -w '%{http_code} %{http_version} %{url_effective}' "$@" \
+	    "$(gh_url "$path")") || true
+	read -r STATUS HTTPV out <<<"$out"
+	gh_exchange_log "$method" "$out" "$x"
+	ln -f "$x.h" "$T_OUT/h"
+	ln -f "$x.b" "$T_OUT/b"
+	BODY=$(cat "$x.b")
+	HEADERS=$(tr -d '\r' <"$x.h" | sed 's/^\([^:]*\):/\L\1:/')
 }
 
 # pool_wait SVC: until the pool answers its ping again, after a restart.
