@@ -10,8 +10,9 @@ T_OUT=
 # Every exchange with the API is kept for tools/openapi-check, which run
 # checks against docs/openapi.yaml after the cases: a line in
 # $T_EXCHANGES/index (case, method, URL, file prefix) and the headers and
-# body curl wrote (PREFIX.h, PREFIX.b).  The prefix holds the time and the
-# shell's pid, as cases send requests from subshells and in parallel.
+# body curl wrote (PREFIX.h, PREFIX.b), at the cost of two copies.  The
+# prefix holds the time and the shell's pid, as cases send requests from
+# subshells and in parallel.
 T_EXCHANGES=
 
 # gh_exchange_file: a fresh prefix in REPLY.
@@ -41,10 +42,50 @@ req() {
 	    "$(gh_url "$path")") || true
 	read -r STATUS HTTPV out <<<"$out"
 	gh_exchange_log "$method" "$out" "$x"
-	ln -f "$x.h" "$T_OUT/h"
-	ln -f "$x.b" "$T_OUT/b"
+	# Copies, not links: a case that writes $T_OUT/h itself would write
+	# into the record.
+	cp "$x.h" "$T_OUT/h"
+	cp "$x.b" "$T_OUT/b"
 	BODY=$(cat "$x.b")
 	HEADERS=$(tr -d '\r' <"$x.h" | sed 's/^\([^:]*\):/\L\1:/')
+}
+
+# gh_curl [curl args...] URL: curl for a case that needs its own options,
+# output or parallel runs, with the exchange recorded as req's are.  -D
+# and -o are honoured; without -o the body goes to stdout, before what
+# -w writes, as curl's would.  One URL only.
+gh_curl() {
+	local a=() d= o= w= x rc
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-D) d=$2; shift 2 ;;
+		-o) o=$2; shift 2 ;;
+		-w) w=$2; shift 2 ;;
+		*) a+=("$1"); shift ;;
+		esac
+	done
+	gh_exchange_file
+	x=${T_EXCHANGES:+$REPLY}
+	x=${x:-$T_OUT/x.$BASHPID}
+	: >"$x.h"
+	: >"$x.b"
+	curl -D "$x.h" -o "$x.b" -w "%{method} %{url_effective}\n$w" "${a[@]}" \
+	    >"$x.w"
+	rc=$?
+	{
+		read -r REPLY
+		gh_exchange_log "${REPLY%% *}" "${REPLY#* }" "$x"
+		[ -n "$d" ] && cp "$x.h" "$d"
+		if [ -z "$o" ]; then
+			cat "$x.b" -
+		elif [ "$o" != /dev/null ]; then
+			cp "$x.b" "$o"
+			cat
+		else
+			cat
+		fi
+	} <"$x.w"
+	return "$rc"
 }
 
 # pool_wait SVC: until the pool answers its ping again, after a restart.
