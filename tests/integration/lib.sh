@@ -38,9 +38,9 @@ req() {
 	: >"$x.h"
 	: >"$x.b"
 	out=$(curl -sk --http2 -X "$method" -D "$x.h" -o "$x.b" \
-	    -w '%{http_code} %{http_version} %{url_effective}' "$@" \
+	    -w '%{http_code} %{http_version} %{method} %{url_effective}' "$@" \
 	    "$(gh_url "$path")") || true
-	read -r STATUS HTTPV out <<<"$out"
+	read -r STATUS HTTPV method out <<<"$out"
 	gh_exchange_log "$method" "$out" "$x"
 	# Copies, not links: a case that writes $T_OUT/h itself would write
 	# into the record.

@@ -91,7 +91,7 @@ const routes = Object.keys(spec.paths).map((p) => ({
 	template: p,
 	params: (p.match(/\{/g) || []).length,
 	re: new RegExp('^' + p.replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-	    .replace(/\\?\{[^}]+\\?\}/g, '[^/]+') + '$'),
+	    .replace(/\\?\{[^}]+\\?\}/g, '[^/]*') + '$'),
 })).sort((a, b) => a.params - b.params);
 
 function route(pathname) {
@@ -233,7 +233,10 @@ const count = (map, k) => map.set(k, (map.get(k) || 0) + 1);
 const lines = readFileSync(indexPath, 'utf8').split('\n').filter(Boolean);
 for (const line of lines) {
 	const [kase, method, href, prefix] = line.split('\t');
-	const url = new URL(href);
+	// As sent: not through new URL(), which would take %2E%2E for a dot
+	// segment and the path for another one.
+	const m = /^[a-z]+:\/\/[^/?#]*([^?#]*)(\?[^#]*)?/i.exec(href);
+	const url = { pathname: m ? m[1] || '/' : href, search: m && m[2] || '' };
 	if (!API.test(url.pathname)) {
 		count(excluded, STATIC);
 		continue;
