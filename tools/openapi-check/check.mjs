@@ -84,15 +84,24 @@ function validator(schema) {
 	return v;
 }
 
-// Templated paths as patterns, the literal ones first, so that
-// /api/v1/media/stats is not taken for /api/v1/media/{id}.
+// Templated paths as patterns, tried segment by segment literal first
+// (as the routers do), so that /api/v1/media/stats is not taken for
+// /api/v1/media/{id}, nor /api/v1/media/tags/likes for .../{id}/likes.
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+const isParam = (seg) => seg.startsWith('{');
 const routes = Object.keys(spec.paths).map((p) => ({
 	template: p,
-	params: (p.match(/\{/g) || []).length,
+	segs: p.split('/'),
 	re: new RegExp('^' + p.replace(/[.*+?^$()|[\]\\]/g, '\\$&')
 	    .replace(/\\?\{[^}]+\\?\}/g, '[^/]*') + '$'),
-})).sort((a, b) => a.params - b.params);
+})).sort((a, b) => {
+	for (let i = 0; i < Math.min(a.segs.length, b.segs.length); i++) {
+		const d = isParam(a.segs[i]) - isParam(b.segs[i]);
+		if (d !== 0)
+			return d;
+	}
+	return 0;
+});
 
 function route(pathname) {
 	return routes.find((r) => r.re.test(pathname));
