@@ -14,6 +14,7 @@
 #include "gh_page.h"
 #include "gh_req.h"
 #include "gh_revoked.h"
+#include "gh_sweep.h"
 #include "gh_token.h"
 #include "gh_dpop.h"
 

@@ -224,6 +224,55 @@ log_request(struct gh_req *req)
 	gh_logbuf_end(&lb);
 }
 
+/*
+ * Whether nginx has sent the whole request and none of it is left
+ * unread: the body read to its length (none when there is no
+ * Content-Length), then the end of the stdin stream, which nginx sends
+ * with it.  Only then does the next read not wait, and only then may
+ * the connection be closed without a reset for unread bytes.
+ */
+static int
+request_all_read(struct gh_req *req, FCGX_Request *fcgx)
+{
+	const char	*cl, *errstr;
+	long long	 want = 0;
+	char		 c;
+
+	if (FCGX_GetError(fcgx->in) != 0)
+		return 0;
+	if (!FCGX_HasSeenEOF(fcgx->in)) {
+		cl = gh_env(req, "CONTENT_LENGTH");
+		if (cl != NULL && *cl != '\0') {
+			want = gh_strtonum(cl, 0, (long long)1 << 50, &errstr);
+			if (errstr != NULL)
+				return 0;
+		}
+		if ((unsigned long long)want != req->body_read ||
+		    FCGX_GetStr(&c, 1, fcgx->in) != 0)
+			return 0;
+	}
+	return FCGX_HasSeenEOF(fcgx->in) && FCGX_GetError(fcgx->in) == 0;
+}
+
+/*
+ * Sends the end of the answer now, before the log line is written, so
+ * nginx has it at once.  libfcgi would then close the connection the
+ * careful way: shut its side down and wait (up to 2 s) until nginx
+ * closes first, in case nginx were still sending (a reset would cost
+ * the answer).  The worker sleeps through that wait for every request.
+ * When the whole request has been read there is nothing left to come,
+ * so the connection is just closed (FCGX_Detach makes FCGX_Finish_r do
+ * that); otherwise libfcgi's way stays.
+ */
+static void
+answer_end(struct gh_req *req, FCGX_Request *fcgx)
+{
+	if (FCGX_FClose(fcgx->err) != 0 || FCGX_FClose(fcgx->out) != 0)
+		return;
+	if (request_all_read(req, fcgx))
+		FCGX_Detach(fcgx);
+}
+
 /* Ends a request: rolls back what was not committed, logs, frees. */
 void
 gh_req_end(struct gh_req *req)
@@ -381,6 +430,9 @@ gh_app_main(const struct gh_app *app, int argc, char **argv)
 		req.envp = fcgx.envp;
 		gh_req_start(&req);
 		gh_dispatch(app, &req);
+		/* Nothing uncommitted outlives the answer: roll back first. */
+		gh_db_request_end();
+		answer_end(&req, &fcgx);
 		/* The params die with FCGX_Finish_r: log while they live. */
 		gh_req_end(&req);
 		FCGX_Finish_r(&fcgx);

@@ -3,12 +3,14 @@
 #include <strings.h>
 #include <time.h>
 
+#include "gh_app.h"
 #include "gh_auth.h"
 #include "gh_config.h"
 #include "gh_dpop.h"
 #include "gh_log.h"
 #include "gh_req.h"
 #include "gh_revoked.h"
+#include "gh_tokcache.h"
 #include "gh_token.h"
 
 #define GH_LEEWAY_S	30
@@ -19,6 +21,7 @@ static const char	*audience = "gatehouse-api";
 static long long	 access_ttl = 900;
 static long long	 dpop_window = 60;
 static char		 public_origin[256] = "https://localhost:8443";
+static struct gh_tokcache tokcache;	/* the tokens this worker verified */
 
 /*
  * The origin clients reach the services at (GH_PUBLIC_URL, its path
@@ -60,13 +63,17 @@ gh_auth_setup(int need_signing_key)
 {
 	const char	*dir;
 	char		 err[256];
+	long long	 cache_size;
 
 	issuer = gh_config_str("GH_JWT_ISSUER", "gatehouse");
 	audience = gh_config_str("GH_JWT_AUDIENCE", "gatehouse-api");
 	if (gh_config_int("GH_ACCESS_TTL", 900, 60, 86400, &access_ttl) != 0 ||
 	    gh_config_int("GH_DPOP_WINDOW", 60, 5, 600, &dpop_window) != 0 ||
+	    gh_config_int("GH_TOKEN_CACHE", GH_TOKCACHE_DEFAULT, 0,
+	    GH_TOKCACHE_MAX, &cache_size) != 0 ||
 	    origin_setup() != 0 || gh_revoked_setup() != 0)
 		return -1;
+	gh_tokcache_init(&tokcache, (size_t)cache_size);
 	dir = gh_config_str("GH_JWT_KEYS_DIR", NULL);
 	if (dir == NULL && !need_signing_key)
 		dir = gh_config_str("GH_JWT_PUBLIC_KEYS_DIR", NULL);
@@ -84,12 +91,16 @@ gh_auth_setup(int need_signing_key)
 		    dir);
 		return -1;
 	}
+	/* DPoP nonces (GH_DPOP_NONCE): off unless asked for. */
+	if (gh_dpop_nonce_setup() != 0)
+		return -1;
 	return 0;
 }
 
 void
 gh_auth_free(void)
 {
+	gh_tokcache_clear(&tokcache);
 	gh_keyset_free(keys);
 	keys = NULL;
 }
@@ -174,6 +185,15 @@ dpop_verify(struct gh_req *req, const char *token, const struct gh_claims *c)
 	if (strcmp(p.jkt, c->jkt) != 0)
 		return unauthorized(req, 1, "invalid_dpop_proof", "the DPoP "
 		    "proof is signed by another key than the token's");
+	/*
+	 * A nonce of this service, when it asks for them (RFC 9449 9),
+	 * checked before the proof is spent, so the client may retry.
+	 */
+	if ((rc = gh_dpop_nonce_require(req, req->app != NULL ?
+	    req->app->name : "api", &p, &why)) == -1)
+		return unauthorized(req, 1, "use_dpop_nonce", why);
+	if (rc != 0)
+		return -1;
 	if ((rc = gh_dpop_fresh(req, &p)) < 0)
 		return -1;
 	if (rc == 0)
@@ -193,6 +213,7 @@ gh_auth_verify(struct gh_req *req)
 {
 	struct gh_claims *c;
 	const char	*h, *why;
+	time_t		 now = time(NULL);
 	int		 dpop;
 
 	h = gh_header_in(req, "Authorization");
@@ -214,7 +235,7 @@ gh_auth_verify(struct gh_req *req)
 	}
 	if ((c = gh_calloc(&req->arena, 1, sizeof(*c))) == NULL)
 		return gh_problem(req, 500, "out of memory");
-	if (gh_token_verify(keys, h, issuer, audience, time(NULL),
+	if (gh_tokcache_verify(&tokcache, keys, h, issuer, audience, now,
 	    GH_LEEWAY_S, c, &why) != 0)
 		return unauthorized(req, dpop, "invalid_token", why);
 	/* A bound token is worth nothing without its key (RFC 9449 7.2). */
@@ -226,10 +247,15 @@ gh_auth_verify(struct gh_req *req)
 		return unauthorized(req, 0, "invalid_token", "this token is "
 		    "not bound to a DPoP key: send it as Authorization: "
 		    "Bearer");
-	/* Ended at auth: refused here too, within seconds, not at exp. */
-	if (gh_revoked_check(c, time(NULL)))
+	/*
+	 * Ended at auth: refused here too, within seconds, not at exp; on
+	 * every request, whether the token was verified now or before.
+	 */
+	if (gh_revoked_check(c, now)) {
+		gh_tokcache_forget(&tokcache, h);
 		return unauthorized(req, dpop, "invalid_token", "the session "
 		    "has ended");
+	}
 	if (dpop && dpop_verify(req, h, c) != 0)
 		return -1;
 	req->user = c;

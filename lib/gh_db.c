@@ -685,6 +685,34 @@ gh_row_failed(struct gh_req *req, const struct gh_row *r)
 	return -1;
 }
 
+json_t *
+gh_rows_json(struct gh_req *req, const PGresult *res, int n,
+    json_t *(*row)(struct gh_row *))
+{
+	struct gh_row	 r;
+	json_t		*data, *item;
+	int		 i;
+
+	if ((data = json_array()) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		r = GH_ROW(res, i);
+		item = row(&r);
+		if (gh_row_failed(req, &r)) {
+			json_decref(item);
+			json_decref(data);
+			return NULL;
+		}
+		if (item == NULL || json_array_append_new(data, item) != 0)
+			goto fail;
+	}
+	return data;
+fail:
+	json_decref(data);
+	gh_problem(req, 500, "out of memory");
+	return NULL;
+}
+
 /*
  * For a LISTENing command-line program: waits up to timeout_ms for a
  * notification.  1 when one (or more) came, 0 on timeout or a signal,

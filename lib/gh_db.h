@@ -94,5 +94,12 @@ json_t		*gh_row_json_int(struct gh_row *, int col);
 json_t		*gh_row_json(struct gh_row *, int col);
 int		 gh_row_failed(struct gh_req *, const struct gh_row *);
 int		 gh_rows(const PGresult *);
+/*
+ * The first n rows of res as a JSON array, each made by row with the
+ * gh_row_* reads: NULL, answered 500, when a read failed (gh_row_failed)
+ * or memory ran out.
+ */
+json_t		*gh_rows_json(struct gh_req *, const PGresult *, int n,
+		    json_t *(*row)(struct gh_row *));
 
 #endif

@@ -19,6 +19,23 @@
 #define P256_BYTES	32
 #define HTU_MAX		2048
 #define WINDOW_MAX	3600
+#define KEY_CACHE	32	/* parsed proof keys a worker keeps */
+
+/*
+ * The keys of recent proofs, parsed: making an EVP_PKEY from a JWK
+ * (the point checked on the curve) costs more than the rest of a proof
+ * but its signature, and a client signs every request with one key.
+ * Found by the key's own bytes (x || y), so an entry is that very key;
+ * the header, the signature and every claim are still checked each
+ * time.  Bounded, replaced in turn; a worker serves one request at a
+ * time, so no lock.
+ */
+static struct key_entry {
+	unsigned char	 xy[2 * P256_BYTES];
+	char		 jkt[GH_DPOP_JKT_LEN + 1];
+	EVP_PKEY	*pkey;
+} key_cache[KEY_CACHE];
+static size_t	 key_cache_next;
 
 /*
  * The replay cache: one row per proof until it could no longer be
@@ -87,19 +104,86 @@ p256_public(const unsigned char x[P256_BYTES], const unsigned char y[P256_BYTES]
 }
 
 /*
+ * The key (x, y) and its thumbprint, from the cache or made and kept
+ * there; NULL when not a point of P-256, or out of memory (*why says).
+ * The cache owns the key.
+ */
+static EVP_PKEY *
+key_of(struct gh_arena *a, const unsigned char x[P256_BYTES],
+    const unsigned char y[P256_BYTES], char jkt[GH_DPOP_JKT_LEN + 1],
+    const char **why)
+{
+	struct key_entry *e;
+	unsigned char	 xy[2 * P256_BYTES], md[32];
+	EVP_PKEY	*pkey;
+	char		*x64, *y64, *tp, *s;
+	size_t		 i;
+
+	memcpy(xy, x, P256_BYTES);
+	memcpy(xy + P256_BYTES, y, P256_BYTES);
+	for (i = 0; i < KEY_CACHE; i++) {
+		e = &key_cache[i];
+		if (e->pkey != NULL && memcmp(e->xy, xy, sizeof(xy)) == 0) {
+			memcpy(jkt, e->jkt, GH_DPOP_JKT_LEN + 1);
+			return e->pkey;
+		}
+	}
+	if ((pkey = p256_public(x, y)) == NULL) {
+		*why = "the DPoP proof's jwk is not a P-256 public key";
+		return NULL;
+	}
+	/*
+	 * RFC 7638: the required members only, in lexical order, no
+	 * spaces; x and y re-encoded, so one key has one thumbprint.
+	 */
+	if ((x64 = gh_b64url_encode(a, x, P256_BYTES)) == NULL ||
+	    (y64 = gh_b64url_encode(a, y, P256_BYTES)) == NULL ||
+	    (tp = gh_printf(a, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\","
+	    "\"y\":\"%s\"}", x64, y64)) == NULL ||
+	    gh_sha256(tp, strlen(tp), md) != 0 ||
+	    (s = gh_b64url_encode(a, md, sizeof(md))) == NULL ||
+	    strlen(s) != GH_DPOP_JKT_LEN) {
+		EVP_PKEY_free(pkey);
+		*why = "out of memory";
+		return NULL;
+	}
+	e = &key_cache[key_cache_next];
+	key_cache_next = (key_cache_next + 1) % KEY_CACHE;
+	EVP_PKEY_free(e->pkey);
+	memcpy(e->xy, xy, sizeof(xy));
+	memcpy(e->jkt, s, GH_DPOP_JKT_LEN + 1);
+	e->pkey = pkey;
+	memcpy(jkt, s, GH_DPOP_JKT_LEN + 1);
+	return pkey;
+}
+
+/* Lets the parsed keys go (tests, and a worker's end under valgrind). */
+void
+gh_dpop_cache_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < KEY_CACHE; i++) {
+		EVP_PKEY_free(key_cache[i].pkey);
+		key_cache[i].pkey = NULL;
+	}
+	key_cache_next = 0;
+}
+
+/*
  * The header: typ dpop+jwt (so no other JWT passes for a proof), alg
  * ES256 (never none, never a MAC: the key is the client's own), no crit,
- * and a public P-256 jwk.  Returns the key with its thumbprint in jkt.
+ * and a public P-256 jwk.  Returns the key (the cache's: not to be
+ * freed) with its thumbprint in jkt.
  */
 static EVP_PKEY *
 proof_header(struct gh_arena *a, const unsigned char *buf, size_t len,
     char jkt[GH_DPOP_JKT_LEN + 1], const char **why)
 {
-	unsigned char	 x[P256_BYTES], y[P256_BYTES], md[32];
+	unsigned char	 x[P256_BYTES], y[P256_BYTES];
 	const char *const *m;
 	EVP_PKEY	*pkey = NULL;
 	json_t		*h, *v, *jwk;
-	char		*x64, *y64, *tp, *s;
 
 	if ((h = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
 	    NULL)) == NULL || !json_is_object(h)) {
@@ -136,28 +220,11 @@ proof_header(struct gh_arena *a, const unsigned char *buf, size_t len,
 	    !json_is_string(v = json_object_get(jwk, "crv")) ||
 	    strcmp(json_string_value(v), "P-256") != 0 ||
 	    b64_member(a, jwk, "x", x, sizeof(x)) != 0 ||
-	    b64_member(a, jwk, "y", y, sizeof(y)) != 0 ||
-	    (pkey = p256_public(x, y)) == NULL) {
+	    b64_member(a, jwk, "y", y, sizeof(y)) != 0) {
 		*why = "the DPoP proof's jwk is not a P-256 public key";
 		goto done;
 	}
-	/*
-	 * RFC 7638: the required members only, in lexical order, no
-	 * spaces; x and y re-encoded, so one key has one thumbprint.
-	 */
-	if ((x64 = gh_b64url_encode(a, x, sizeof(x))) == NULL ||
-	    (y64 = gh_b64url_encode(a, y, sizeof(y))) == NULL ||
-	    (tp = gh_printf(a, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\","
-	    "\"y\":\"%s\"}", x64, y64)) == NULL ||
-	    gh_sha256(tp, strlen(tp), md) != 0 ||
-	    (s = gh_b64url_encode(a, md, sizeof(md))) == NULL ||
-	    strlen(s) != GH_DPOP_JKT_LEN) {
-		EVP_PKEY_free(pkey);
-		pkey = NULL;
-		*why = "out of memory";
-		goto done;
-	}
-	memcpy(jkt, s, GH_DPOP_JKT_LEN + 1);
+	pkey = key_of(a, x, y, jkt, why);
 done:
 	json_decref(h);
 	return pkey;
@@ -234,6 +301,18 @@ gh_dpop_ath(struct gh_arena *a, const char *access_token)
 	return gh_b64url_encode(a, md, sizeof(md));
 }
 
+/* RFC 9449 8.1's NQCHAR: visible ASCII but a quote or a backslash. */
+static int
+nqchars(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
 static int
 proof_claims(struct gh_arena *a, const unsigned char *buf, size_t len,
     const char *htm, const char *htu, const char *access_token, time_t now,
@@ -276,6 +355,17 @@ proof_claims(struct gh_arena *a, const unsigned char *buf, size_t len,
 		goto done;
 	}
 	jti = json_string_value(v);
+	/* 1*NQCHAR (RFC 9449 8.1): what a DPoP-Nonce header can hold. */
+	if ((v = json_object_get(p, "nonce")) != NULL) {
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > GH_DPOP_NONCE_MAX ||
+		    !nqchars(json_string_value(v), json_string_length(v))) {
+			*why = "the DPoP proof's nonce is malformed";
+			goto done;
+		}
+		memcpy(out->nonce, json_string_value(v),
+		    json_string_length(v) + 1);
+	}
 	if (access_token != NULL) {
 		v = json_object_get(p, "ath");
 		if (!json_is_string(v) ||
@@ -308,11 +398,10 @@ gh_dpop_check(const char *proof, const char *htm, const char *htu,
     const char **why)
 {
 	struct gh_arena	 a;
-	EVP_PKEY	*pkey = NULL;
-	const char	*d1, *d2, *end, *dummy;
-	unsigned char	*hdr, *pay, *sig;
-	size_t		 len, hlen, plen, slen;
-	int		 rc = -1;
+	struct gh_jws	 jws;
+	EVP_PKEY	*pkey;
+	const char	*dummy;
+	int		 rc = -1, n;
 
 	if (why == NULL)
 		why = &dummy;
@@ -326,41 +415,27 @@ gh_dpop_check(const char *proof, const char *htm, const char *htu,
 		*why = "missing DPoP proof";
 		return -1;
 	}
-	if ((len = strnlen(proof, GH_DPOP_MAX + 1)) > GH_DPOP_MAX) {
-		*why = "DPoP proof too large";
-		return -1;
-	}
-	end = proof + len;
-	if ((d1 = memchr(proof, '.', len)) == NULL ||
-	    (d2 = memchr(d1 + 1, '.', (size_t)(end - d1 - 1))) == NULL ||
-	    memchr(d2 + 1, '.', (size_t)(end - d2 - 1)) != NULL) {
-		*why = "malformed DPoP proof";
-		return -1;
-	}
 	gh_arena_init(&a);
-	if (gh_b64url_decode(&a, proof, (size_t)(d1 - proof), &hdr,
-	    &hlen) != 0 ||
-	    gh_b64url_decode(&a, d1 + 1, (size_t)(d2 - d1 - 1), &pay,
-	    &plen) != 0 ||
-	    gh_b64url_decode(&a, d2 + 1, (size_t)(end - d2 - 1), &sig,
-	    &slen) != 0) {
-		*why = "malformed DPoP proof";
+	if ((n = gh_jws_split(&a, proof, GH_DPOP_MAX, &jws)) != 0) {
+		*why = n == GH_JWS_TOO_LARGE ? "DPoP proof too large" :
+		    "malformed DPoP proof";
 		goto done;
 	}
-	if ((pkey = proof_header(&a, hdr, hlen, out->jkt, why)) == NULL)
+	if ((pkey = proof_header(&a, jws.hdr, jws.hlen, out->jkt,
+	    why)) == NULL)
 		goto done;
-	if (!gh_es256_verify(pkey, proof, (size_t)(d2 - proof), sig, slen)) {
+	if (!gh_es256_verify(pkey, proof, jws.signed_len, jws.sig,
+	    jws.slen)) {
 		*why = "bad DPoP proof signature";
 		goto done;
 	}
-	if (proof_claims(&a, pay, plen, htm, htu, access_token, now, window,
-	    out, why) != 0)
+	if (proof_claims(&a, jws.pay, jws.plen, htm, htu, access_token, now,
+	    window, out, why) != 0)
 		goto done;
 	rc = 0;
 done:
 	if (rc != 0)
 		memset(out, 0, sizeof(*out));
-	EVP_PKEY_free(pkey);
 	gh_arena_free(&a);
 	return rc;
 }

@@ -102,4 +102,7 @@ long long	 gh_vint(const struct gh_values *, size_t, long long);
 int		 gh_vbool(const struct gh_values *, size_t, int);
 json_t		*gh_vjson(const struct gh_values *, size_t);
 
+/* gh_jsonout.c: answers, as json_dumps(JSON_COMPACT) writes them */
+char		*gh_json_dump(const json_t *, size_t *lenp);
+
 #endif

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,67 +91,175 @@ lb_raw(struct gh_logbuf *lb, const char *s, size_t n)
 	lb->len += n;
 }
 
-/* Keys are the program's own constants: they need no escaping. */
+/*
+ * ,"key": into buf (size at least keylen + 6), quoted value to follow or
+ * not; the length written, or 0 when the key does not fit.  Keys are
+ * the program's own constants: they need no escaping.
+ */
+static size_t
+field_key(char *buf, size_t size, const char *key, int quoted)
+{
+	size_t	 k = strlen(key), n;
+
+	n = k + 4 + (quoted ? 1 : 0);
+	if (n >= size - 2)
+		return 0;
+	buf[0] = ',';
+	buf[1] = '"';
+	memcpy(buf + 2, key, k);
+	buf[k + 2] = '"';
+	buf[k + 3] = ':';
+	if (quoted)
+		buf[k + 4] = '"';
+	return n;
+}
+
 void
 gh_logbuf_str(struct gh_logbuf *lb, const char *key, const char *val)
 {
 	char	 field[1200];
 	size_t	 n;
-	int	 k;
 
-	if (val == NULL)
+	if (val == NULL || (n = field_key(field, sizeof(field), key, 1)) == 0)
 		return;
-	k = snprintf(field, sizeof(field), ",\"%s\":\"", key);
-	if (k < 0 || (size_t)k >= sizeof(field) - 2)
-		return;
-	n = (size_t)k;
 	n += gh_json_escape(field + n, sizeof(field) - n - 1, val);
 	field[n++] = '"';
 	lb_raw(lb, field, n);
 }
 
-void
-gh_logbuf_int(struct gh_logbuf *lb, const char *key, long long val)
+/* The decimal digits of v at the end of buf; returns where they start. */
+static char *
+digits(char *end, unsigned long long v)
 {
-	char	 field[128];
-	int	 n;
-
-	n = snprintf(field, sizeof(field), ",\"%s\":%lld", key, val);
-	if (n > 0 && (size_t)n < sizeof(field))
-		lb_raw(lb, field, (size_t)n);
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
 }
 
 void
+gh_logbuf_int(struct gh_logbuf *lb, const char *key, long long val)
+{
+	char	 field[128], num[24], *d;
+	size_t	 n, m;
+
+	if ((n = field_key(field, sizeof(field) - sizeof(num), key, 0)) == 0)
+		return;
+	d = digits(num + sizeof(num), val < 0 ? 0ULL - (unsigned long long)val :
+	    (unsigned long long)val);
+	if (val < 0)
+		*--d = '-';
+	m = (size_t)(num + sizeof(num) - d);
+	memcpy(field + n, d, m);
+	lb_raw(lb, field, n + m);
+}
+
+/* Milliseconds to the microsecond, as %.3f would write them. */
+void
 gh_logbuf_ms(struct gh_logbuf *lb, const char *key, double ms)
 {
-	char	 field[128];
-	int	 n;
+	char	 field[128], num[32], *d;
+	unsigned long long us;
+	size_t	 n, m;
+	int	 i;
 
-	n = snprintf(field, sizeof(field), ",\"%s\":%.3f", key, ms);
-	if (n > 0 && (size_t)n < sizeof(field))
-		lb_raw(lb, field, (size_t)n);
+	if (!(ms >= 0 && ms < 1e12)) {
+		/* Not a duration a clock gives: printf's own way. */
+		if ((n = field_key(field, sizeof(field), key, 0)) == 0)
+			return;
+		i = snprintf(field + n, sizeof(field) - n, "%.3f", ms);
+		if (i > 0 && (size_t)i < sizeof(field) - n)
+			lb_raw(lb, field, n + (size_t)i);
+		return;
+	}
+	if ((n = field_key(field, sizeof(field) - sizeof(num), key, 0)) == 0)
+		return;
+	us = (unsigned long long)(ms * 1000.0 + 0.5);
+	d = num + sizeof(num);
+	for (i = 0; i < 3; i++) {
+		*--d = (char)('0' + us % 10);
+		us /= 10;
+	}
+	*--d = '.';
+	d = digits(d, us);
+	m = (size_t)(num + sizeof(num) - d);
+	memcpy(field + n, d, m);
+	lb_raw(lb, field, n + m);
+}
+
+/*
+ * The pid of the process, asked once: getpid is a system call per log
+ * line otherwise.  A child of fork asks again.
+ */
+static pid_t	 log_pid;
+
+static void
+forget_pid(void)
+{
+	log_pid = 0;
+}
+
+static long long
+pid_now(void)
+{
+	static int	 cached = -1;	/* -1: not asked yet */
+
+	if (cached == -1)
+		cached = pthread_atfork(NULL, NULL, forget_pid) == 0;
+	if (!cached)
+		return (long long)getpid();
+	if (log_pid == 0)
+		log_pid = getpid();
+	return (long long)log_pid;
+}
+
+/*
+ * The time as 2026-01-02T03:04:05.678Z; the part to the second is made
+ * once a second, not with every line.
+ */
+static size_t
+timestamp(char *out)
+{
+	static time_t	 last = (time_t)-1;
+	static char	 secs[32];
+	static size_t	 secslen;
+	struct timespec	 ts;
+	struct tm	 tm;
+	long		 ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != last || secslen == 0) {
+		gmtime_r(&ts.tv_sec, &tm);
+		secslen = strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S",
+		    &tm);
+		last = ts.tv_sec;
+	}
+	memcpy(out, secs, secslen);
+	ms = ts.tv_nsec / 1000000;
+	out[secslen] = '.';
+	out[secslen + 1] = (char)('0' + ms / 100);
+	out[secslen + 2] = (char)('0' + ms / 10 % 10);
+	out[secslen + 3] = (char)('0' + ms % 10);
+	out[secslen + 4] = 'Z';
+	return secslen + 5;
 }
 
 void
 gh_logbuf_begin(struct gh_logbuf *lb, enum gh_level level, const char *event)
 {
-	struct timespec	 ts;
-	struct tm	 tm;
-	char		 when[40];
-	size_t		 n;
+	char	 when[40];
+	size_t	 n;
 
 	lb->len = 0;
 	lb->truncated = 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + n, sizeof(when) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	n = timestamp(when);
 	lb_raw(lb, "{\"ts\":\"", 7);
-	lb_raw(lb, when, strlen(when));
+	lb_raw(lb, when, n);
 	lb_raw(lb, "\"", 1);
 	gh_logbuf_str(lb, "level", level_names[level]);
 	gh_logbuf_str(lb, "service", log_service);
-	gh_logbuf_int(lb, "pid", (long long)getpid());
+	gh_logbuf_int(lb, "pid", pid_now());
 	gh_logbuf_str(lb, "event", event);
 }
 

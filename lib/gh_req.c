@@ -10,6 +10,7 @@
 
 #include "gh_config.h"
 #include "gh_crypto.h"
+#include "gh_json.h"
 #include "gh_req.h"
 
 const char *
@@ -144,7 +145,10 @@ body_in(struct gh_req *req, char *buf, size_t len)
 
 	if (req->fcgx != NULL) {
 		r = FCGX_GetStr(buf, (int)len, req->fcgx->in);
-		return r < 0 ? 0 : (size_t)r;
+		if (r <= 0)
+			return 0;
+		req->body_read += (size_t)r;
+		return (size_t)r;
 	}
 	n = req->test_body_len - req->test_body_off;
 	if (n > len)
@@ -307,38 +311,88 @@ has_header(const struct gh_req *req, const char *name)
 	return 0;
 }
 
-/* The one place that writes an answer; a second answer is dropped. */
+/* Appends n bytes at *p; returns the end. */
+static char *
+put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* Appends the decimal digits of v. */
+static char *
+put_num(char *p, size_t v)
+{
+	char	 d[24], *e = d + sizeof(d), *s = e;
+
+	do {
+		*--s = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return put(p, s, (size_t)(e - s));
+}
+
+#define LIT(p, s)	put((p), (s), sizeof(s) - 1)
+
+/*
+ * The one place that writes an answer; a second answer is dropped.  The
+ * head is built in one piece and handed to libfcgi with the body, both
+ * copied once into its buffer, which goes out in one write.
+ */
 int
 gh_reply(struct gh_req *req, int status, const char *ctype, const void *body,
     size_t len)
 {
-	char	 head[256];
-	size_t	 i;
-	int	 n;
+	const char	*text;
+	char		 buf[2048], *head, *p;
+	size_t		 i, size, nlen[GH_HEADERS_MAX], vlen[GH_HEADERS_MAX];
+	int		 cache;
 
 	if (req->status != 0)
 		return -1;
 	req->status = status;
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", status,
-	    gh_status_text(status));
-	out_write(req, head, (size_t)n);
-	if (ctype != NULL) {
-		n = snprintf(head, sizeof(head), "Content-Type: %s\r\n"
-		    "Content-Length: %zu\r\n", ctype, len);
-		out_write(req, head, (size_t)n);
-	}
+	text = gh_status_text(status);
 	/* API answers are about one user at one moment: never cache them. */
-	if (!has_header(req, "Cache-Control"))
-		out_write(req, "Cache-Control: no-store\r\n", 25);
+	cache = !has_header(req, "Cache-Control");
+	/* Room for any int's digits: a status is not trusted to be three. */
+	size = sizeof("Status: 2147483647 \r\n") + strlen(text) + 2;
+	if (ctype != NULL)
+		size += sizeof("Content-Type: \r\nContent-Length: \r\n") +
+		    strlen(ctype) + 24;
+	if (cache)
+		size += sizeof("Cache-Control: no-store\r\n");
 	for (i = 0; i < req->nheaders; i++) {
-		out_write(req, req->headers[i].name,
-		    strlen(req->headers[i].name));
-		out_write(req, ": ", 2);
-		out_write(req, req->headers[i].value,
-		    strlen(req->headers[i].value));
-		out_write(req, "\r\n", 2);
+		nlen[i] = strlen(req->headers[i].name);
+		vlen[i] = strlen(req->headers[i].value);
+		size += nlen[i] + vlen[i] + 4;
 	}
-	out_write(req, "\r\n", 2);
+	/* libfcgi copies it: an answer's usual head needs no allocation. */
+	if (size <= sizeof(buf))
+		head = buf;
+	else if ((head = gh_alloc(&req->arena, size)) == NULL)
+		return -1;
+	p = LIT(head, "Status: ");
+	p = put_num(p, (size_t)(status < 0 ? 0 : status));
+	p = LIT(p, " ");
+	p = put(p, text, strlen(text));
+	p = LIT(p, "\r\n");
+	if (ctype != NULL) {
+		p = LIT(p, "Content-Type: ");
+		p = put(p, ctype, strlen(ctype));
+		p = LIT(p, "\r\nContent-Length: ");
+		p = put_num(p, len);
+		p = LIT(p, "\r\n");
+	}
+	if (cache)
+		p = LIT(p, "Cache-Control: no-store\r\n");
+	for (i = 0; i < req->nheaders; i++) {
+		p = put(p, req->headers[i].name, nlen[i]);
+		p = LIT(p, ": ");
+		p = put(p, req->headers[i].value, vlen[i]);
+		p = LIT(p, "\r\n");
+	}
+	p = LIT(p, "\r\n");
+	out_write(req, head, (size_t)(p - head));
 	if (body != NULL)
 		out_write(req, body, len);
 	req->body_out = len;
@@ -350,15 +404,16 @@ int
 gh_reply_json(struct gh_req *req, int status, json_t *body)
 {
 	char	*s;
+	size_t	 len;
 	int	 rc;
 
 	if (body == NULL)
 		return gh_problem(req, 500, "out of memory");
-	s = json_dumps(body, JSON_COMPACT);
+	s = gh_json_dump(body, &len);
 	json_decref(body);
 	if (s == NULL)
 		return gh_problem(req, 500, "out of memory");
-	rc = gh_reply(req, status, "application/json", s, strlen(s));
+	rc = gh_reply(req, status, "application/json", s, len);
 	free(s);
 	return rc;
 }

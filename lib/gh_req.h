@@ -46,6 +46,7 @@ struct gh_req {
 	size_t		 nheaders;
 	struct gh_header headers[GH_HEADERS_MAX];
 	size_t		 body_out;
+	size_t		 body_read;	/* bytes of the body read so far */
 	const char	*problem;	/* detail of an error answer, for the log */
 	json_t		*errors;	/* gh_field_error's, until answered */
 	int		 nerrors;	/* counted past the cap of errors[] */

@@ -705,12 +705,50 @@ check_signature(const struct gh_keyset *ks, const struct gh_key *k,
 /*
  * ES256 with a key that is not one of ours: a DPoP proof's, which
  * brings its own (the caller has checked it is P-256).  1 when valid.
+ * SHA-256 is fetched once per worker, as a keyset's is, not per proof.
  */
 int
 gh_es256_verify(EVP_PKEY *pkey, const char *input, size_t inputlen,
     const unsigned char *sig, size_t siglen)
 {
-	return es256_verify(EVP_sha256(), pkey, input, inputlen, sig, siglen);
+	static EVP_MD	*sha256;
+
+	if (sha256 == NULL && (sha256 = EVP_MD_fetch(NULL, "SHA256",
+	    NULL)) == NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	return es256_verify(sha256, pkey, input, inputlen, sig, siglen);
+}
+
+/*
+ * A compact JWS (RFC 7515 7.1), a token or a DPoP proof: at most max
+ * bytes, exactly three base64url parts, each decoded into the arena.
+ * 0, GH_JWS_TOO_LARGE or GH_JWS_MALFORMED; out is filled on 0 only.
+ */
+int
+gh_jws_split(struct gh_arena *a, const char *jws, size_t max,
+    struct gh_jws *out)
+{
+	const char	*d1, *d2, *end;
+	size_t		 len;
+
+	if ((len = strnlen(jws, max + 1)) > max)
+		return GH_JWS_TOO_LARGE;
+	end = jws + len;
+	if ((d1 = memchr(jws, '.', len)) == NULL ||
+	    (d2 = memchr(d1 + 1, '.', (size_t)(end - d1 - 1))) == NULL ||
+	    memchr(d2 + 1, '.', (size_t)(end - d2 - 1)) != NULL)
+		return GH_JWS_MALFORMED;
+	if (gh_b64url_decode(a, jws, (size_t)(d1 - jws), &out->hdr,
+	    &out->hlen) != 0 ||
+	    gh_b64url_decode(a, d1 + 1, (size_t)(d2 - d1 - 1), &out->pay,
+	    &out->plen) != 0 ||
+	    gh_b64url_decode(a, d2 + 1, (size_t)(end - d2 - 1), &out->sig,
+	    &out->slen) != 0)
+		return GH_JWS_MALFORMED;
+	out->signed_len = (size_t)(d2 - jws);
+	return 0;
 }
 
 /* A string claim of 1 to size - 1 bytes, copied into buf. */
@@ -838,12 +876,10 @@ gh_token_verify(const struct gh_keyset *ks, const char *jwt,
     struct gh_claims *out, const char **why)
 {
 	struct gh_arena		 a;
+	struct gh_jws		 jws;
 	const struct gh_key	*k;
-	const char		*d1, *d2, *end;
-	unsigned char		*hdr, *pay, *sig;
-	size_t			 len, hlen, plen, slen;
 	const char		*dummy;
-	int			 rc = -1;
+	int			 rc = -1, n;
 
 	if (why == NULL)
 		why = &dummy;
@@ -858,33 +894,21 @@ gh_token_verify(const struct gh_keyset *ks, const char *jwt,
 		*why = "missing token";
 		return -1;
 	}
-	if ((len = strnlen(jwt, GH_TOKEN_MAX + 1)) > GH_TOKEN_MAX) {
-		*why = "token too large";
-		return -1;
-	}
-	end = jwt + len;
-	if ((d1 = memchr(jwt, '.', len)) == NULL ||
-	    (d2 = memchr(d1 + 1, '.', (size_t)(end - d1 - 1))) == NULL ||
-	    memchr(d2 + 1, '.', (size_t)(end - d2 - 1)) != NULL) {
-		*why = "malformed token";
-		return -1;
-	}
 	gh_arena_init(&a);
-	if (gh_b64url_decode(&a, jwt, (size_t)(d1 - jwt), &hdr, &hlen) != 0 ||
-	    gh_b64url_decode(&a, d1 + 1, (size_t)(d2 - d1 - 1), &pay,
-	    &plen) != 0 ||
-	    gh_b64url_decode(&a, d2 + 1, (size_t)(end - d2 - 1), &sig,
-	    &slen) != 0) {
-		*why = "malformed token";
+	if ((n = gh_jws_split(&a, jwt, GH_TOKEN_MAX, &jws)) != 0) {
+		*why = n == GH_JWS_TOO_LARGE ? "token too large" :
+		    "malformed token";
 		goto done;
 	}
-	if ((k = check_header(ks, hdr, hlen, why)) == NULL)
+	if ((k = check_header(ks, jws.hdr, jws.hlen, why)) == NULL)
 		goto done;
-	if (!check_signature(ks, k, jwt, (size_t)(d2 - jwt), sig, slen)) {
+	if (!check_signature(ks, k, jwt, jws.signed_len, jws.sig,
+	    jws.slen)) {
 		*why = "bad token signature";
 		goto done;
 	}
-	if (check_claims(pay, plen, iss, aud, now, leeway_s, out, why) != 0)
+	if (check_claims(jws.pay, jws.plen, iss, aud, now, leeway_s, out,
+	    why) != 0)
 		goto done;
 	rc = 0;
 done:

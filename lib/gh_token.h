@@ -23,6 +23,15 @@ struct gh_keyset;
 #define GH_KID_MAX	64		/* [A-Za-z0-9_-]{1,64} */
 #define GH_TOKEN_MAX	8192		/* longer ones are refused unread */
 
+/* A compact JWS taken apart by gh_jws_split; the parts are the arena's. */
+struct gh_jws {
+	unsigned char	*hdr, *pay, *sig;	/* decoded */
+	size_t		 hlen, plen, slen;
+	size_t		 signed_len;		/* of "header.payload" */
+};
+#define GH_JWS_TOO_LARGE	1
+#define GH_JWS_MALFORMED	2
+
 struct gh_claims {
 	char		sub[64];	/* required, 1..63 chars */
 	char		role[16];	/* required, 1..15 chars */
@@ -66,5 +75,7 @@ int		 gh_token_verify(const struct gh_keyset *, const char *jwt,
 		    long leeway_s, struct gh_claims *out, const char **why);
 int		 gh_es256_verify(EVP_PKEY *, const char *input, size_t len,
 		    const unsigned char *sig, size_t siglen);
+int		 gh_jws_split(struct gh_arena *, const char *jws, size_t max,
+		    struct gh_jws *out);
 
 #endif

@@ -236,6 +236,11 @@ gh_pool_env() {
 	# What clients reach: the htu of a DPoP proof names it.
 	printf 'GH_PUBLIC_URL=https://localhost:%s\n' "$GH_HTTPS_PORT"
 	[ -z "${GH_DPOP_WINDOW-}" ] || printf 'GH_DPOP_WINDOW=%s\n' "$GH_DPOP_WINDOW"
+	# Server-provided DPoP nonces: one key file for every service.
+	[ -z "${GH_DPOP_NONCE-}" ] || printf 'GH_DPOP_NONCE=%s\n' "$GH_DPOP_NONCE"
+	[ -z "${GH_DPOP_NONCE_SLOT-}" ] || printf 'GH_DPOP_NONCE_SLOT=%s\n' "$GH_DPOP_NONCE_SLOT"
+	[ -z "${GH_DPOP_NONCE_KEY_FILE-}" ] ||
+	    printf 'GH_DPOP_NONCE_KEY_FILE=%s\n' "$GH_DPOP_NONCE_KEY_FILE"
 	# Auth reads its own sessions and users; the others follow the feed.
 	[ "$svc" = auth ] ||
 	    printf 'GH_REVOKED_FILE=%s\n' "$GH_STATE/run/revoked"
@@ -482,7 +487,9 @@ gh_pool_pid() {
 gh_pool_workers() {
 	local pid
 	pid=$(gh_pool_pid "$1") || return 0
-	pgrep -P "$pid" 2>/dev/null | sort -n
+	# Not the zombies: a dead worker that multiwatch has not reaped yet
+	# (or never will, once it is stopped) serves nothing.
+	pgrep -P "$pid" -r D,I,R,S,T,t,W 2>/dev/null | sort -n
 }
 
 gh_pool_stop() {

@@ -108,11 +108,12 @@ auth_password_recheck(struct gh_req *req, const char *field, const char *pw)
 json_t *
 auth_user_json(struct gh_row *r)
 {
-	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:s}",
 	    "id", gh_row_str(r, UC_ID),
 	    "username", gh_row_str(r, UC_USERNAME),
 	    "email", gh_row_str(r, UC_EMAIL),
 	    "email_verified", gh_row_bool(r, UC_EMAIL_VERIFIED),
+	    "totp_enabled", gh_row_bool(r, UC_TOTP),
 	    "role", gh_row_str(r, UC_ROLE),
 	    "created_at", gh_row_time(r, UC_CREATED));
 }

@@ -14,9 +14,11 @@
  * user; a statement's own columns follow, numbered from UC__COUNT.
  */
 #define USER_COLS	"u.id, u.username, u.email, u.role, " \
-			TS("u.created_at") ", u.email_verified_at IS NOT NULL"
+			TS("u.created_at") ", u.email_verified_at IS NOT NULL, " \
+			"EXISTS (SELECT 1 FROM user_totp t WHERE " \
+			"t.user_id = u.id AND t.confirmed_at IS NOT NULL)"
 enum { UC_ID, UC_USERNAME, UC_EMAIL, UC_ROLE, UC_CREATED, UC_EMAIL_VERIFIED,
-    UC__COUNT };
+    UC_TOTP, UC__COUNT };
 
 #define AUTH_REFRESH_COOKIE	"gh_refresh"
 

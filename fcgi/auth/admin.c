@@ -86,10 +86,8 @@ auth_admin_users(struct gh_req *req)
 {
 	struct gh_values q;
 	struct gh_page	 pg;
-	struct gh_row	 r;
 	PGresult	*res;
-	json_t		*arr, *u;
-	int		 i, n;
+	json_t		*arr;
 
 	if (auth_session(req, GH_ROLE_ADMIN) == NULL ||
 	    gh_query_params(req, list_params, &q) != 0 ||
@@ -99,21 +97,9 @@ auth_admin_users(struct gh_req *req)
 	    gh_vstr(&q, AQ_Q), gh_vstr(&q, AQ_AFTER), pg.fetch, pg.key[0],
 	    pg.key[1] })) == NULL)
 		return;
-	if ((arr = json_array()) == NULL) {
-		gh_problem(req, 500, "out of memory");
+	if ((arr = gh_rows_json(req, res, gh_page_count(&pg, res),
+	    admin_user_json)) == NULL)
 		return;
-	}
-	n = gh_page_count(&pg, res);
-	for (i = 0; i < n; i++) {
-		r = GH_ROW(res, i);
-		u = admin_user_json(&r);
-		if (gh_row_failed(req, &r)) {
-			json_decref(u);
-			json_decref(arr);
-			return;
-		}
-		json_array_append_new(arr, u);
-	}
 	gh_reply_json(req, 200, gh_page_json(&req->arena, &pg, arr, res,
 	    (const int[]){ AC_KEY, UC_ID }));
 }

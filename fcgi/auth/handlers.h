@@ -17,6 +17,9 @@ void		 auth_me_update(struct gh_req *);
 void		 auth_me_password(struct gh_req *);
 void		 auth_me_delete(struct gh_req *);
 
+/* users.c: the password checked before an account's deletion */
+void		 auth_me_password_verify(struct gh_req *);
+
 /* sessions.c: sign-in, tokens, sign-out, my sessions, the public keys */
 void		 auth_login(struct gh_req *);
 void		 auth_refresh(struct gh_req *);

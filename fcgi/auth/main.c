@@ -65,6 +65,9 @@ static const struct gh_route routes[] = {
 	{ "POST",	"/api/v1/auth/password/reset",	auth_password_reset },
 	{ "POST",	"/api/v1/auth/admin/users/{id}/password-reset",
 	    auth_admin_password_reset },
+	/* The password checked alone, before an account's deletion (users.c) */
+	{ "POST",	"/api/v1/auth/me/password/verify",
+	    auth_me_password_verify },
 	{ NULL, NULL, NULL }
 };
 

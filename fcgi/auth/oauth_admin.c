@@ -274,10 +274,8 @@ oauth_admin_clients(struct gh_req *req)
 	static const int keycols[] = { KC_KEY, KC_ID };
 	struct gh_values q;
 	struct gh_page	 pg;
-	struct gh_row	 r;
 	PGresult	*res;
-	json_t		*data, *c;
-	int		 i, n;
+	json_t		*data;
 
 	if (auth_session(req, GH_ROLE_ADMIN) == NULL ||
 	    gh_query_params(req, list_params, &q) != 0 ||
@@ -286,21 +284,9 @@ oauth_admin_clients(struct gh_req *req)
 	if ((res = gh_db_query(req, SQL_CLIENT_LIST, 3, (const char *[]){
 	    pg.fetch, pg.key[0], pg.key[1] })) == NULL)
 		return;
-	if ((data = json_array()) == NULL) {
-		gh_problem(req, 500, "out of memory");
+	if ((data = gh_rows_json(req, res, gh_page_count(&pg, res),
+	    client_json)) == NULL)
 		return;
-	}
-	n = gh_page_count(&pg, res);
-	for (i = 0; i < n; i++) {
-		r = GH_ROW(res, i);
-		c = client_json(&r);
-		if (gh_row_failed(req, &r)) {
-			json_decref(c);
-			json_decref(data);
-			return;
-		}
-		json_array_append_new(data, c);
-	}
 	gh_reply_json(req, 200, gh_page_json(&req->arena, &pg, data, res,
 	    keycols));
 }
@@ -417,36 +403,28 @@ oauth_admin_client_secret(struct gh_req *req)
 }
 
 /* The applications I allowed, so that I can take any of them back. */
+static json_t *
+app_json(struct gh_row *r)
+{
+	return json_pack("{s:s, s:s, s:o, s:s}",
+	    "client_id", gh_row_str(r, AP_CLIENT),
+	    "name", gh_row_str(r, AP_NAME),
+	    "scopes", gh_row_json(r, AP_SCOPES),
+	    "granted_at", gh_row_time(r, AP_CREATED));
+}
+
 void
 oauth_me_apps(struct gh_req *req)
 {
-	struct gh_row	 r;
 	PGresult	*res;
-	json_t		*data, *a;
-	int		 i;
+	json_t		*data;
 
 	if (auth_session(req, NULL) == NULL ||
 	    (res = gh_db_query(req, SQL_APPS, 1, (const char *[]){
 	    gh_auth_user(req)->sub })) == NULL)
 		return;
-	if ((data = json_array()) == NULL) {
-		gh_problem(req, 500, "out of memory");
+	if ((data = gh_rows_json(req, res, gh_rows(res), app_json)) == NULL)
 		return;
-	}
-	for (i = 0; i < gh_rows(res); i++) {
-		r = GH_ROW(res, i);
-		a = json_pack("{s:s, s:s, s:o, s:s}",
-		    "client_id", gh_row_str(&r, AP_CLIENT),
-		    "name", gh_row_str(&r, AP_NAME),
-		    "scopes", gh_row_json(&r, AP_SCOPES),
-		    "granted_at", gh_row_time(&r, AP_CREATED));
-		if (gh_row_failed(req, &r)) {
-			json_decref(a);
-			json_decref(data);
-			return;
-		}
-		json_array_append_new(data, a);
-	}
 	gh_reply_json(req, 200, json_pack("{s:o}", "data", data));
 }
 
@@ -480,7 +458,8 @@ cli_usage(void)
 {
 	fprintf(stderr, "usage: gatehouse-auth --add-client NAME --type "
 	    "public|confidential --redirect-uri URI... [--post-logout-uri "
-	    "URI...] [--scopes \"openid profile\"] [--skip-consent]\n");
+	    "URI...] [--scopes \"openid profile\"] [--skip-consent] "
+	    "[--dpop-bound-access-tokens]\n");
 	return 2;
 }
 
@@ -512,7 +491,7 @@ oauth_cli_add_client(int argc, char *argv[])
 	const char	*p[11], *type = NULL, *secret = NULL, *s;
 	char		*u = NULL, *l = NULL, *sc = NULL, *ws;
 	unsigned	 mask;
-	int		 i, rc = 1, skip = 0;
+	int		 i, rc = 1, skip = 0, dpop = 0;
 
 	gh_log_setup("auth", GH_LOG_WARN);
 	gh_arena_init(&arena);
@@ -545,6 +524,8 @@ oauth_cli_add_client(int argc, char *argv[])
 				json_array_append_new(scopes, json_string(s));
 		} else if (strcmp(argv[i], "--skip-consent") == 0)
 			skip = 1;
+		else if (strcmp(argv[i], "--dpop-bound-access-tokens") == 0)
+			dpop = 1;
 		else {
 			rc = cli_usage();
 			goto done;
@@ -573,7 +554,7 @@ oauth_cli_add_client(int argc, char *argv[])
 	p[7] = NULL;
 	p[8] = skip ? "true" : "false";
 	p[9] = "false";
-	p[10] = "false";
+	p[10] = dpop ? "true" : "false";
 	if (u == NULL || l == NULL || gh_db_setup("gatehouse-auth-cli") != 0)
 		goto done;
 	res = gh_db_run(&arena, SQL_CLIENT_NEW, 11, p);

@@ -134,6 +134,14 @@ oauth_login(struct gh_req *req)
 		}
 		si.password = gh_vstr(&v, LF_PASSWORD);
 		o = auth_signin_check(req, &si);
+		/*
+		 * A refused form comes back with the login typed (escaped
+		 * like the hint), never the password; az is not stored
+		 * again, so the request itself keeps the client's hint.
+		 */
+		if (o == AUTH_SIGNIN_WRONG || o == AUTH_SIGNIN_DISABLED ||
+		    o == AUTH_SIGNIN_UNVERIFIED)
+			az.login_hint = si.login;
 	} else if (pd.user_id != NULL && pd.mfa_live &&
 	    (si.totp != NULL || si.recovery != NULL)) {
 		si.uid = pd.user_id;

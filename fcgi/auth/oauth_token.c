@@ -205,6 +205,11 @@ token_dpop(struct gh_req *req, const struct oauth_client *cl,
 	if (gh_dpop_check(proof, req->method, htu, NULL, time(NULL),
 	    gh_auth_dpop_window(), &p, &why) != 0)
 		return oauth_error(req, 400, "invalid_dpop_proof", why);
+	/* The token endpoint's own nonces (RFC 9449 8), when asked for. */
+	if ((rc = gh_dpop_nonce_require(req, "token", &p, &why)) == -1)
+		return oauth_error(req, 400, "use_dpop_nonce", why);
+	if (rc != 0)
+		return -1;
 	if ((rc = gh_dpop_fresh(req, &p)) < 0)
 		return -1;
 	if (rc == 0)

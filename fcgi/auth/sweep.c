@@ -5,13 +5,8 @@
  * what is live is never touched, and the windows below are each longer
  * than the rule that reads the rows.
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "auth.h"
 #include "handlers.h"
-
-#define SWEEP_BATCH	"5000"
 
 /* Windows of an hour at most (sign-ups, availability): a day is plenty. */
 GH_SQL(SQL_SWEEP_COUNTERS) = {{
@@ -86,11 +81,7 @@ GH_SQL(SQL_SWEEP_AUDIT) = {{
     "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log "
     " WHERE at < now() - make_interval(days => $2::int) LIMIT $1::int)" }};
 
-static const struct {
-	const char		*what;
-	const struct gh_sql	*sql;
-	int			 nparams;
-} kinds[] = {
+static const struct gh_sweep_kind kinds[] = {
 	{ "rate counters",	SQL_SWEEP_COUNTERS,	1 },
 	{ "sign-in throttles",	SQL_SWEEP_THROTTLE,	1 },
 	{ "ended sessions",	SQL_SWEEP_SESSIONS,	1 },
@@ -103,79 +94,12 @@ static const struct {
 	{ "password reset links", SQL_SWEEP_RESETS,	1 },
 	{ "audit lines",	SQL_SWEEP_AUDIT,	2 },
 };
-#define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
-
-/* Deletes one kind in batches; the rows deleted, or -1. */
-static long long
-sweep_kind(struct gh_arena *a, size_t k, const char *keep_days,
-    int dry_run)
-{
-	const char	*p[2] = { SWEEP_BATCH, keep_days };
-	PGresult	*res;
-	long long	 total = 0, n;
-	const char	*errstr;
-
-	do {
-		if (gh_db_run_begin(a) != 0)
-			return -1;
-		res = gh_db_run(a, kinds[k].sql, kinds[k].nparams, p);
-		if (!gh_db_ok(res)) {
-			gh_log_errx("sweep", "%s: %s", kinds[k].what,
-			    res != NULL ? PQresultErrorMessage(res) :
-			    "no connection");
-			return -1;
-		}
-		n = gh_strtonum(PQcmdTuples(res), 0, 1LL << 40, &errstr);
-		if (errstr != NULL)
-			return -1;
-		total += n;
-		/* A dry run counts one batch of each, then rolls it back. */
-		if (dry_run) {
-			gh_db_request_end();
-			break;
-		}
-		if (gh_db_run_commit(a) != 0)
-			return -1;
-	} while (n > 0 && strcmp(SWEEP_BATCH, PQcmdTuples(res)) == 0);
-	return total;
-}
 
 int
 auth_cli_sweep(int argc, char *argv[])
 {
-	struct gh_arena	 a;
-	long long	 keep, n, failed = 0;
-	char		 keep_days[24];
-	size_t		 k;
-	int		 dry_run = 0, i;
+	static const struct gh_sweep sweep = { "auth", kinds,
+	    sizeof(kinds) / sizeof(kinds[0]), "GH_AUDIT_KEEP_DAYS", 365, 36500 };
 
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0)
-			dry_run = 1;
-		else {
-			fprintf(stderr, "usage: gatehouse-auth --sweep "
-			    "[--dry-run]\n");
-			return 2;
-		}
-	}
-	gh_log_setup("auth", GH_LOG_INFO);
-	if (gh_config_int("GH_AUDIT_KEEP_DAYS", 365, 1, 36500, &keep) != 0 ||
-	    gh_db_setup("gatehouse-auth-sweep") != 0)
-		return 1;
-	snprintf(keep_days, sizeof(keep_days), "%lld", keep);
-	gh_arena_init(&a);
-	for (k = 0; k < NKINDS; k++) {
-		if ((n = sweep_kind(&a, k, keep_days, dry_run)) < 0) {
-			failed++;
-			gh_db_request_end();
-			continue;
-		}
-		printf("%s %lld %s\n", dry_run ? "would remove (a batch of)" :
-		    "removed", n, kinds[k].what);
-		gh_log_infox("sweep", "%s %lld %s", dry_run ? "would remove" :
-		    "removed", n, kinds[k].what);
-	}
-	gh_arena_free(&a);
-	gh_db_close();
-	return failed > 0;
+	return gh_sweep_cli(&sweep, argc, argv);
 }

@@ -331,6 +331,26 @@ static const struct gh_field delete_fields[] = {
 	{ NULL }
 };
 
+/*
+ * POST /api/v1/auth/me/password/verify: the password checked and nothing
+ * else done (but a wrong one counted, like any failed sign-in, so that
+ * this is no free guess).  A client deleting an account asks this before
+ * it deletes the media, which live in another database: a wrong password
+ * then deletes nothing anywhere (docs/console.md).
+ */
+void
+auth_me_password_verify(struct gh_req *req)
+{
+	struct gh_values v;
+
+	if (auth_session(req, NULL) == NULL ||
+	    gh_body_json(req, delete_fields, &v) != 0 ||
+	    auth_password_recheck(req, "password",
+	    gh_vstr(&v, D_PASSWORD)) != 0)
+		return;
+	gh_reply(req, 204, NULL, NULL, 0);
+}
+
 /* One transaction: the user, and by cascade its sessions and tokens. */
 void
 auth_me_delete(struct gh_req *req)

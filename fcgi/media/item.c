@@ -258,24 +258,11 @@ media_page_json(struct gh_req *req, const struct media_page *mp,
     const PGresult *res, json_t *(*row)(struct gh_row *),
     const int *keycols)
 {
-	struct gh_row	 r;
-	json_t		*data, *item, *out;
-	int		 i, n = gh_page_count(&mp->pg, res);
+	json_t		*data, *out;
 
-	if ((data = json_array()) == NULL) {
-		gh_problem(req, 500, "out of memory");
+	if ((data = gh_rows_json(req, res, gh_page_count(&mp->pg, res),
+	    row)) == NULL)
 		return NULL;
-	}
-	for (i = 0; i < n; i++) {
-		r = GH_ROW(res, i);
-		item = row(&r);
-		if (gh_row_failed(req, &r)) {
-			json_decref(item);
-			json_decref(data);
-			return NULL;
-		}
-		json_array_append_new(data, item);
-	}
 	if ((out = gh_page_json(&req->arena, &mp->pg, data, res,
 	    keycols)) == NULL)
 		gh_problem(req, 500, "out of memory");

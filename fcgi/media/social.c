@@ -166,12 +166,10 @@ void
 media_most_liked(struct gh_req *req)
 {
 	struct gh_values v;
-	struct gh_row	 r;
 	const char	*p[3];
 	PGresult	*res;
-	json_t		*data, *item;
+	json_t		*data;
 	char		 n[24];
-	int		 i;
 
 	if (gh_auth_require(req, NULL) != 0 ||
 	    gh_query_params(req, most_liked_params, &v) != 0)
@@ -182,20 +180,8 @@ media_most_liked(struct gh_req *req)
 	p[2] = n;
 	if ((res = gh_db_query(req, SQL_MOST_LIKED, 3, p)) == NULL)
 		return;
-	if ((data = json_array()) == NULL) {
-		gh_problem(req, 500, "out of memory");
+	if ((data = gh_rows_json(req, res, gh_rows(res), liked_json)) == NULL)
 		return;
-	}
-	for (i = 0; i < gh_rows(res); i++) {
-		r = GH_ROW(res, i);
-		item = liked_json(&r);
-		if (gh_row_failed(req, &r)) {
-			json_decref(item);
-			json_decref(data);
-			return;
-		}
-		json_array_append_new(data, item);
-	}
 	gh_reply_json(req, 200, json_pack("{s:o}", "data", data));
 }
 

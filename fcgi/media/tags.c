@@ -235,17 +235,22 @@ static const struct gh_field list_params[] = {
 };
 enum { TQ_LIMIT, TQ_OWNER, TQ_PREFIX };
 
+static json_t *
+tag_count_json(struct gh_row *r)
+{
+	return json_pack("{s:s, s:I}", "name", gh_row_str(r, TL_NAME),
+	    "count", (json_int_t)gh_row_int(r, TL_COUNT));
+}
+
 /* GET /api/v1/media/tags?limit=&prefix=&owner=: the most used first. */
 void
 media_tags_list(struct gh_req *req)
 {
 	struct gh_values v;
-	struct gh_row	 r;
 	const char	*p[5], *why = NULL;
 	PGresult	*res;
-	json_t		*data, *tag;
+	json_t		*data;
 	char		 n[24];
-	int		 i;
 
 	if (gh_auth_require(req, NULL) != 0 ||
 	    gh_query_params(req, list_params, &v) != 0)
@@ -263,21 +268,9 @@ media_tags_list(struct gh_req *req)
 	p[4] = n;
 	if ((res = gh_db_query(req, SQL_TAGS, 5, p)) == NULL)
 		return;
-	if ((data = json_array()) == NULL) {
-		gh_problem(req, 500, "out of memory");
+	if ((data = gh_rows_json(req, res, gh_rows(res), tag_count_json)) ==
+	    NULL)
 		return;
-	}
-	for (i = 0; i < gh_rows(res); i++) {
-		r = GH_ROW(res, i);
-		tag = json_pack("{s:s, s:I}", "name", gh_row_str(&r, TL_NAME),
-		    "count", (json_int_t)gh_row_int(&r, TL_COUNT));
-		if (gh_row_failed(req, &r)) {
-			json_decref(tag);
-			json_decref(data);
-			return;
-		}
-		json_array_append_new(data, tag);
-	}
 	gh_reply_json(req, 200, json_pack("{s:o}", "data", data));
 }
 

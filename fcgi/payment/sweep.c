@@ -5,13 +5,8 @@
  * and are never swept.  Each kind is deleted in batches, so no lock is
  * held for long; what is live is never touched.
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "payment.h"
 #include "sweep.h"
-
-#define SWEEP_BATCH	"5000"
 
 /*
  * Keys past their window: a claim takes an expired key over anyway, so
@@ -33,87 +28,16 @@ GH_SQL(SQL_SWEEP_EVENTS) = {{
     " WHERE received_at < now() - make_interval(days => $2::int) "
     " LIMIT $1::int)" }};
 
-static const struct {
-	const char		*what;
-	const struct gh_sql	*sql;
-	int			 nparams;
-} kinds[] = {
+static const struct gh_sweep_kind kinds[] = {
 	{ "expired idempotency keys",	SQL_SWEEP_KEYS,		1 },
 	{ "old webhook events",		SQL_SWEEP_EVENTS,	2 },
 };
-#define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
-
-/* Deletes one kind in batches; the rows deleted, or -1. */
-static long long
-sweep_kind(struct gh_arena *a, size_t k, const char *keep_days,
-    int dry_run)
-{
-	const char	*p[2] = { SWEEP_BATCH, keep_days };
-	PGresult	*res;
-	long long	 total = 0, n;
-	const char	*errstr;
-
-	do {
-		if (gh_db_run_begin(a) != 0)
-			return -1;
-		res = gh_db_run(a, kinds[k].sql, kinds[k].nparams, p);
-		if (!gh_db_ok(res)) {
-			gh_log_errx("sweep", "%s: %s", kinds[k].what,
-			    res != NULL ? PQresultErrorMessage(res) :
-			    "no connection");
-			return -1;
-		}
-		n = gh_strtonum(PQcmdTuples(res), 0, 1LL << 40, &errstr);
-		if (errstr != NULL)
-			return -1;
-		total += n;
-		/* A dry run counts one batch of each, then rolls it back. */
-		if (dry_run) {
-			gh_db_request_end();
-			break;
-		}
-		if (gh_db_run_commit(a) != 0)
-			return -1;
-	} while (n > 0 && strcmp(SWEEP_BATCH, PQcmdTuples(res)) == 0);
-	return total;
-}
 
 int
 pay_cli_sweep(int argc, char *argv[])
 {
-	struct gh_arena	 a;
-	long long	 keep, n, failed = 0;
-	char		 keep_days[24];
-	size_t		 k;
-	int		 dry_run = 0, i;
+	static const struct gh_sweep sweep = { "payment", kinds,
+	    sizeof(kinds) / sizeof(kinds[0]), "GH_WEBHOOK_KEEP_DAYS", 30, 3650 };
 
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0)
-			dry_run = 1;
-		else {
-			fprintf(stderr, "usage: gatehouse-payment --sweep "
-			    "[--dry-run]\n");
-			return 2;
-		}
-	}
-	gh_log_setup("payment", GH_LOG_INFO);
-	if (gh_config_int("GH_WEBHOOK_KEEP_DAYS", 30, 1, 3650, &keep) != 0 ||
-	    gh_db_setup("gatehouse-payment-sweep") != 0)
-		return 1;
-	snprintf(keep_days, sizeof(keep_days), "%lld", keep);
-	gh_arena_init(&a);
-	for (k = 0; k < NKINDS; k++) {
-		if ((n = sweep_kind(&a, k, keep_days, dry_run)) < 0) {
-			failed++;
-			gh_db_request_end();
-			continue;
-		}
-		printf("%s %lld %s\n", dry_run ? "would remove (a batch of)" :
-		    "removed", n, kinds[k].what);
-		gh_log_infox("sweep", "%s %lld %s", dry_run ? "would remove" :
-		    "removed", n, kinds[k].what);
-	}
-	gh_arena_free(&a);
-	gh_db_close();
-	return failed > 0;
+	return gh_sweep_cli(&sweep, argc, argv);
 }

@@ -7,12 +7,15 @@
 // Settings (environment): CONSOLE_URL (https://localhost:PORT),
 // CONSOLE_SHOTS, CONSOLE_USER, CONSOLE_PASSWORD (the account signed up
 // here), CONSOLE_ADMIN, CONSOLE_ADMIN_PASSWORD (an admin made by the
-// suite), CONSOLE_FILES (a folder with small.png, big.pdf and clip.webm),
+// suite), CONSOLE_FILES (a folder with small.png, big.pdf, clip.webm and
+// tone.ogg),
 // CONSOLE_VICTIM (a user the admin finds and disables), CONSOLE_DOOMED (a
 // username to sign up and delete), CONSOLE_PARTS (which parts:
-// auth,account,media,payments,admin,delete,phone; all by default),
+// auth,account,media,payments,admin,delete,phone by default; nonce, with
+// the servers asking for DPoP nonces, only when named),
 // OIDC_CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
+import { launch } from '../oidc/chromium.mjs';
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import jsQR from 'jsqr';
@@ -50,7 +53,7 @@ function base32(s) {
 }
 
 const period = () => Math.floor(Date.now() / 1000 / 30);
-let lastStep = 0;
+const lastStep = new Map();	/* each secret's last period used */
 
 // RFC 6238, HMAC-SHA1, 30 s, 6 digits, of the period `at`.
 function totpAt(secret, at) {
@@ -64,10 +67,10 @@ function totpAt(secret, at) {
 // A code the server has not seen: it takes each period's once, and the
 // next period's too; past that, wait for the clock.
 async function totp(secret) {
-	let at = Math.max(period(), lastStep + 1);
+	let at = Math.max(period(), (lastStep.get(secret) ?? 0) + 1);
 	while (at > period() + 1)
 		await new Promise((r) => setTimeout(r, 1000));
-	lastStep = at;
+	lastStep.set(secret, at);
 	return totpAt(secret, at);
 }
 
@@ -417,6 +420,10 @@ async function mediaPart(page) {
 		await page.setInputFiles('#upload-file', `${FILES}/clip.webm`);
 		out.upload_video = await uploadDone(page, 'clip.webm');
 	}
+	if (FILES && (await import('node:fs')).existsSync(`${FILES}/tone.ogg`)) {
+		await page.setInputFiles('#upload-file', `${FILES}/tone.ogg`);
+		out.upload_audio = await uploadDone(page, 'tone.ogg');
+	}
 	await shot(page, '14-gallery');
 	out.gallery_tiles = await page.locator('#gallery li.tile').count();
 }
@@ -439,6 +446,21 @@ async function itemPart(page) {
 	await page.click('#like');
 	await page.locator('#like[aria-pressed=true]').waitFor();
 	out.like_count = await page.getAttribute('#like-count', 'data-count');
+	// Unliked: the button and the count say so, and so does the API;
+	// then liked again (the suite finds that like in the database).
+	await page.click('#like');
+	await page.locator('#like[aria-pressed=false]').waitFor();
+	out.unlike_count = await page.getAttribute('#like-count', 'data-count');
+	out.unlike_text = await page.textContent('#like');
+	out.unlike_api = await page.evaluate(async (id) => {
+		const m = await import('/console/api.js');
+		const l = await m.get(`/api/v1/media/${id}/likes`);
+		return { count: l.count, mine: l.liked_by_me };
+	}, out.item_id);
+	await shot(page, '15a-unliked');
+	await page.click('#like');
+	await page.locator('#like[aria-pressed=true]').waitFor();
+	out.like_again_count = await page.getAttribute('#like-count', 'data-count');
 	// Rating.
 	await page.click('button.star[data-stars="4"]');
 	await page.locator('button.star[data-stars="4"][aria-pressed=true]').waitFor();
@@ -518,6 +540,44 @@ async function videoPart(page) {
 	const r = await ranged;
 	out.video_range_status = r ? r.status() : null;
 	await shot(page, '16-video');
+}
+
+// An audio file's page: it plays (muted: no person clicked, and a
+// headless browser may not play sound unasked), through the signed link,
+// which the browser and a Range request read in parts (206).
+async function audioPart(page) {
+	await page.goto(`${BASE}/#/media`);
+	const tile = page.locator('#gallery li.tile', { hasText: 'tone.ogg' }).first();
+	out.audio_id = await tile.getAttribute('data-id');
+	const ranged = page.waitForResponse((r) => /\/file\?exp=/.test(r.url()) &&
+	    r.request().headers().range !== undefined, { timeout: 15000 }).catch(() => null);
+	await tile.locator('a').click();
+	await page.locator('audio.preview').waitFor();
+	await page.waitForFunction(() => {
+		const a = document.querySelector('audio.preview');
+		return a && a.readyState >= 1 && a.duration > 0;
+	});
+	out.audio_src_signed = /\/file\?exp=\d+&sig=/.test(await page.getAttribute('audio.preview', 'src'));
+	out.audio_duration = await page.$eval('audio.preview', (a) => Math.round(a.duration));
+	const r = await ranged;
+	out.audio_range_status = r ? r.status() : null;
+	out.audio_played = await page.$eval('audio.preview', async (a) => {
+		a.muted = true;
+		await a.play();
+		const t0 = a.currentTime;
+		await new Promise((ok) => setTimeout(ok, 700));
+		return { advanced: a.currentTime > t0, paused: a.paused, error: a.error?.code ?? null };
+	});
+	// A seek, then a range of its own: the bytes asked for and no more.
+	out.audio_part = await page.$eval('audio.preview', async (a) => {
+		a.pause();
+		a.currentTime = 1.5;
+		const res = await fetch(a.src, { headers: { Range: 'bytes=4-11' } });
+		const b = new Uint8Array(await res.arrayBuffer());
+		return { status: res.status, range: res.headers.get('Content-Range'),
+		    length: b.length, type: res.headers.get('Content-Type') };
+	});
+	await shot(page, '16a-audio');
 }
 
 async function statsPart(page) {
@@ -642,6 +702,84 @@ async function paymentsPart(page) {
 	out.user_admin_page = await page.locator('.form-error').first().textContent();
 }
 
+// Two-step sign-in turned off: a wrong code and a wrong password each
+// named at their field (nothing changes), then both right.
+async function totpOffPart(page, password, secret) {
+	await page.goto(`${BASE}/#/account`);
+	await page.locator('#totp-off-form').waitFor({ state: 'attached' });
+	await page.click('#totp-off-form >> xpath=ancestor::details/summary');
+	const off = async (pw, code) => {
+		await page.fill('#totp-off-form [name=password]', pw);
+		await page.fill('#totp-off-form [name=code]', code);
+		await page.click('#totp-off-form button[type=submit]');
+	};
+	// A code that is surely not the current one (nor the next's).
+	const now = Math.floor(Date.now() / 30000);
+	let wrong = '000000';
+	while ([-1, 0, 1, 2].some((d) => totpAt(secret, now + d) === wrong))
+		wrong = String(Number(wrong) + 1).padStart(6, '0');
+	await off(password, wrong);
+	out.totp_off_bad_code = await formError(page, '#totp-off-form');
+	out.totp_off_bad_code_errors = await fieldErrors(page, '#totp-off-form');
+	// (The password is checked first: this code is not spent.)
+	await off('not the password', wrong);
+	out.totp_off_bad_pw = await formError(page, '#totp-off-form');
+	out.totp_off_bad_pw_errors = await fieldErrors(page, '#totp-off-form');
+	await shot(page, '21a-totp-off-errors');
+	await off(password, '12');
+	await formError(page, '#totp-off-form');
+	out.totp_off_short_errors = await fieldErrors(page, '#totp-off-form');
+	await off(password, await totp(secret));
+	await page.locator('#totp-state', { hasText: 'is off' }).waitFor();
+	out.totp_off_text = await page.textContent('#totp-state');
+	out.totp_off_start_again = await page.locator('#totp-start').isVisible();
+	await shot(page, '21b-totp-off');
+}
+
+// A browser far east of UTC (UTC+14: its today starts at 10:00 UTC of
+// the day before) filters the payments by its own days.
+async function datesPart(browser, password, secret) {
+	const page = await newPage(browser, 'dates', { timezoneId: 'Pacific/Kiritimati' });
+	await page.goto(`${BASE}/`);
+	await page.click('#signin');
+	await providerSignIn(page, USER, password, secret);
+	await page.goto(`${BASE}/#/payments`);
+	await page.locator('#payments li').first().waitFor();
+	const day = (plus) => page.evaluate((p) => {
+		const t = new Date();
+		t.setDate(t.getDate() + p);
+		return `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, '0')}-${String(t.getDate()).padStart(2, '0')}`;
+	}, plus);
+	const show = async (from, to) => {
+		const answered = page.waitForResponse((r) => r.url().includes('/api/v1/payments?') &&
+		    r.request().method() === 'GET');
+		await page.fill('#payment-filter [name=created_gte]', from);
+		await page.fill('#payment-filter [name=created_lt]', to);
+		await page.click('#payment-filter button[type=submit]');
+		const q = new URL((await answered).url()).searchParams;
+		// The form's button is enabled again once the list is drawn.
+		await page.locator('#payment-filter button[type=submit]:not([disabled])').waitFor();
+		return { gte: q.get('created_gte'), lt: q.get('created_lt'),
+		    shown: await page.locator('#payments li.payment').count(),
+		    empty: await page.locator('#payments li.empty').count() === 1,
+		    next: await page.locator('#page-next').count() === 1 };
+	};
+	out.dates_today = await show(await day(0), await day(0));
+	out.dates_today_day = await day(0);
+	await shot(page, '21c-payments-today');
+	out.dates_tomorrow = await show(await day(1), '');
+	out.dates_yesterday = await show('', await day(-1));
+	out.dates_week = await show(await day(-7), await day(0));
+	// A range that ends before it starts: named at its field, not asked.
+	await page.fill('#payment-filter [name=created_gte]', await day(0));
+	await page.fill('#payment-filter [name=created_lt]', await day(-1));
+	await page.click('#payment-filter button[type=submit]');
+	out.dates_backwards = await formError(page, '#payment-filter');
+	out.dates_backwards_errors = await fieldErrors(page, '#payment-filter');
+	await shot(page, '21d-payments-dates-error');
+	await page.context().close();
+}
+
 async function adminPart(browser) {
 	const page = await newPage(browser, 'admin');
 	await page.goto(`${BASE}/`);
@@ -651,6 +789,11 @@ async function adminPart(browser) {
 	await page.goto(`${BASE}/#/payments`);
 	await page.locator('#payments li').first().waitFor();
 	out.admin_sees_all = await page.locator('h2', { hasText: 'All payments' }).count() === 1;
+	// A user id that is not one: the API's 422, at the field.
+	await page.fill('#payment-filter [name=user_id]', 'not-a-uuid');
+	await page.click('#payment-filter button[type=submit]');
+	out.admin_filter_bad = await formError(page, '#payment-filter');
+	out.admin_filter_bad_errors = await fieldErrors(page, '#payment-filter');
 	await page.goto(`${BASE}/#/payments/${out.pay_two_ref}`);
 	await page.locator('#status-form').waitFor();
 	out.admin_ref = await page.locator('#payment code').first().textContent();
@@ -711,41 +854,147 @@ async function deleteAccountPart(browser) {
 	out.doomed_upload = await uploadDone(page, 'small.png');
 	out.doomed_uid = await page.evaluate(async () =>
 	    (await import('/console/auth.js')).claims()?.sub);
+	// Two-step sign-in on, then off again from the Account page; the
+	// JSON sign-in asks for a code while it is on, and not after.
+	const jsonLogin = () => page.evaluate(async ([login, password]) => {
+		const r = await fetch('/api/v1/auth/login', { method: 'POST',
+		    headers: { 'Content-Type': 'application/json' },
+		    body: JSON.stringify({ login, password }) });
+		const j = await r.json();
+		return `${r.status} ${j.access_token ? 'token' : j.mfa_required ? 'mfa_required' : j.detail}`;
+	}, [name, PASSWORD]);
+	await page.goto(`${BASE}/#/account`);
+	await page.click('#totp-start');
+	await page.locator('#totp-secret').waitFor();
+	const secret = (await page.textContent('#totp-secret')).trim();
+	await page.fill('#totp-confirm-form [name=code]', await totp(secret));
+	await page.fill('#totp-confirm-form [name=password]', PASSWORD);
+	await page.click('#totp-confirm-form button[type=submit]');
+	await page.locator('#recovery-codes li').first().waitFor();
+	await page.click('#recovery-done');
+	out.totp_on_login = await jsonLogin();
+	await totpOffPart(page, PASSWORD, secret);
+	out.totp_off_login = await jsonLogin();
 	await page.goto(`${BASE}/#/account`);
 	await page.fill('#delete-form [name=confirm]', 'someone else');
 	await page.fill('#delete-form [name=password]', PASSWORD);
 	await page.click('#delete-form button[type=submit]');
 	await formError(page, '#delete-form');
 	out.delete_bad_errors = await fieldErrors(page, '#delete-form');
+	// A wrong password: named at its field, and nothing deleted anywhere
+	// (no DELETE was even sent: the password is checked first).
+	const deletes = [];
+	page.on('request', (r) => {
+		if (r.method() === 'DELETE')
+			deletes.push(new URL(r.url()).pathname);
+	});
 	await page.fill('#delete-form [name=confirm]', name);
+	await page.fill('#delete-form [name=password]', 'not my password at all');
+	await page.click('#delete-form button[type=submit]');
+	out.delete_wrong_pw = await formError(page, '#delete-form');
+	out.delete_wrong_pw_errors = await fieldErrors(page, '#delete-form');
+	out.delete_wrong_pw_deletes = [...deletes];
+	out.delete_wrong_pw_left = await page.evaluate(async () => {
+		const m = await import('/console/api.js');
+		const media = await m.get('/api/v1/media', { owner: 'me' });
+		const me = await m.get('/api/v1/auth/me');
+		return { media: media.data.length, user: me.user.username };
+	});
+	await shot(page, '24-delete-wrong-password');
+	await page.fill('#delete-form [name=password]', PASSWORD);
 	await page.click('#delete-form button[type=submit]');
 	await page.locator('#signin').waitFor();
+	out.delete_deletes = deletes.slice(out.delete_wrong_pw_deletes.length);
 	out.deleted_storage = await page.evaluate(() => Object.keys(sessionStorage));
 	await page.context().close();
 }
 
 // A phone: every page fits its width.
-async function phonePart(browser) {
-	const page = await newPage(browser, 'phone', { viewport: { width: 375, height: 740 },
-	    deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+// With the servers asking for DPoP nonces (GH_DPOP_NONCE=on): the admin
+// signs in, reads, creates a payment and uploads; each server's first
+// refusal is answered by the console sending again with its nonce.
+async function noncePart(browser) {
+	const page = await newPage(browser, 'nonce');
+	const n = { challenges: {}, proofs: 0, proofs_with_nonce: 0, failed: [] };
+	const scope = (u) => (u.pathname.endsWith('/oauth/token') ? 'token' :
+	    u.pathname.split('/')[3]);
+	page.on('request', (r) => {
+		const p = r.headers().dpop;
+		if (!p)
+			return;
+		n.proofs++;
+		const claims = JSON.parse(Buffer.from(p.split('.')[1], 'base64url').toString());
+		if (typeof claims.nonce === 'string')
+			n.proofs_with_nonce++;
+	});
+	page.on('response', async (r) => {
+		const u = new URL(r.url());
+		if (!u.pathname.startsWith('/api/'))
+			return;
+		let asked = r.status() === 401 &&
+		    /use_dpop_nonce/.test(r.headers()['www-authenticate'] ?? '');
+		if (r.status() === 400 && scope(u) === 'token')
+			asked = (await r.json().catch(() => ({}))).error === 'use_dpop_nonce';
+		if (asked)
+			n.challenges[scope(u)] = (n.challenges[scope(u)] ?? 0) + 1;
+		else if (r.status() >= 400)
+			n.failed.push(`${r.status()} ${u.pathname}`);
+	});
 	await page.goto(`${BASE}/`);
-	await shot(page, 'phone-01-signed-out');
 	await page.click('#signin');
+	await providerSignIn(page, env('CONSOLE_ADMIN'), env('CONSOLE_ADMIN_PASSWORD'));
+	await page.goto(`${BASE}/#/account`);
+	await page.locator('#totp-state').waitFor();
+	n.account = true;
+	await page.goto(`${BASE}/#/payments`);
+	await page.locator('#payment-form').waitFor();
+	await createPayment(page, '3.21', 'with nonces');
+	await page.locator('#payments li', { hasText: 'with nonces' }).waitFor();
+	n.payment = true;
+	await page.goto(`${BASE}/#/media`);
+	await page.locator('#gallery').waitFor();
+	await page.setInputFiles('#upload-file', `${FILES}/small.png`);
+	n.upload = await uploadDone(page, 'small.png');
+	await shot(page, '30-nonces');
+	out.nonce = n;
+}
+
+async function phonePart(browser) {
+	const page = await newPage(browser, 'phone', { viewport: { width: 390, height: 844 },
+	    deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+	const overflow = (name) => page.evaluate(() => ({ scroll: document.documentElement.scrollWidth,
+	    inner: window.innerWidth })).then((w) => {
+		if (w.scroll > w.inner)
+			out.phone_overflow.push(`${name}: ${w.scroll} > ${w.inner}`);
+	});
+	out.phone_overflow = [];
+	out.phone_viewport = page.viewportSize();
+	await page.goto(`${BASE}/`);
+	await page.locator('#signin').waitFor();
+	await overflow('signed-out');
+	await shot(page, 'phone-01-signed-out');
+	// The sign-in page, with a wrong password's error on it.
+	await page.click('#signin');
+	await page.locator('#password').waitFor();
+	await page.fill('#login', env('CONSOLE_ADMIN'));
+	await page.fill('#password', 'not the password');
+	await page.click('button[type=submit]');
+	await page.locator('#password').waitFor();
+	await page.waitForLoadState('networkidle').catch(() => {});
+	out.phone_signin_error = await page.locator('.error, .form-error, [role=alert]').first().textContent().catch(() => null);
+	await overflow('signin');
+	await shot(page, 'phone-01a-signin');
 	await providerSignIn(page, env('CONSOLE_ADMIN'), env('CONSOLE_ADMIN_PASSWORD'));
 	const pages = [['home', '#/'], ['media', '#/media'], ['item', `#/media/${out.item_id}`],
 	    ['stats', '#/media/stats'], ['payments', '#/payments'],
 	    ['payment', `#/payments/${out.admin_ref}`], ['account', '#/account'], ['admin', '#/admin']];
-	out.phone_overflow = [];
 	out.phone_pages = [];
 	let n = 1;
 	for (const [name, hash] of pages) {
 		await page.goto(`${BASE}/${hash}`);
 		await page.locator('main .card').first().waitFor();
 		await page.waitForTimeout(300);
-		const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth,
-		    inner: window.innerWidth }));
-		if (w.scroll > w.inner)
-			out.phone_overflow.push(`${name}: ${w.scroll} > ${w.inner}`);
+		await overflow(name);
 		out.phone_pages.push(name);
 		await shot(page, `phone-${String(++n).padStart(2, '0')}-${name}`);
 	}
@@ -753,28 +1002,29 @@ async function phonePart(browser) {
 
 async function main() {
 	mkdirSync(SHOTS, { recursive: true });
-	const browser = await chromium.launch({
-		executablePath: process.env.OIDC_CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-	});
+	const browser = await launch(chromium, 'OIDC_CHROMIUM');
 	try {
 		if (PARTS.has('auth')) {
 			const page = await authPart(browser);
 			const secret = await totpPart(page);
 			await signOutIn(page, secret);
+			let pw = PASSWORD;
 			if (PARTS.has('account'))
-				await accountPart(browser, page, secret);
+				pw = await accountPart(browser, page, secret);
 			if (PARTS.has('media')) {
 				await mediaPart(page);
 				await itemPart(page);
 				if (out.upload_video?.done)
 					await videoPart(page);
+				if (out.upload_audio?.done)
+					await audioPart(page);
 				await statsPart(page);
 				await deleteItemPart(page);
 			}
 			if (PARTS.has('payments'))
 				await paymentsPart(page);
+			if (PARTS.has('account') && PARTS.has('payments'))
+				await datesPart(browser, pw, secret);
 			out.user_csp_events = await page.evaluate(() => window.__csp);
 		}
 		if (PARTS.has('admin')) {
@@ -785,6 +1035,8 @@ async function main() {
 			await deleteAccountPart(browser);
 		if (PARTS.has('phone'))
 			await phonePart(browser);
+		if (PARTS.has('nonce'))
+			await noncePart(browser);
 		out.ok = true;
 	} catch (e) {
 		if (current) {

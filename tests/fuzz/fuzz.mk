@@ -26,6 +26,9 @@ FUZZ_TARGETS += sniff
 $(FUZZ_BUILD)/fuzz_sniff: $(FUZZ_BUILD)/fcgi/media/sniff.o
 FUZZ_TARGETS += multipart
 FUZZ_TARGETS += dpop
+# The fixed keys that sign the tokens and proofs jwt and dpop check.
+$(FUZZ_BUILD)/fuzz_jwt: $(FUZZ_BUILD)/tests/fuzz/fuzz_keys.o
+$(FUZZ_BUILD)/fuzz_dpop: $(FUZZ_BUILD)/tests/fuzz/fuzz_keys.o
 FUZZ_TARGETS += otp webhook
 $(FUZZ_BUILD)/fuzz_webhook: $(FUZZ_BUILD)/fcgi/payment/signature.o
 $(FUZZ_BUILD)/fuzz_otp: $(FUZZ_BUILD)/fcgi/auth/otp.o
@@ -57,7 +60,8 @@ $(FUZZ_BUILD)/cc-ok: $(srcdir)/tests/fuzz/fuzz.mk
 	@touch $@
 
 $(FUZZ_BUILD)/%.o: $(srcdir)/%.c $(pkginclude_HEADERS) \
-    $(srcdir)/tests/fuzz/fuzz.h $(wildcard $(srcdir)/fcgi/*/*.h) \
+    $(srcdir)/tests/fuzz/fuzz.h $(srcdir)/tests/fuzz/fuzz_keys.h \
+    $(wildcard $(srcdir)/fcgi/*/*.h) \
     | $(FUZZ_BUILD)/cc-ok
 	@$(MKDIR_P) $(@D)
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) \
@@ -76,7 +80,7 @@ distclean-local:
 .PHONY: fuzz fuzz-build clean-fuzz
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/run \
-	tests/fuzz/fuzz.h tests/fuzz/.gitignore \
+	tests/fuzz/fuzz.h tests/fuzz/fuzz_keys.h tests/fuzz/.gitignore \
 	$(wildcard $(srcdir)/tests/fuzz/fuzz_*.c) \
 	$(wildcard $(srcdir)/tests/fuzz/*.dict) \
 	$(wildcard $(srcdir)/tests/fuzz/*.flags) \

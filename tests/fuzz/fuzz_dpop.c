@@ -19,13 +19,11 @@
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/obj_mac.h>
-#include <openssl/param_build.h>
 
 #include "gatehouse.h"
 #include "fuzz.h"
+#include "fuzz_keys.h"
 
 #define HTU		"https://id.example.test/api/v1/auth/oauth/token"
 #define NOW		1700000000LL
@@ -35,81 +33,6 @@
 static EVP_PKEY		*signer;
 static char		 signer_jkt[GH_DPOP_JKT_LEN + 1];
 static int		 verbose;
-
-/* The P-256 key whose private scalar is SHA-256 of seed. */
-static EVP_PKEY *
-p256_key(const char *seed)
-{
-	unsigned char	 d[32], pub[65];
-	EVP_PKEY	*pkey = NULL;
-	EVP_PKEY_CTX	*ctx = NULL;
-	OSSL_PARAM_BLD	*bld = NULL;
-	OSSL_PARAM	*params = NULL;
-	EC_GROUP	*g = NULL;
-	EC_POINT	*pt = NULL;
-	BIGNUM		*priv = NULL;
-
-	if (gh_sha256(seed, strlen(seed), d) != 0 ||
-	    (priv = BN_bin2bn(d, sizeof(d), NULL)) == NULL ||
-	    (g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)) == NULL ||
-	    (pt = EC_POINT_new(g)) == NULL ||
-	    EC_POINT_mul(g, pt, priv, NULL, NULL, NULL) != 1 ||
-	    EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, pub,
-	    sizeof(pub), NULL) != sizeof(pub) ||
-	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-	    "prime256v1", 0) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-	    pub, sizeof(pub)) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1) {
-		fprintf(stderr, "%s: cannot make the key of %s\n", __func__,
-		    seed);
-		abort();
-	}
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EC_POINT_free(pt);
-	EC_GROUP_free(g);
-	BN_free(priv);
-	return pkey;
-}
-
-/* ES256 over input with k: the JWS signature, r || s in base64url. */
-static char *
-es256(struct gh_arena *a, EVP_PKEY *k, const char *input)
-{
-	unsigned char	 der[80], raw[64];
-	const unsigned char *p = der;
-	size_t		 derlen = sizeof(der);
-	EVP_MD_CTX	*md;
-	ECDSA_SIG	*sig;
-	const BIGNUM	*r, *s;
-
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) != 1 ||
-	    EVP_DigestSign(md, der, &derlen, (const unsigned char *)input,
-	    strlen(input)) != 1 ||
-	    (sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL)
-		abort();
-	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, raw, 32) != 32 ||
-	    BN_bn2binpad(s, raw + 32, 32) != 32)
-		abort();
-	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(md);
-	return gh_b64url_encode(a, raw, sizeof(raw));
-}
-
-static char *
-b64(struct gh_arena *a, const char *s)
-{
-	return gh_b64url_encode(a, s, strlen(s));
-}
 
 /* What gh_dpop_check promises of its answer, either way. */
 static int
@@ -150,8 +73,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = fuzz_str(data, size);
 	if ((nl = strchr(s, '\n')) != NULL) {
 		*nl = '\0';
-		input = gh_printf(&a, "%s.%s", b64(&a, s), b64(&a, nl + 1));
-		proof = gh_printf(&a, "%s.%s", input, es256(&a, signer, input));
+		input = gh_printf(&a, "%s.%s", fuzz_b64(&a, s),
+		    fuzz_b64(&a, nl + 1));
+		proof = gh_printf(&a, "%s.%s", input,
+		    fuzz_es256(&a, signer, input));
 		(void)check(proof, NULL, 1);
 		(void)check(proof, TOKEN, 1);
 	} else {
@@ -225,11 +150,20 @@ seeds(const char *dir)
 	    "\"ES256\",\"jwk\":%s}\n%s", jwk, pay));
 	seed(dir, "sign-crit", gh_printf(&a, "{\"typ\":\"dpop+jwt\",\"alg\":"
 	    "\"ES256\",\"crit\":[\"x\"],\"jwk\":%s}\n%s", jwk, pay));
+	seed(dir, "sign-nonce", gh_printf(&a, "{\"typ\":\"dpop+jwt\",\"alg\":"
+	    "\"ES256\",\"jwk\":%s}\n{\"htm\":\"POST\",\"htu\":\"%s\","
+	    "\"iat\":%lld,\"jti\":\"j-3\",\"nonce\":\"5666666.n0nce_-~\"}", jwk,
+	    HTU, NOW));
+	seed(dir, "sign-nonce-quote", gh_printf(&a, "{\"typ\":\"dpop+jwt\","
+	    "\"alg\":\"ES256\",\"jwk\":%s}\n{\"htm\":\"POST\",\"htu\":\"%s\","
+	    "\"iat\":%lld,\"jti\":\"j-4\",\"nonce\":\"a\\\"b\"}", jwk, HTU,
+	    NOW));
 	seed(dir, "sign-stale", gh_printf(&a, "{\"typ\":\"dpop+jwt\",\"alg\":"
 	    "\"ES256\",\"jwk\":%s}\n{\"htm\":\"POST\",\"htu\":\"%s\","
 	    "\"iat\":1e308,\"jti\":\"j\"}", jwk, HTU));
-	input = gh_printf(&a, "%s.%s", b64(&a, gh_printf(&a, "{\"typ\":"
-	    "\"dpop+jwt\",\"alg\":\"none\",\"jwk\":%s}", jwk)), b64(&a, pay));
+	input = gh_printf(&a, "%s.%s", fuzz_b64(&a, gh_printf(&a, "{\"typ\":"
+	    "\"dpop+jwt\",\"alg\":\"none\",\"jwk\":%s}", jwk)),
+	    fuzz_b64(&a, pay));
 	seed(dir, "proof-alg-none", gh_printf(&a, "%s.", input));
 	seed(dir, "proof-two", gh_printf(&a, "%s.AA, %s.AA", input, input));
 	seed(dir, "htu-userinfo", "https://user@ID.example.test:443/api/v1/auth/"
@@ -244,15 +178,16 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct gh_dpop	 p;
 	const char	*dir, *why, *input, *proof;
 
-	signer = p256_key("gatehouse fuzz dpop key");
+	signer = fuzz_p256_key("gatehouse fuzz dpop key");
 	verbose = getenv("GH_FUZZ_VERBOSE") != NULL;
 	/* The signer's thumbprint, as the parser finds it in a good proof. */
 	gh_arena_init(&a);
-	input = gh_printf(&a, "%s.%s", b64(&a, gh_printf(&a, "{\"typ\":"
+	input = gh_printf(&a, "%s.%s", fuzz_b64(&a, gh_printf(&a, "{\"typ\":"
 	    "\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":%s}", signer_jwk(&a, 0))),
-	    b64(&a, gh_printf(&a, "{\"htm\":\"POST\",\"htu\":\"%s\","
+	    fuzz_b64(&a, gh_printf(&a, "{\"htm\":\"POST\",\"htu\":\"%s\","
 	    "\"iat\":%lld,\"jti\":\"j\"}", HTU, NOW)));
-	proof = gh_printf(&a, "%s.%s", input, es256(&a, signer, input));
+	proof = gh_printf(&a, "%s.%s", input,
+	    fuzz_es256(&a, signer, input));
 	if (gh_dpop_check(proof, "POST", HTU, NULL, NOW, WINDOW, &p,
 	    &why) != 0) {
 		fprintf(stderr, "%s: the good proof fails: %s\n", __func__, why);

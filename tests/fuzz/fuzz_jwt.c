@@ -24,14 +24,12 @@
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/obj_mac.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include "gatehouse.h"
 #include "fuzz.h"
+#include "fuzz_keys.h"
 
 #define ISS		"https://auth.example.test"
 #define AUD		"gatehouse"
@@ -43,49 +41,6 @@
 static struct gh_keyset	*ks;
 static EVP_PKEY		*signer, *other;
 static int		 verbose;	/* GH_FUZZ_VERBOSE: say why */
-
-/* The P-256 key whose private scalar is SHA-256 of seed. */
-static EVP_PKEY *
-p256_key(const char *seed)
-{
-	unsigned char	 d[32], pub[65];
-	EVP_PKEY	*pkey = NULL;
-	EVP_PKEY_CTX	*ctx = NULL;
-	OSSL_PARAM_BLD	*bld = NULL;
-	OSSL_PARAM	*params = NULL;
-	EC_GROUP	*g = NULL;
-	EC_POINT	*pt = NULL;
-	BIGNUM		*priv = NULL;
-
-	if (gh_sha256(seed, strlen(seed), d) != 0 ||
-	    (priv = BN_bin2bn(d, sizeof(d), NULL)) == NULL ||
-	    (g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)) == NULL ||
-	    (pt = EC_POINT_new(g)) == NULL ||
-	    EC_POINT_mul(g, pt, priv, NULL, NULL, NULL) != 1 ||
-	    EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, pub,
-	    sizeof(pub), NULL) != sizeof(pub) ||
-	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-	    "prime256v1", 0) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-	    pub, sizeof(pub)) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1) {
-		fprintf(stderr, "%s: cannot make the key of %s\n", __func__,
-		    seed);
-		abort();
-	}
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EC_POINT_free(pt);
-	EC_GROUP_free(g);
-	BN_free(priv);
-	return pkey;
-}
 
 static void
 write_pem(const char *dir, const char *name, EVP_PKEY *k, int private)
@@ -110,8 +65,8 @@ keyset_make(void)
 {
 	char	 dir[] = "/tmp/gh-fuzz-keys-XXXXXX", err[256], path[256];
 
-	signer = p256_key("gatehouse fuzz key a");
-	other = p256_key("gatehouse fuzz key b");
+	signer = fuzz_p256_key("gatehouse fuzz key a");
+	other = fuzz_p256_key("gatehouse fuzz key b");
 	if (mkdtemp(dir) == NULL) {
 		fprintf(stderr, "%s: mkdtemp: %s\n", __func__,
 		    strerror(errno));
@@ -128,38 +83,6 @@ keyset_make(void)
 	snprintf(path, sizeof(path), "%s/%s", dir, KID_OTHER ".pub.pem");
 	unlink(path);
 	rmdir(dir);
-}
-
-/* ES256 over input with k: the JWS signature, r || s in base64url. */
-static char *
-es256(struct gh_arena *a, EVP_PKEY *k, const char *input)
-{
-	unsigned char	 der[80], raw[64];
-	const unsigned char *p = der;
-	size_t		 derlen = sizeof(der);
-	EVP_MD_CTX	*md;
-	ECDSA_SIG	*sig;
-	const BIGNUM	*r, *s;
-
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k) != 1 ||
-	    EVP_DigestSign(md, der, &derlen, (const unsigned char *)input,
-	    strlen(input)) != 1 ||
-	    (sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL)
-		abort();
-	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, raw, 32) != 32 ||
-	    BN_bn2binpad(s, raw + 32, 32) != 32)
-		abort();
-	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(md);
-	return gh_b64url_encode(a, raw, sizeof(raw));
-}
-
-static char *
-b64(struct gh_arena *a, const char *s)
-{
-	return gh_b64url_encode(a, s, strlen(s));
 }
 
 /* What gh_token_verify promises of its answer, either way. */
@@ -220,12 +143,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = fuzz_str(data, size);
 	if ((nl = strchr(s, '\n')) != NULL) {
 		*nl = '\0';
-		input = gh_printf(&a, "%s.%s", b64(&a, s), b64(&a, nl + 1));
-		jwt = gh_printf(&a, "%s.%s", input, es256(&a, signer, input));
+		input = gh_printf(&a, "%s.%s", fuzz_b64(&a, s),
+		    fuzz_b64(&a, nl + 1));
+		jwt = gh_printf(&a, "%s.%s", input,
+		    fuzz_es256(&a, signer, input));
 		signed_header(s, verify(jwt));
 	} else if ((dot = strchr(s, '.')) != NULL &&
 	    strchr(dot + 1, '.') == NULL) {
-		jwt = gh_printf(&a, "%s.%s", s, es256(&a, signer, s));
+		jwt = gh_printf(&a, "%s.%s", s, fuzz_es256(&a, signer, s));
 		(void)verify(jwt);
 	} else
 		(void)verify(s);
@@ -288,7 +213,7 @@ seeds(const char *dir)
 	seed(dir, "tok-expired", token(&a, &c));
 
 	input = gh_printf(&a, "%s.%s",
-	    b64(&a, "{\"alg\":\"none\",\"typ\":\"at+jwt\"}"), pay);
+	    fuzz_b64(&a, "{\"alg\":\"none\",\"typ\":\"at+jwt\"}"), pay);
 	seed(dir, "tok-alg-none", gh_printf(&a, "%s.", input));
 
 	/* HS256 keyed with the public key's PEM: algorithm confusion. */
@@ -296,7 +221,8 @@ seeds(const char *dir)
 	    PEM_write_bio_PUBKEY(bio, signer) != 1 ||
 	    (n = BIO_get_mem_data(bio, &pem)) <= 0)
 		abort();
-	input = gh_printf(&a, "%s.%s", b64(&a, "{\"alg\":\"HS256\",\"typ\":"
+	input = gh_printf(&a, "%s.%s",
+	    fuzz_b64(&a, "{\"alg\":\"HS256\",\"typ\":"
 	    "\"at+jwt\",\"kid\":\"" KID_SIGN "\"}"), pay);
 	if (gh_hmac_sha256(pem, (size_t)n, input, strlen(input), mac) != 0)
 		abort();
@@ -304,33 +230,35 @@ seeds(const char *dir)
 	seed(dir, "tok-hs256", gh_printf(&a, "%s.%s", input,
 	    gh_b64url_encode(&a, mac, sizeof(mac))));
 
-	input = gh_printf(&a, "%s.%s", b64(&a, hdr), pay);
+	input = gh_printf(&a, "%s.%s", fuzz_b64(&a, hdr), pay);
 	seed(dir, "tok-padded", gh_printf(&a, "%s.%s==", input,
-	    es256(&a, signer, input)));
-	seed(dir, "tok-std-alphabet", gh_printf(&a, "%s.%s+/.%s", b64(&a, hdr),
-	    pay, es256(&a, signer, input)));
+	    fuzz_es256(&a, signer, input)));
+	seed(dir, "tok-std-alphabet", gh_printf(&a, "%s.%s+/.%s",
+	    fuzz_b64(&a, hdr),
+	    pay, fuzz_es256(&a, signer, input)));
 	seed(dir, "tok-four-parts", gh_printf(&a, "%s.e30", good));
 	memset(zero, 0, sizeof(zero));
 	seed(dir, "tok-sig-zero", gh_printf(&a, "%s.%s", input,
 	    gh_b64url_encode(&a, zero, sizeof(zero))));
 	seed(dir, "tok-sig-short", gh_printf(&a, "%s.%s", input,
 	    gh_b64url_encode(&a, zero, 63)));
-	input = gh_printf(&a, "%s.%s", b64(&a, "{\"alg\":\"ES256\",\"typ\":"
+	input = gh_printf(&a, "%s.%s",
+	    fuzz_b64(&a, "{\"alg\":\"ES256\",\"typ\":"
 	    "\"at+jwt\",\"kid\":\"" KID_OTHER "\"}"), pay);
 	seed(dir, "tok-other-kid", gh_printf(&a, "%s.%s", input,
-	    es256(&a, signer, input)));
+	    fuzz_es256(&a, signer, input)));
 	seed(dir, "tok-other-key", gh_printf(&a, "%s.%s", input,
-	    es256(&a, other, input)));
+	    fuzz_es256(&a, other, input)));
 
 	/* A kid near the size limit, and a token past it. */
 	if ((kid = gh_alloc(&a, 5001)) == NULL)
 		abort();
 	memset(kid, 'k', 5000);
 	kid[5000] = '\0';
-	input = gh_printf(&a, "%s.%s", b64(&a, gh_printf(&a, "{\"alg\":"
+	input = gh_printf(&a, "%s.%s", fuzz_b64(&a, gh_printf(&a, "{\"alg\":"
 	    "\"ES256\",\"kid\":\"%s\"}", kid)), pay);
 	seed(dir, "tok-huge-header", gh_printf(&a, "%s.%s", input,
-	    es256(&a, signer, input)));
+	    fuzz_es256(&a, signer, input)));
 	memset(kid, 'A', 5000);
 	seed(dir, "tok-too-large", gh_printf(&a, "%s%s.%s", good, kid, kid));
 	gh_arena_free(&a);

@@ -138,6 +138,42 @@ expect_problem() {
 	expect_json '.request_id' "$(header x-request-id)"
 }
 
+# gh_missing TOOL: a tool a case needs is not here.  It skips; where the
+# whole suite is required (script/test, CI), it is a failure.
+gh_missing() {
+	if [ "${GH_REQUIRE_INTEGRATION:-0}" = 1 ]; then
+		fail "$1 is missing (script/bootstrap installs it)"
+	else
+		printf '    SKIP %s: no %s (script/bootstrap installs it)\n' "$T_NAME" "$1"
+	fi
+}
+
+# gh_node_deps NAME: tests/NAME's npm packages from its committed lock,
+# installed when missing or older than the lock; sets GH_NODE_DIR.  In a
+# read-only source tree (make distcheck) the folder is copied to the
+# build tree first, with tests/oidc/chromium.mjs, which every browser
+# script imports.  1 (having skipped or failed) when it cannot be had.
+gh_node_deps() {
+	local d="$GH_SRCDIR/tests/$1" b="$GH_BUILDDIR/tests"
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		gh_missing node/npm
+		return 1
+	fi
+	if [ ! -w "$d" ]; then
+		mkdir -p "$b/$1" "$b/oidc" &&
+		    cp "$d"/package.json "$d"/package-lock.json "$d"/*.mjs "$b/$1/" &&
+		    cp "$GH_SRCDIR/tests/oidc/chromium.mjs" "$b/oidc/" ||
+		    { fail "copying tests/$1"; return 1; }
+		d="$b/$1"
+	fi
+	GH_NODE_DIR=$d
+	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
+		npm ci --prefix "$d" --no-audit --no-fund >"$T_OUT/npm-ci-$1.log" 2>&1 ||
+		    { fail "npm ci in tests/$1: $(tail -n 5 "$T_OUT/npm-ci-$1.log")"; return 1; }
+		touch "$d/node_modules"
+	fi
+}
+
 # Runs each function named t_* in the sourced files, in order.
 run_cases() {
 	local f

@@ -14,35 +14,11 @@ cs_psql() { # DB SQL
 	gh_as_pg psql -h "$GH_STATE/pg/sock" -U postgres -d "$1" -tAc "$2"
 }
 
-cs_missing() {
-	if [ "${GH_REQUIRE_INTEGRATION:-0}" = 1 ]; then
-		fail "$1 is missing (script/bootstrap installs it)"
-	else
-		printf '    SKIP %s: no %s (script/bootstrap installs it)\n' "$T_NAME" "$1"
-	fi
-}
-
-# cs_node_deps: tests/console's packages from the committed lock, installed
-# when missing or older than the lock (copied to the build tree first when
-# the source tree is read-only, as in make distcheck); sets CS_NODE_DIR.
+# cs_node_deps: tests/console's packages (gh_node_deps, lib.sh); sets
+# CS_NODE_DIR.
 cs_node_deps() {
-	local d="$GH_SRCDIR/tests/console"
-	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-		cs_missing node/npm
-		return 1
-	fi
-	if [ ! -w "$d" ]; then
-		mkdir -p "$GH_BUILDDIR/tests/console" &&
-		    cp "$d"/package.json "$d"/package-lock.json "$d"/*.mjs \
-		    "$GH_BUILDDIR/tests/console/" || { fail "copying tests/console"; return 1; }
-		d="$GH_BUILDDIR/tests/console"
-	fi
-	CS_NODE_DIR=$d
-	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
-		npm ci --prefix "$d" --no-audit --no-fund >"$T_OUT/cs-npm-ci.log" 2>&1 ||
-		    { fail "npm ci: $(tail -n 5 "$T_OUT/cs-npm-ci.log")"; return 1; }
-		touch "$d/node_modules"
-	fi
+	gh_node_deps console || return 1
+	CS_NODE_DIR=$GH_NODE_DIR
 }
 
 t_19c_00_console_qr_encoder_unit() {
@@ -124,6 +100,196 @@ t_19c_04_console_files_do_not_spend_the_api_allowance() {
 	[ "$codes" = " 15 200" ] || fail "the API's burst was spent: $codes"
 }
 
+# cs_del_state UID: what an account has, in each database and on disk,
+# as one line (the deletion cases compare it before and after).
+cs_del_state() {
+	local files
+	files=$(cs_psql gatehouse_media "SELECT storage_path || ' ' || coalesce(thumb_path, '') FROM media WHERE owner = '$1'" |
+	    tr ' ' '\n' | sed '/^$/d' | while read -r f; do
+		[ -s "$GH_STATE/media/$f" ] && printf 'f'
+	done)
+	printf 'users=%s sessions=%s media=%s likes=%s comments=%s payments=%s ledger=%s files=%s' \
+	    "$(cs_psql gatehouse_auth "SELECT count(*) FROM users WHERE id = '$1'")" \
+	    "$(cs_psql gatehouse_auth "SELECT count(*) FROM sessions WHERE user_id = '$1' AND revoked_at IS NULL")" \
+	    "$(cs_psql gatehouse_media "SELECT count(*) FROM media WHERE owner = '$1'")" \
+	    "$(cs_psql gatehouse_media "SELECT count(*) FROM media_likes WHERE user_id = '$1'")" \
+	    "$(cs_psql gatehouse_media "SELECT count(*) FROM media_comments WHERE user_id = '$1'")" \
+	    "$(cs_psql gatehouse_payments "SELECT count(*) FROM payments WHERE user_id = '$1'")" \
+	    "$(cs_psql gatehouse_payments "SELECT count(*) FROM transactions t JOIN payments p ON p.id = t.payment_id WHERE p.user_id = '$1'")" \
+	    "${#files}"
+}
+
+# cs_del_account NAME: an account with a PNG (and its thumbnail on disk),
+# a like and a comment on it, and a payment; sets CS_DEL_AT, CS_DEL_UID.
+cs_del_account() {
+	local png="$GH_STATE/cs-del.png" id
+	req POST /api/v1/auth/register -H 'Content-Type: application/json' \
+	    --data-raw "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"$CS_PW\"}"
+	expect_status 201
+	CS_DEL_UID=$(printf '%s' "$BODY" | jq -r .user.id)
+	req POST /api/v1/auth/login -H 'Content-Type: application/json' \
+	    --data-raw "{\"login\":\"$1\",\"password\":\"$CS_PW\"}"
+	expect_status 200
+	CS_DEL_AT=$(printf '%s' "$BODY" | jq -r .access_token)
+	[ -s "$png" ] || vips black "$png" 40 30 --bands 3 >/dev/null 2>&1 || fail "vips"
+	req POST /api/v1/media -H "Authorization: Bearer $CS_DEL_AT" -F "file=@$png;type=image/png"
+	expect_status 201
+	id=$(printf '%s' "$BODY" | jq -r .id)
+	req POST "/api/v1/media/$id/likes" -H "Authorization: Bearer $CS_DEL_AT"
+	req POST "/api/v1/media/$id/comments" -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H 'Content-Type: application/json' --data-raw '{"body":"mine"}'
+	expect_status 201
+	req POST /api/v1/payments -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H "Idempotency-Key: cs-del-$RANDOM$RANDOM" -H 'Content-Type: application/json' \
+	    --data-raw '{"amount":500,"currency":"EUR","description":"kept"}'
+	expect_status 201
+}
+
+cs_verify() { # TOKEN BODY
+	req POST /api/v1/auth/me/password/verify -H "Authorization: Bearer $1" \
+	    -H 'Content-Type: application/json' --data-raw "$2"
+}
+
+# The password checked alone (POST /api/v1/auth/me/password/verify): every
+# bad request is refused naming its field and leaves the account, its
+# media and files, its payments as they were; a wrong password counts
+# as a failed sign-in.  The right one changes nothing either.
+t_19c_05_password_verify_changes_nothing() {
+	local before fails body
+	cs_del_account cs_vera
+	before=$(cs_del_state "$CS_DEL_UID")
+	case $before in "users=1 sessions=1 media=1 likes=1 comments=1 payments=1 ledger=1 files=2") ;;
+	*) fail "set-up: $before" ;; esac
+	fails() { cs_psql gatehouse_auth "SELECT coalesce(sum(failures), 0) FROM login_throttle WHERE key = 'user:$CS_DEL_UID'"; }
+	cs_verify "$CS_DEL_AT" '{"password":"not the password at all"}'
+	expect_problem 403
+	expect_json '.errors | map(.field) | join(",")' password
+	expect_json '.detail | test("password")' true
+	[ "$(fails)" = 1 ] || fail "the wrong password was not counted: $(fails)"
+	for body in '{}' '{"password":12}' '{"password":null}' '[]' 'not json' \
+	    '{"password":"x","extra":1}' \
+	    "{\"password\":\"$(head -c 1100 /dev/zero | tr '\0' a)\"}"; do
+		cs_verify "$CS_DEL_AT" "$body"
+		case $STATUS in 400|422) ;; *) fail "$body: status $STATUS" ;; esac
+		expect_header content-type application/problem+json
+		case $body in '['*|not*) ;;
+		*'extra'*) expect_json '.errors | map(.field) | join(",")' extra ;;
+		*) expect_json '.errors | map(.field) | join(",")' password ;;
+		esac
+	done
+	cs_verify "" "{\"password\":\"$CS_PW\"}"
+	expect_problem 401
+	cs_verify "$CS_DEL_AT.x" "{\"password\":\"$CS_PW\"}"
+	expect_problem 401
+	req POST /api/v1/auth/me/password/verify -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H 'Content-Type: text/plain' --data-raw "{\"password\":\"$CS_PW\"}"
+	case $STATUS in 400|415) ;; *) fail "text/plain: status $STATUS" ;; esac
+	[ "$(cs_del_state "$CS_DEL_UID")" = "$before" ] || fail "a refused check changed: $(cs_del_state "$CS_DEL_UID")"
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_status 204
+	[ -z "$BODY" ] || fail "a body: $BODY"
+	[ "$(cs_del_state "$CS_DEL_UID")" = "$before" ] || fail "the check changed: $(cs_del_state "$CS_DEL_UID")"
+	# Throttled like sign-in: an account held back is 429 here too,
+	# whatever the password.
+	cs_psql gatehouse_auth "UPDATE login_throttle SET locked_until = now() + interval '10 minutes' WHERE key = 'user:$CS_DEL_UID'" >/dev/null
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_problem 429
+	expect_header retry-after
+	cs_psql gatehouse_auth "DELETE FROM login_throttle WHERE key = 'user:$CS_DEL_UID'" >/dev/null
+	# A disabled account is refused whatever the password.
+	cs_psql gatehouse_auth "UPDATE users SET disabled = true WHERE id = '$CS_DEL_UID'" >/dev/null
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_problem 401
+	cs_psql gatehouse_auth "UPDATE users SET disabled = false WHERE id = '$CS_DEL_UID'" >/dev/null
+	[ "$(cs_del_state "$CS_DEL_UID")" = "$before" ] || fail "changed: $(cs_del_state "$CS_DEL_UID")"
+	unset -f fails
+}
+
+# The deletion as the console makes it (docs/console.md): the password
+# checked, the media, then the account.  What the docs promise goes: the
+# account, its sessions, its items with their files and thumbnails, its
+# likes and comments; the payments stay (a ledger is not deleted).
+t_19c_06_account_deletion_in_order() {
+	local before paths f
+	cs_del_account cs_vic
+	before=$(cs_del_state "$CS_DEL_UID")
+	paths=$(cs_psql gatehouse_media "SELECT storage_path || ' ' || thumb_path FROM media WHERE owner = '$CS_DEL_UID'")
+	[ "$(printf '%s' "$paths" | wc -w)" = 2 ] || fail "no file and thumbnail: $paths"
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_status 204
+	req DELETE /api/v1/media/users/me -H "Authorization: Bearer $CS_DEL_AT"
+	expect_status 200
+	expect_json .items 1
+	expect_json .likes 1
+	expect_json .comments 1
+	req DELETE /api/v1/auth/me -H "Authorization: Bearer $CS_DEL_AT" \
+	    -H 'Content-Type: application/json' --data-raw "{\"password\":\"$CS_PW\"}"
+	expect_status 204
+	[ "$(cs_del_state "$CS_DEL_UID")" = "users=0 sessions=0 media=0 likes=0 comments=0 payments=1 ledger=1 files=0" ] ||
+	    fail "after: $(cs_del_state "$CS_DEL_UID") (before: $before)"
+	for f in $paths; do
+		[ ! -e "$GH_STATE/media/$f" ] || fail "$f is still on disk"
+	done
+	# The token is refused now (its session went with the account).
+	cs_verify "$CS_DEL_AT" "{\"password\":\"$CS_PW\"}"
+	expect_problem 401
+}
+
+# Every browser script launches Chromium through tests/oidc/chromium.mjs,
+# none on its own (a second way to launch it would drift from the first).
+t_19c_07_browser_scripts_share_one_launch() {
+	local f n=0
+	for f in "$GH_SRCDIR"/tests/oidc/*.mjs "$GH_SRCDIR"/tests/console/*.mjs; do
+		[ "${f##*/}" = chromium.mjs ] && continue
+		grep -q "from 'playwright-core'" "$f" || continue
+		n=$((n + 1))
+		grep -q 'chromium\.launch(' "$f" && fail "${f#"$GH_SRCDIR"/} launches Chromium itself"
+		grep -Eq "import \{ launch \} from '(\./|\.\./oidc/)chromium\.mjs'" "$f" ||
+		    fail "${f#"$GH_SRCDIR"/} does not use tests/oidc/chromium.mjs"
+	done
+	[ "$n" -ge 5 ] || fail "only $n browser scripts found"
+	grep -q 'tests/oidc/chromium.mjs' "$GH_SRCDIR/Makefile.am" || fail "chromium.mjs is not distributed"
+}
+
+# /docs without its slash is sent to /docs/, its query kept, by a relative
+# Location that no Host or query can point elsewhere.
+t_19c_08_docs_without_slash_redirects() {
+	local q loc
+	req GET /docs
+	expect_status 301
+	expect_header location /docs/
+	expect_header x-request-id
+	expect_header strict-transport-security
+	expect_header x-content-type-options nosniff
+	req HEAD /docs
+	expect_status 301
+	expect_header location /docs/
+	for q in 'a=1&b=two' 'x=%2F%2Fevil.example' '//evil.example/' '@evil.example' \
+	    'u=https://evil.example/&v=%0d%0aSet-Cookie:x=1'; do
+		req GET "/docs?$q"
+		expect_status 301
+		loc=$(header location)
+		[ "$loc" = "/docs/?$q" ] || fail "/docs?$q went to '$loc'"
+		[ -z "$(header set-cookie)" ] || fail "/docs?$q set a cookie"
+	done
+	# The Host a client sends is not the target (absolute_redirect off).
+	req GET /docs -H 'Host: evil.example' -H 'X-Forwarded-Host: evil.example'
+	case $(header location) in /docs/) ;; *) fail "a Host made the Location '$(header location)'" ;; esac
+	# Followed, it is the reference; the rest is as it was.
+	req GET /docs -L
+	expect_status 200
+	printf '%s' "$BODY" | grep -qi 'swagger\|openapi' || fail "/docs does not lead to the reference"
+	req GET '/docs?x=1' -L
+	expect_status 200
+	req GET /docs/
+	expect_status 200
+	[ -z "$(header location)" ] || fail "/docs/ redirects"
+	req GET /docsx
+	expect_problem 404
+	req GET /docs.yaml
+	expect_problem 404
+}
+
 cs_client_sql() { # ID: type, skip_consent, redirect and logout URIs
 	cs_psql gatehouse_auth "SELECT type || ' ' || skip_consent || ' ' ||
 	    array_to_string(redirect_uris, ',') || ' ' || array_to_string(post_logout_redirect_uris, ',')
@@ -201,7 +367,7 @@ cs_browser() {
 	[ -n "${CS_OUT-}" ] && return 0
 	[ -n "${CS_RAN-}" ] && return 1
 	CS_RAN=1
-	[ -x /usr/bin/chromium ] || { cs_missing /usr/bin/chromium; return 1; }
+	[ -x /usr/bin/chromium ] || { gh_missing /usr/bin/chromium; return 1; }
 	cs_node_deps || return 1
 	[ -s "$GH_STATE/console.json" ] && [ -n "${CS_CLIENT-}" ] || {
 		gh_console_client
@@ -246,7 +412,7 @@ cs_admin_setup() {
 
 # The files the browser uploads: a real PNG (a thumbnail is made of it)
 # and a PDF of some megabytes (its upload takes long enough, throttled, to
-# see the bar move).
+# see the bar move), a second of video and three of sound.
 cs_files() {
 	local d="$GH_STATE/console-files"
 	mkdir -p "$d"
@@ -255,6 +421,8 @@ cs_files() {
 	{ printf '%%PDF-1.4\n'; head -c 6000000 /dev/urandom | base64 -w 76; printf '\n%%%%EOF\n'; } >"$d/big.pdf"
 	ffmpeg -v error -f lavfi -i testsrc=size=64x48:rate=10 -t 1 -c:v libvpx \
 	    -b:v 100k -y "$d/clip.webm" || fail "ffmpeg could not make a WebM"
+	ffmpeg -v error -f lavfi -i sine=frequency=440:duration=3 -c:a libvorbis \
+	    -y "$d/tone.ogg" || fail "ffmpeg could not make an Ogg"
 }
 
 cs_uid() {
@@ -371,7 +539,7 @@ t_19c_13_console_media_upload_gallery_item() {
 	cs_json '.progress_last[0] == .progress_last[1]' true
 	[ "$(cs_media_sql "SELECT count(*) FROM media WHERE owner = '$uid' AND filename = 'notes.txt'")" = 0 ] ||
 	    fail "the refused file was stored"
-	[ "$(cs_media_sql "SELECT string_agg(mime_type, ',' ORDER BY mime_type) FROM media WHERE owner = '$uid'")" = "application/pdf,image/png,video/webm" ] ||
+	[ "$(cs_media_sql "SELECT string_agg(mime_type, ',' ORDER BY mime_type) FROM media WHERE owner = '$uid'")" = "application/pdf,audio/ogg,image/png,video/webm" ] ||
 	    fail "stored: $(cs_media_sql "SELECT string_agg(filename || ' ' || mime_type, ', ') FROM media WHERE owner = '$uid'")"
 	[ "$(cs_media_sql "SELECT size FROM media WHERE owner = '$uid' AND filename = 'big.pdf'")" = "$(stat -c %s "$GH_STATE/console-files/big.pdf")" ] ||
 	    fail "big.pdf arrived cut"
@@ -383,6 +551,12 @@ t_19c_13_console_media_upload_gallery_item() {
 	id=$(printf '%s' "$CS_OUT" | jq -r .item_id)
 	cs_json .preview_src_signed true
 	cs_json .like_count 1
+	# Unliked (the button, the count and the API agree), then liked again.
+	cs_json .unlike_count 0
+	cs_json '.unlike_text | test("♡ Like")' true
+	cs_json .unlike_api.count 0
+	cs_json .unlike_api.mine false
+	cs_json .like_again_count 1
 	cs_json .rating_text "4.0 from 1"
 	[ "$(cs_media_sql "SELECT count(*) FROM media_likes WHERE media_id = '$id' AND user_id = '$uid'")" = 1 ] || fail "no like"
 	[ "$(cs_media_sql "SELECT stars FROM media_ratings WHERE media_id = '$id' AND user_id = '$uid'")" = 4 ] || fail "no rating"
@@ -414,9 +588,23 @@ t_19c_13_console_media_upload_gallery_item() {
 	# The video played through a signed link, in ranges.
 	cs_json .video_duration 1
 	cs_json .video_range_status 206
+	# The sound played (muted) from its signed link, read in ranges: the
+	# browser's own, and one of eight bytes asked for by the page.
+	cs_json .upload_audio.done true
+	cs_json .audio_src_signed true
+	cs_json .audio_duration 3
+	cs_json .audio_range_status 206
+	cs_json .audio_played.advanced true
+	cs_json .audio_played.error null
+	cs_json .audio_part.status 206
+	cs_json .audio_part.length 8
+	cs_json .audio_part.type audio/ogg
+	cs_json .audio_part.range "bytes 4-11/$(stat -c %s "$GH_STATE/console-files/tone.ogg")"
+	[ "$(cs_media_sql "SELECT size FROM media WHERE id = '$(printf '%s' "$CS_OUT" | jq -r .audio_id)'")" = "$(stat -c %s "$GH_STATE/console-files/tone.ogg")" ] ||
+	    fail "tone.ogg arrived cut"
 	# Stats as charts: three types, one day; a bad day count named.
-	cs_json '.stats_bars | join(",")' 3,1
-	cs_json '.stats_labels | sort | join(",")' "application/pdf,image/png,video/webm"
+	cs_json '.stats_bars | join(",")' 4,1
+	cs_json '.stats_labels | sort | join(",")' "application/pdf,audio/ogg,image/png,video/webm"
 	cs_json '.stats_bad_errors | keys | join(",")' days
 	# Deleted from its page: row and file gone.
 	cs_json .deleted_gone true
@@ -497,6 +685,15 @@ t_19c_16_console_deletes_an_account() {
 	[ -n "$CS_OUT" ] || return 0
 	cs_json .doomed_upload.done true
 	cs_json '.delete_bad_errors | keys | join(",")' confirm
+	# A wrong password: named at its field; nothing was deleted, no
+	# DELETE even sent; then the right one deleted media, then account.
+	cs_json '.delete_wrong_pw_errors | keys | join(",")' password
+	cs_json .delete_wrong_pw_errors.password "is wrong"
+	cs_json '.delete_wrong_pw | test("password")' true
+	cs_json '.delete_wrong_pw_deletes | length' 0
+	cs_json .delete_wrong_pw_left.media 1
+	cs_json .delete_wrong_pw_left.user "$CS_DOOMED"
+	cs_json '.delete_deletes | join(",")' "/api/v1/media/users/me,/api/v1/auth/me"
 	cs_json '.deleted_storage | length' 0
 	[ -z "$(cs_uid $CS_DOOMED)" ] || fail "$CS_DOOMED is still there"
 	[ "$(cs_psql gatehouse_auth "SELECT count(*) FROM audit_log WHERE event = 'account_deleted'")" -ge 1 ] || fail "no audit line"
@@ -508,10 +705,64 @@ t_19c_16_console_deletes_an_account() {
 }
 
 t_19c_17_console_fits_a_phone() {
+	local f
 	cs_browser || return 0
 	[ -n "$CS_OUT" ] || return 0
+	cs_json '.phone_viewport | "\(.width)x\(.height)"' 390x844
 	cs_json '.phone_pages | join(",")' home,media,item,stats,payments,payment,account,admin
 	cs_json '.phone_overflow | join("; ")' ""
+	cs_json '.phone_signin_error | test("wrong|incorrect|not")' true
+	for f in phone-01-signed-out phone-01a-signin phone-03-media phone-06-payments; do
+		[ "$(vipsheader -f width "$GH_STATE/logs/console/$f.png" 2>/dev/null)" = 780 ] ||
+		    fail "$f.png is not 390 px wide at 2x: $(vipsheader "$GH_STATE/logs/console/$f.png" 2>&1)"
+	done
+}
+
+# Two-step sign-in turned off from the Account page (by the account
+# deleted afterwards, t_19c_16): a wrong code and a wrong password named
+# at their fields and refused, then off; the JSON sign-in asked for a
+# code before and not after.  Then the payments filtered by the days of
+# a browser at UTC+14.
+t_19c_18_console_totp_off_and_payment_dates() {
+	local uid doomed n day t0
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	uid=$(cs_uid $CS_USER)
+	doomed=$(printf '%s' "$CS_OUT" | jq -r .doomed_uid)
+	cs_json '.totp_off_bad_code_errors | keys | join(",")' code
+	cs_json .totp_off_bad_code_errors.code "is wrong"
+	cs_json '.totp_off_bad_pw_errors | keys | join(",")' password
+	cs_json .totp_off_bad_pw_errors.password "is wrong"
+	cs_json '.totp_off_short_errors | keys | join(",")' code
+	cs_json '.totp_off_text | test("is off")' true
+	cs_json .totp_off_start_again true
+	cs_json .totp_on_login "401 mfa_required"
+	cs_json .totp_off_login "200 token"
+	[ "$(cs_psql gatehouse_auth "SELECT string_agg(event, ',' ORDER BY id) FROM audit_log WHERE user_id = '$doomed' AND event LIKE 'totp%'")" = totp_on,totp_off ] ||
+	    fail "audit: $(cs_psql gatehouse_auth "SELECT string_agg(event, ',' ORDER BY id) FROM audit_log WHERE user_id = '$doomed'")"
+	# The browser's own days: today there began at 10:00 UTC the day
+	# before (UTC+14), and "To" takes the whole of its day.
+	n=$(cs_pay_sql "SELECT count(*) FROM payments WHERE user_id = '$uid'")
+	day=$(printf '%s' "$CS_OUT" | jq -r .dates_today_day)
+	[ "$day" = "$(TZ=Pacific/Kiritimati date +%F)" ] || fail "the browser's today: $day"
+	t0=$(date -d "$day 00:00 +1400" +%s) || fail "no day"
+	cs_json .dates_today.gte "$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%S.000Z)"
+	cs_json .dates_today.lt "$(date -u -d "@$((t0 + 86400))" +%Y-%m-%dT%H:%M:%S.000Z)"
+	[ "$n" -gt 10 ] || fail "only $n payments"
+	cs_json .dates_today.shown 10
+	cs_json .dates_today.next true
+	cs_json .dates_week.shown 10
+	cs_json .dates_tomorrow.shown 0
+	cs_json .dates_tomorrow.empty true
+	cs_json .dates_tomorrow.lt null
+	cs_json .dates_yesterday.shown 0
+	cs_json .dates_yesterday.gte null
+	cs_json '.dates_backwards_errors | keys | join(",")' created_lt
+	cs_json '.dates_backwards | test("ends before")' true
+	# The admin's filter by a user id that is not one: the API's 422,
+	# named at the field.
+	cs_json '.admin_filter_bad_errors | keys | join(",")' user_id
+	cs_json '.admin_filter_bad | test("user_id")' true
 }
 
 # Nothing the page did broke its CSP or threw.
@@ -519,7 +770,7 @@ t_19c_19_console_no_csp_violation_or_script_error() {
 	local f
 	cs_browser || return 0
 	[ -n "$CS_OUT" ] || return 0
-	for f in user admin phone; do
+	for f in user admin phone dates delete second; do
 		BODY=$CS_OUT
 		[ "$(printf '%s' "$CS_OUT" | jq -r ".${f}_log // empty")" = "" ] && continue
 		expect_json ".${f}_log.csp | join(\" | \")" ""
@@ -529,6 +780,38 @@ t_19c_19_console_no_csp_violation_or_script_error() {
 	for f in $(printf '%s' "$CS_OUT" | jq -r '.steps[]'); do
 		[ -s "$GH_STATE/logs/console/$f.png" ] || fail "no screenshot $f"
 	done
+}
+
+# The console with the servers asking for DPoP nonces (GH_DPOP_NONCE=on,
+# the pools restarted by t_oauth.sh's oa_nonce_pools): each of the token
+# endpoint, auth, payments and media refuses its first proof without a
+# nonce, and the console sends again with the nonce it was given, so the
+# sign-in, a read, a payment and an upload all work; no other error.
+t_19c_20_console_with_dpop_nonces() {
+	local res s
+	cs_browser || return 0
+	[ -n "$CS_OUT" ] || return 0
+	oa_nonce_pools on
+	res=$(NODE_EXTRA_CA_CERTS="$GH_STATE/tls/cert.pem" \
+	    CONSOLE_URL="$(gh_url '')" CONSOLE_SHOTS="$GH_STATE/logs/console" \
+	    CONSOLE_USER=$CS_USER CONSOLE_PASSWORD=$CS_PW \
+	    CONSOLE_ADMIN=$CS_ADMIN CONSOLE_ADMIN_PASSWORD=$CS_PW \
+	    CONSOLE_FILES="$GH_STATE/console-files" CONSOLE_PARTS=nonce \
+	    timeout 120 node "$CS_NODE_DIR/console.mjs" 2>"$T_OUT/console-nonce.err")
+	oa_nonce_pools off
+	printf '%s\n' "$res" >"$GH_STATE/logs/console-nonce.json"
+	BODY=$res
+	expect_json .ok true
+	expect_json '.nonce.failed | join(" ")' ""
+	for s in token auth payments media; do
+		expect_json "(.nonce.challenges.$s // 0) >= 1" true
+	done
+	expect_json '.nonce.proofs_with_nonce > 0' true
+	expect_json .nonce.payment true
+	expect_json .nonce.upload.done true
+	expect_json '.nonce_log.errors | join(" | ")' ""
+	[ "$(cs_psql gatehouse_payments "SELECT count(*) FROM payments WHERE description = 'with nonces'")" = 1 ] ||
+	    fail "the payment made with nonces is not there once"
 }
 
 # The clients these cases registered go (their sessions with them): the

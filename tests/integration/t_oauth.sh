@@ -362,6 +362,17 @@ t_6o08_cross_site_posts_are_refused() {
 	printf '%s' "$BODY" | grep -q 'The login or the password is wrong' || fail "no error shown"
 	[ "$(oa_psql "SELECT count(*) FROM audit_log WHERE event = 'login_failed' AND user_id = '$OA_UID'")" -ge 1 ] ||
 	    fail "the failure was not counted"
+	# The page keeps the login typed, never the password.
+	printf '%s' "$BODY" | grep -q 'name="login" value="olive"' || fail "the login was not kept"
+	printf '%s' "$BODY" | grep -q "wrong-$OA_PW" && fail "the password came back in the page"
+	# ... escaped: a login is text, never markup.
+	req POST "$OA/login" -b "$jar" -H "Origin: $OA_ORIGIN" \
+	    --data-urlencode "handle=$HANDLE" --data-urlencode "csrf=$CSRF" \
+	    --data-urlencode 'login="><script>x()</script>&' --data-urlencode "password=wrong-$OA_PW"
+	expect_status 200
+	printf '%s' "$BODY" | grep -qF 'value="&quot;&gt;&lt;script&gt;x()&lt;/script&gt;&amp;"' ||
+	    fail "the login was not kept escaped"
+	printf '%s' "$BODY" | grep -q '<script>x' && fail "the login came back as markup"
 	oa_psql "DELETE FROM login_throttle" >/dev/null
 }
 
@@ -499,37 +510,15 @@ t_6o13_disabled_client_and_its_tokens() {
 	oa_no_location
 }
 
-# oa_node_deps: tests/oidc's packages, from the committed lock, installed
-# only when missing or older than the lock; sets OA_NODE_DIR.  In a
-# read-only source tree (make distcheck) the folder is copied to the build
-# tree first.  Skips (returns 1) without node; where the whole suite is
-# required (script/test, CI), a missing tool is a failure, not a skip.
+# oa_node_deps: tests/oidc's packages (gh_node_deps, lib.sh); sets
+# OA_NODE_DIR.  Skips (returns 1) without node.
 oa_missing() {
-	if [ "${GH_REQUIRE_INTEGRATION:-0}" = 1 ]; then
-		fail "$1 is missing (script/bootstrap installs it)"
-	else
-		printf '    SKIP %s: no %s (script/bootstrap installs it)\n' "$T_NAME" "$1"
-	fi
+	gh_missing "$@"
 }
 
 oa_node_deps() {
-	local d="$GH_SRCDIR/tests/oidc"
-	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-		oa_missing node/npm
-		return 1
-	fi
-	if [ ! -w "$d" ]; then
-		mkdir -p "$GH_BUILDDIR/tests/oidc" &&
-		    cp "$d"/package.json "$d"/package-lock.json "$d"/*.mjs \
-		    "$GH_BUILDDIR/tests/oidc/" || { fail "copying tests/oidc"; return 1; }
-		d="$GH_BUILDDIR/tests/oidc"
-	fi
-	OA_NODE_DIR=$d
-	if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules" ]; then
-		npm ci --prefix "$d" --no-audit --no-fund >"$T_OUT/npm-ci.log" 2>&1 ||
-		    { fail "npm ci: $(tail -n 5 "$T_OUT/npm-ci.log")"; return 1; }
-		touch "$d/node_modules"
-	fi
+	gh_node_deps oidc || return 1
+	OA_NODE_DIR=$GH_NODE_DIR
 }
 
 # oa_rp_clients: the two clients docs/oidc.md describes, made fresh with
@@ -1166,4 +1155,229 @@ t_6o30_dpop_required_by_a_client() {
 	    --data-raw '{"dpop_bound_access_tokens":false}' -H "Authorization: Bearer $OA_ADMIN"
 	expect_status 200
 	expect_json .dpop_bound_access_tokens false
+}
+
+# Server-provided DPoP nonces (RFC 9449 8, 9), GH_DPOP_NONCE=on: the
+# three pools restarted with one key file of two lines (the current key,
+# then the previous one), and back to no nonces after the case.
+OA_NONCE_SECRET=4f1c0be0c8a54e6f9d2a7b3c1e0f5a6b-current-nonce-key
+OA_NONCE_OLD=9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d-previous-nonce-key
+oa_nonce_pools() {
+	local svc key="$GH_STATE/secrets/dpop-nonce.key"
+	mkdir -p "$GH_STATE/secrets"
+	(umask 077 && printf '%s\n%s\n' "$OA_NONCE_SECRET" "$OA_NONCE_OLD" >"$key")
+	gh_is_root && chown -R "$(gh_worker_user)": "$GH_STATE/secrets"
+	for svc in auth payment media; do
+		gh_pool_stop "$svc"
+		if [ "$1" = on ]; then
+			GH_DPOP_NONCE=on GH_DPOP_NONCE_KEY_FILE="$key" gh_pool_start "$svc"
+		else
+			gh_pool_start "$svc"
+		fi
+		pool_wait "$svc"
+	done
+}
+
+# oa_nonce SECRET SCOPE SLOT_OFFSET: the nonce of SCOPE for now's slot
+# (300 s) plus the offset, made with the line SECRET of a key file.
+oa_nonce() {
+	node "$OA_NODE_DIR/dpop.mjs" nonce "$1" "$2" $(( $(date +%s) / 300 + $3 ))
+}
+
+# oa_nonce_refused WHAT: a 400 use_dpop_nonce with a fresh nonce.
+oa_nonce_refused() {
+	expect_status 400
+	[ "$(printf '%s' "$BODY" | jq -r .error)" = use_dpop_nonce ] || fail "$1: $BODY"
+	header dpop-nonce | grep -Eq '^[0-9]+\.[A-Za-z0-9_-]{24}$' ||
+	    fail "$1: DPoP-Nonce '$(header dpop-nonce)'"
+	[ "$(grep -ci '^dpop-nonce:' "$T_OUT/h")" = 1 ] || fail "$1: not one DPoP-Nonce"
+}
+
+# oa_nonce_401 WHAT: a 401 DPoP use_dpop_nonce challenge with a nonce.
+oa_nonce_401() {
+	expect_status 401
+	header www-authenticate | grep -q '^DPoP realm="gatehouse", error="use_dpop_nonce"' ||
+	    fail "$1: $(header www-authenticate)"
+	header dpop-nonce | grep -Eq '^[0-9]+\.[A-Za-z0-9_-]{24}$' ||
+	    fail "$1: DPoP-Nonce '$(header dpop-nonce)'"
+}
+
+t_6o31_dpop_nonces_with_openid_client() {
+	local out
+	oa_setup
+	oa_node_deps || return 0
+	oa_nonce_pools on
+	rm -f "$T_OUT/jar-dpop" "$T_OUT/rp-key.pem"
+	oa_dpop_code
+	# openid-client retries each use_dpop_nonce once by itself: the
+	# exchange, UserInfo, payment, media and the refresh all go through.
+	out=$(NODE_EXTRA_CA_CERTS="$GH_STATE/tls/cert.pem" OIDC_ISSUER="$(gh_url '')" \
+	    OIDC_SPA_ID="$OA_SPA" OIDC_SPA_REDIRECT="$OA_SPA_URI" OIDC_VERIFIER="$VERIFIER" \
+	    OIDC_STATE=st-1 OIDC_NONCE=n-1 OIDC_DPOP_NONCE=1 \
+	    timeout 60 node "$OA_NODE_DIR/dpop.mjs" rp "$T_OUT/rp-key.pem" "$CODE" 2>"$T_OUT/dpop.err") ||
+	    fail "dpop.mjs rp: $out $(head -c 500 "$T_OUT/dpop.err")"
+	BODY=$out
+	expect_json .ok true
+	expect_json .token_type DPoP
+	expect_json .userinfo_sub "$OA_UID"
+	expect_json .userinfo_post_sub "$OA_UID"
+	expect_json .payments_status 200
+	expect_json .media_status 200
+	expect_json .refresh_other_key invalid_grant
+	expect_json .refreshed_type DPoP
+	expect_json .refreshed_userinfo_sub "$OA_UID"
+	# The library had to: a proof without the nonce is refused.
+	expect_json .userinfo_without_nonce 401
+	printf '%s' "$out" | jq -r .userinfo_without_nonce_challenge | grep -q '^DPoP .*error="use_dpop_nonce"' ||
+	    fail "the challenge: $(printf '%s' "$out" | jq -r .userinfo_without_nonce_challenge)"
+	[ "$(printf '%s' "$out" | jq -r .userinfo_without_nonce_nonce)" != null ] || fail "no DPoP-Nonce"
+	# Discovery says nothing of nonces (RFC 9449 has no metadata for it).
+	oa_nonce_pools off
+	# Off again: a proof without a nonce is fine, and none is handed out.
+	oa_dpop_code
+	oa_dpop_proof "$T_OUT/rp-key.pem" POST "$OA/token"
+	oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+	expect_status 200
+	[ -z "$(header dpop-nonce)" ] || fail "a nonce with nonces off"
+}
+
+t_6o32_dpop_nonce_attacks_issue_nothing() {
+	local key="$T_OUT/k32.pem" n bad at p nonce tok_nonce pay_nonce media_nonce seen
+	oa_setup
+	oa_node_deps || return 0
+	oa_nonce_pools on
+	rm -f "$T_OUT/jar-dpop" "$key"
+	oa_dpop_code
+	n=$(oa_dpop_sessions)
+	# The token endpoint: no nonce, then one bent each way; the code is
+	# not looked at, so it still works for the right proof after.
+	oa_dpop_proof "$key" POST "$OA/token"
+	oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+	oa_nonce_refused "no nonce"
+	expect_json .error_description "a nonce is required in the DPoP proof (DPoP-Nonce)"
+	tok_nonce=$(header dpop-nonce)
+	# The same proof again is not "used before": a refusal for the nonce
+	# spends nothing.
+	oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+	oa_nonce_refused "no nonce, again"
+	for bad in "$(oa_nonce "$OA_NONCE_SECRET" token -2)" \
+	    "$(oa_nonce "$OA_NONCE_SECRET" token 2)" \
+	    "$(oa_nonce "$OA_NONCE_SECRET" payment 0)" \
+	    "$(oa_nonce "$OA_NONCE_SECRET" auth 0)" \
+	    "$(oa_nonce another-key-nobody-has-0123456789abcdef token 0)" \
+	    "${tok_nonce%%.*}.AAAAAAAAAAAAAAAAAAAAAAAA" \
+	    "${tok_nonce%%.*}.${tok_nonce#*.}x" "$((${tok_nonce%%.*} - 1)).${tok_nonce#*.}" \
+	    "${tok_nonce}${tok_nonce}" "x${tok_nonce}" "99999999999999999999.${tok_nonce#*.}"; do
+		oa_dpop_proof "$key" POST "$OA/token" "" "{\"nonce\":\"$bad\"}"
+		oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+		oa_nonce_refused "nonce $bad"
+	done
+	# Not a nonce at all (RFC 9449 8.1): a bad proof.
+	for bad in 'a b' '' 'q"uote'; do
+		oa_dpop_proof "$key" POST "$OA/token" "" "$(jq -cn --arg n "$bad" '{nonce: $n}')"
+		oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+		expect_status 400
+		expect_json .error invalid_dpop_proof
+	done
+	[ "$(oa_dpop_sessions)" = "$n" ] || fail "a session was made without a good nonce"
+	# The previous key (the file's second line) still checks: a host not
+	# yet restarted with the new key gives out nonces the others accept.
+	oa_dpop_proof "$key" POST "$OA/token" "" "{\"nonce\":\"$(oa_nonce "$OA_NONCE_OLD" token 0)\"}"
+	oa_dpop_exchange "$OA_SPA" "$OA_SPA_URI" "$PROOF"
+	expect_status 200
+	expect_json .token_type DPoP
+	header dpop-nonce | grep -Eq '^[0-9]+\.' || fail "no fresh nonce with the tokens"
+	at=$(printf '%s' "$BODY" | jq -r .access_token)
+	[ "$(oa_dpop_sessions)" = $((n + 1)) ] || fail "sessions: $(oa_dpop_sessions), wanted $((n + 1))"
+	# Resources: each service asks for its own nonce.
+	oa_dpop_proof "$key" GET "$OA/userinfo" "$at"
+	seen=$(oa_psql "SELECT count(*) FROM dpop_proofs")
+	req GET "$OA/userinfo" -H "Authorization: DPoP $at" -H "DPoP: $PROOF"
+	oa_nonce_401 "userinfo without a nonce"
+	[ "$(oa_psql "SELECT count(*) FROM dpop_proofs")" = "$seen" ] || fail "a refused proof was spent"
+	for p in /api/v1/payments /api/v1/media; do
+		oa_dpop_proof "$key" GET "$p" "$at"
+		req GET "$p" -H "Authorization: DPoP $at" -H "DPoP: $PROOF"
+		oa_nonce_401 "$p without a nonce"
+		expect_json .detail "a nonce is required in the DPoP proof (DPoP-Nonce)"
+		case $p in */payments) pay_nonce=$(header dpop-nonce) ;; *) media_nonce=$(header dpop-nonce) ;; esac
+	done
+	# Another server's nonce, an old one, a forged one: refused.
+	for bad in "payments $media_nonce" "media $pay_nonce" "payments $tok_nonce" \
+	    "media $(oa_nonce "$OA_NONCE_SECRET" media -2)" \
+	    "payments ${pay_nonce%%.*}.AAAAAAAAAAAAAAAAAAAAAAAA" \
+	    "media $(oa_nonce another-key-nobody-has-0123456789abcdef media 0)"; do
+		p=/api/v1/${bad%% *}
+		nonce=${bad#* }
+		oa_dpop_proof "$key" GET "$p" "$at" "{\"nonce\":\"$nonce\"}"
+		req GET "$p" -H "Authorization: DPoP $at" -H "DPoP: $PROOF"
+		oa_nonce_401 "$bad"
+		expect_json .detail "the DPoP proof's nonce is not a current one of this server: use the one in DPoP-Nonce"
+	done
+	# Its own: fine, once, and a fresh nonce comes with the answer.
+	oa_dpop_proof "$key" GET /api/v1/payments "$at" "{\"nonce\":\"$pay_nonce\"}"
+	req GET /api/v1/payments -H "Authorization: DPoP $at" -H "DPoP: $PROOF"
+	expect_status 200
+	header dpop-nonce | grep -Eq '^[0-9]+\.' || fail "no fresh nonce with the answer"
+	req GET /api/v1/payments -H "Authorization: DPoP $at" -H "DPoP: $PROOF"
+	expect_status 401
+	expect_json .detail "the DPoP proof was used before"
+	oa_dpop_proof "$key" GET "$OA/userinfo" "$at" "{\"nonce\":\"$(oa_nonce "$OA_NONCE_SECRET" auth 0)\"}"
+	req GET "$OA/userinfo" -H "Authorization: DPoP $at" -H "DPoP: $PROOF"
+	expect_status 200
+	expect_json .sub "$OA_UID"
+	# Bearer tokens know nothing of nonces.
+	oa_json /api/v1/auth/login "{\"login\":\"olive\",\"password\":\"$OA_PW\"}"
+	req GET /api/v1/media -H "Authorization: Bearer $(printf '%s' "$BODY" | jq -r .access_token)"
+	expect_status 200
+	[ -z "$(header dpop-nonce)" ] || fail "a nonce for a bearer token"
+	oa_nonce_pools off
+}
+
+# The sysadmin's command line sets dpop_bound_access_tokens too.
+oa_cli() {
+	env "$(gh_pool_env auth | grep '^GH_DB=')" "$GH_STATE/bin/gatehouse-auth" "$@"
+}
+
+t_6o33_dpop_required_by_the_command_line() {
+	local out id plain n bad
+	oa_dpop_ready || return 0
+	out=$(oa_cli --add-client "CLI DPoP app" --type public --skip-consent \
+	    --redirect-uri https://cli-dpop.example.test/cb --dpop-bound-access-tokens 2>&1) ||
+	    fail "add-client: $out"
+	id=$(printf '%s' "$out" | sed -n 's/^client_id: //p')
+	req GET "/api/v1/auth/admin/clients/$id" -H "Authorization: Bearer $OA_ADMIN"
+	expect_status 200
+	expect_json .dpop_bound_access_tokens true
+	# Without the flag: not required, as before.
+	out=$(oa_cli --add-client "CLI plain app" --type public \
+	    --redirect-uri https://cli-plain.example.test/cb 2>&1) || fail "add-client: $out"
+	plain=$(printf '%s' "$out" | sed -n 's/^client_id: //p')
+	req GET "/api/v1/auth/admin/clients/$plain" -H "Authorization: Bearer $OA_ADMIN"
+	expect_json .dpop_bound_access_tokens false
+	# The flag takes no value, and nothing else like it passes: usage,
+	# exit 2, no client.
+	n=$(oa_psql "SELECT count(*) FROM oauth_clients")
+	for bad in "--dpop-bound-access-tokens yes" --dpop-bound-access-tokens=true \
+	    --dpop-bound-access-token --DPOP-BOUND-ACCESS-TOKENS; do
+		# shellcheck disable=SC2086  # a flag and its value, split
+		out=$(oa_cli --add-client "CLI bad app" --type public \
+		    --redirect-uri https://cli-bad.example.test/cb $bad 2>&1)
+		[ $? = 2 ] || fail "$bad: exit status not 2: $out"
+		printf '%s' "$out" | grep -q -- '--dpop-bound-access-tokens]' || fail "$bad: no usage: $out"
+	done
+	[ "$(oa_psql "SELECT count(*) FROM oauth_clients")" = "$n" ] || fail "a refused command made a client"
+	# The client it made refuses a token request without a proof.
+	oa_url "$id" https://cli-dpop.example.test/cb openid
+	oa_browser "$T_OUT/jar-dpop" "$URL"
+	[ -n "$CODE" ] || fail "no code: $LOC"
+	n=$(oa_psql "SELECT count(*) FROM sessions WHERE client_id = '$id'")
+	oa_exchange "$id" https://cli-dpop.example.test/cb
+	expect_status 400
+	expect_json .error invalid_dpop_proof
+	[ "$(oa_psql "SELECT count(*) FROM sessions WHERE client_id = '$id'")" = "$n" ] || fail "issued without a proof"
+	oa_dpop_proof "$DPOP_KEY" POST "$OA/token"
+	oa_dpop_exchange "$id" https://cli-dpop.example.test/cb "$PROOF"
+	expect_status 200
+	expect_json .token_type DPoP
 }

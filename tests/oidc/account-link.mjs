@@ -9,6 +9,7 @@
 // Settings (environment): LINK_URL, LINK_SHOTS, LINK_CHROMIUM (default
 // /usr/bin/chromium).
 import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 
 const env = (k) => {
@@ -27,11 +28,7 @@ async function shot(page, name) {
 async function main() {
 	mkdirSync(SHOTS, { recursive: true });
 	const out = { console: [], posts: [] };
-	const browser = await chromium.launch({
-		executablePath: process.env.LINK_CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-	});
+	const browser = await launch(chromium, 'LINK_CHROMIUM');
 	try {
 		const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
 		ctx.setDefaultTimeout(15000);

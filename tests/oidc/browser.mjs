@@ -10,6 +10,7 @@
 // OIDC_TOTP_SECRET (base32, from the otpauth URI), OIDC_SHOTS,
 // OIDC_CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 
@@ -89,11 +90,7 @@ let current, lastPost;
 async function main() {
 	mkdirSync(SHOTS, { recursive: true });
 	const out = {};
-	const browser = await chromium.launch({
-		executablePath: process.env.OIDC_CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-	});
+	const browser = await launch(chromium, 'OIDC_CHROMIUM');
 	try {
 		const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
 		ctx.setDefaultTimeout(15000);

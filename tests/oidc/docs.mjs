@@ -14,6 +14,7 @@
 // Settings (environment): DOCS_URL (the page), DOCS_SHOTS, DOCS_USER,
 // DOCS_EMAIL, DOCS_PASSWORD, DOCS_CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 
 const env = (k) => {
@@ -77,11 +78,7 @@ async function main() {
 	const out = {};
 	// What the browser logs, as it comes (the probe's too).
 	const errors = [], foreign = [];
-	const browser = await chromium.launch({
-		executablePath: process.env.DOCS_CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-	});
+	const browser = await launch(chromium, 'DOCS_CHROMIUM');
 	try {
 		const ctx = await browser.newContext({ ignoreHTTPSErrors: true,
 		    viewport: { width: 1280, height: 900 } });

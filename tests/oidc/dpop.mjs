@@ -17,10 +17,19 @@
 //	(made when missing), bent as BENT (JSON) says: {"typ": ..,
 //	"alg": "none"|"HS256"|.., "private_jwk": true, "iat": offset,
 //	"jti": .., "no_jti": true, "ath": .., "signer": KEYFILE2,
-//	"htm": .., "htu": ..}.
+//	"htm": .., "htu": .., "nonce": ..}.
+//
+//   node dpop.mjs nonce SECRET SCOPE SLOT
+//	Prints the nonce gatehouse makes for SCOPE ("token", "auth",
+//	"payment", "media") in time slot SLOT with the key file line
+//	SECRET (lib/gh_dpop_nonce.c), for the cases that bend nonces.
+//
+// With OIDC_DPOP_NONCE=1, rp also sends UserInfo one good proof without
+// the nonce the server asked for, and reports what it answered.
 import { Issuer, errors } from 'openid-client';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 
 const b64 = (b) => Buffer.from(b).toString('base64url');
 
@@ -53,6 +62,8 @@ function proof(keyFile, htm, htu, token, bent = {}) {
 	};
 	if (bent.no_jti)
 		delete payload.jti;
+	if (bent.nonce !== undefined)
+		payload.nonce = bent.nonce;
 	if (token || bent.ath)
 		payload.ath = bent.ath ?? b64(crypto.createHash('sha256').update(token).digest());
 	const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(payload))}`;
@@ -65,6 +76,15 @@ function proof(keyFile, htm, htu, token, bent = {}) {
 		sig = b64(crypto.sign('sha256', Buffer.from(input),
 		    { key: bent.signer ? loadKey(bent.signer) : key, dsaEncoding: 'ieee-p1363' }));
 	return `${input}.${sig}`;
+}
+
+// gatehouse's stateless nonce: the slot, and a MAC of it and the scope
+// by the SHA-256 of the key file's line.
+function nonce(secret, scope, slot) {
+	const key = crypto.createHash('sha256').update(secret).digest();
+	const mac = crypto.createHmac('sha256', key)
+	    .update(`gatehouse dpop nonce\n${scope}\n${slot}`).digest().subarray(0, 18);
+	return `${slot}.${b64(mac)}`;
 }
 
 const env = (k) => {
@@ -101,6 +121,26 @@ async function rp(keyFile, code) {
 	// The same token without the key, as a careless client would send it.
 	out.userinfo_as_bearer = await spa.userinfo(ts.access_token, { tokenType: 'Bearer' })
 	    .then(() => 'accepted', said);
+	if (process.env.OIDC_DPOP_NONCE === '1') {
+		// A good proof but for the nonce: the server must ask for it.
+		const jwk = crypto.createPublicKey(key).export({ format: 'jwk' });
+		const header = { typ: 'dpop+jwt', alg: 'ES256', jwk };
+		const payload = { htm: 'GET', htu: issuer.userinfo_endpoint,
+		    iat: Math.floor(Date.now() / 1000), jti: crypto.randomUUID(),
+		    ath: b64(crypto.createHash('sha256').update(ts.access_token).digest()) };
+		const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(payload))}`;
+		const sig = b64(crypto.sign('sha256', Buffer.from(input),
+		    { key, dsaEncoding: 'ieee-p1363' }));
+		// Not requestResource: 5.7.1 retries a use_dpop_nonce without end.
+		const res = await new Promise((resolve, reject) => {
+			https.get(issuer.userinfo_endpoint, { headers: {
+			    Authorization: `DPoP ${ts.access_token}`, DPoP: `${input}.${sig}` } },
+			    (r) => { r.resume(); r.on('end', () => resolve(r)); }).on('error', reject);
+		});
+		out.userinfo_without_nonce = res.statusCode;
+		out.userinfo_without_nonce_challenge = res.headers['www-authenticate'];
+		out.userinfo_without_nonce_nonce = res.headers['dpop-nonce'] ?? null;
+	}
 	const base = new URL(issuer.issuer).origin;
 	for (const [name, path] of [['payments', '/api/v1/payments'], ['media', '/api/v1/media']]) {
 		const res = await spa.requestResource(`${base}${path}`, ts, { DPoP: key });
@@ -134,6 +174,9 @@ if (mode === 'proofs') {
 } else if (mode === 'proof') {
 	const [htm, htu, token, bent] = rest;
 	console.log(proof(keyFile, htm, htu, token || null, bent ? JSON.parse(bent) : {}));
+} else if (mode === 'nonce') {
+	const [scope, slot] = rest;
+	console.log(nonce(keyFile, scope, slot));
 } else if (mode === 'rp') {
 	rp(keyFile, rest[0]).then((out) => console.log(JSON.stringify(out)), (e) => {
 		console.log(JSON.stringify({ ok: false, error: said(e),

@@ -13,6 +13,7 @@
 // (success), detail (the error at the top), the errors by the inputs,
 // and console_errors (a CSP violation is one).
 import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { mkdirSync } from 'node:fs';
 
 const [mode, url, value] = process.argv.slice(2);
@@ -95,11 +96,7 @@ async function reset(page, out) {
 async function main() {
 	mkdirSync(SHOTS, { recursive: true });
 	const out = { console_errors: [] };
-	const browser = await chromium.launch({
-		executablePath: process.env.RESET_CHROMIUM || '/usr/bin/chromium',
-		headless: true,
-		args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-	});
+	const browser = await launch(chromium, 'RESET_CHROMIUM');
 	try {
 		const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
 		ctx.setDefaultTimeout(15000);

@@ -174,6 +174,7 @@ setup(void)
 static void
 teardown(void)
 {
+	gh_dpop_cache_clear();
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(other);
 	gh_arena_free(&arena);
@@ -686,6 +687,181 @@ START_TEST(resource_refuses_misused_bound_tokens)
 }
 END_TEST
 
+/*
+ * The worker keeps parsed keys: the same key twice, more keys than it
+ * keeps, a kept key with a bad signature or a private member, and a
+ * key with a kept x but another y, are each judged as on the first.
+ */
+START_TEST(parsed_keys_kept_but_every_proof_checked)
+{
+	struct gh_dpop	 p;
+	EVP_PKEY	*many[40];
+	const char	*why;
+	json_t		*h, *jwk;
+	char		 jkts[40][GH_DPOP_JKT_LEN + 1];
+	size_t		 i, j;
+
+	gh_dpop_cache_clear();
+	check(good(), NULL);
+	ck_assert_int_eq(gh_dpop_check(good(), "POST", HTU, NULL, NOW, WINDOW,
+	    &p, &why), 0);
+	ck_assert_str_eq(p.jkt, FIXED_JKT);
+	/* Kept, yet another's signature under its jwk is refused. */
+	check(sign(other, header(key), payload()), "signature");
+	h = header(key);
+	jwk = jwk_of(key, 1);
+	json_object_set_new(h, "jwk", jwk);
+	check(sign(key, h, payload()), "private key");
+	/* The kept key's x with another key's y: not the kept key. */
+	jwk = jwk_of(other, 0);
+	h = header(key);
+	json_object_set(json_object_get(h, "jwk"), "y",
+	    json_object_get(jwk, "y"));
+	json_decref(jwk);
+	check(sign(key, h, payload()), "jwk is not a P-256 public key");
+	/* More keys than are kept: each its own thumbprint, every time. */
+	for (i = 0; i < 40; i++) {
+		many[i] = EVP_EC_gen("P-256");
+		ck_assert_ptr_nonnull(many[i]);
+		ck_assert_int_eq(gh_dpop_check(sign(many[i], header(many[i]),
+		    payload()), "POST", HTU, NULL, NOW, WINDOW, &p, &why), 0);
+		memcpy(jkts[i], p.jkt, sizeof(jkts[i]));
+		for (j = 0; j < i; j++)
+			ck_assert_str_ne(jkts[i], jkts[j]);
+	}
+	for (i = 0; i < 40; i++) {
+		ck_assert_int_eq(gh_dpop_check(sign(many[i], header(many[i]),
+		    payload()), "POST", HTU, NULL, NOW, WINDOW, &p, &why), 0);
+		ck_assert_str_eq(p.jkt, jkts[i]);
+		check(sign(key, header(many[i]), payload()), "signature");
+		EVP_PKEY_free(many[i]);
+	}
+	ck_assert_int_eq(gh_dpop_check(good(), "POST", HTU, NULL, NOW, WINDOW,
+	    &p, &why), 0);
+	ck_assert_str_eq(p.jkt, FIXED_JKT);
+	gh_dpop_cache_clear();
+}
+END_TEST
+
+/* Every kind of NQCHAR there is. */
+#define ODD_NONCE	"29000000.Ab-_~!#$%&'()*+,/:;<=>?@[]^`{|}"
+
+START_TEST(nonce_claim_copied_or_refused)
+{
+	struct gh_dpop	 p;
+	const char	*why;
+	json_t		*pl;
+	char		 big[GH_DPOP_NONCE_MAX + 2];
+	static const char *const bad[] = { "", "a b", "q\"uote", "back\\slash",
+	    "t\tab", "\xc3\xa9t\xc3\xa9", NULL };
+	const char *const *b;
+
+	/* Absent: "". */
+	ck_assert_int_eq(gh_dpop_check(good(), "POST", HTU, NULL, NOW, WINDOW,
+	    &p, &why), 0);
+	ck_assert_str_eq(p.nonce, "");
+	pl = payload();
+	json_object_set_new(pl, "nonce", json_string(ODD_NONCE));
+	ck_assert_int_eq(gh_dpop_check(sign(key, header(key), pl), "POST",
+	    HTU, NULL, NOW, WINDOW, &p, &why), 0);
+	ck_assert_str_eq(p.nonce, ODD_NONCE);
+	for (b = bad; *b != NULL; b++) {
+		pl = payload();
+		json_object_set_new(pl, "nonce", json_string(*b));
+		check(sign(key, header(key), pl), "nonce is malformed");
+	}
+	pl = payload();
+	json_object_set_new(pl, "nonce", json_integer(29000000));
+	check(sign(key, header(key), pl), "nonce is malformed");
+	memset(big, 'n', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	pl = payload();
+	json_object_set_new(pl, "nonce", json_string(big));
+	check(sign(key, header(key), pl), "nonce is malformed");
+	big[sizeof(big) - 2] = '\0';		/* 128: the most */
+	pl = payload();
+	json_object_set_new(pl, "nonce", json_string(big));
+	check(sign(key, header(key), pl), NULL);
+}
+END_TEST
+
+static void
+nonce_keys(struct gh_dpop_nonces *nk, const char *k0, const char *k1)
+{
+	memset(nk, 0, sizeof(*nk));
+	nk->on = 1;
+	nk->slot = 300;
+	ck_assert_int_eq(gh_sha256(k0, strlen(k0), nk->key[0]), 0);
+	nk->nkeys = 1;
+	if (k1 != NULL) {
+		ck_assert_int_eq(gh_sha256(k1, strlen(k1), nk->key[1]), 0);
+		nk->nkeys = 2;
+	}
+}
+
+START_TEST(nonces_of_this_slot_and_the_one_before)
+{
+	struct gh_dpop_nonces nk, other_key, rotated;
+	char		 n[GH_DPOP_NONCE_MAX + 1], m[GH_DPOP_NONCE_MAX + 1];
+	char		 bent[GH_DPOP_NONCE_MAX * 2];
+	time_t		 t = (time_t)NOW;	/* slot 5666666, 200 s in */
+
+	nonce_keys(&nk, "the current key of every host....", NULL);
+	ck_assert_int_eq(gh_dpop_nonce_make(&nk, "token", t, n), 0);
+	ck_assert_int_eq(strncmp(n, "5666666.", 8), 0);
+	ck_assert_uint_eq(strlen(n), 8 + 24);
+	/* Unpredictable without the key, the same for a slot with it. */
+	ck_assert_int_eq(gh_dpop_nonce_make(&nk, "token", t + 99, m), 0);
+	ck_assert_str_eq(n, m);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", n, t), 1);
+	/* Good in its slot and the next; not before it, not two after. */
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", n, t - 200), 1);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", n, t - 201), 0);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", n, t + 399), 1);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", n, t + 400), 0);
+	/* Another server's scope, another key: refused. */
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "payment", n, t), 0);
+	ck_assert_int_eq(gh_dpop_nonce_make(&nk, "payment", t, m), 0);
+	ck_assert_str_ne(n, m);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", m, t), 0);
+	nonce_keys(&other_key, "a key this server never had.......", NULL);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&other_key, "token", n, t), 0);
+	/* Rotation: new key first, old second; the old one's still pass. */
+	nonce_keys(&rotated, "the next key of every host.......",
+	    "the current key of every host....");
+	ck_assert_int_eq(gh_dpop_nonce_valid(&rotated, "token", n, t), 1);
+	ck_assert_int_eq(gh_dpop_nonce_make(&rotated, "token", t, m), 0);
+	ck_assert_str_ne(n, m);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", m, t), 0);
+	/* Bent: the slot moved, the MAC cut, grown, or changed. */
+	snprintf(bent, sizeof(bent), "5666665%s", strchr(n, '.'));
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", bent, t), 0);
+	snprintf(bent, sizeof(bent), "05666666%s", strchr(n, '.'));
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", bent, t), 0);
+	snprintf(bent, sizeof(bent), "%s", n);
+	bent[strlen(bent) - 1] = '\0';
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", bent, t), 0);
+	snprintf(bent, sizeof(bent), "%sA", n);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", bent, t), 0);
+	snprintf(bent, sizeof(bent), "%s", n);
+	bent[10] = bent[10] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", bent, t), 0);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", "", t), 0);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", ".", t), 0);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", NULL, t), 0);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token",
+	    "-5666666.AAAAAAAAAAAAAAAAAAAAAAAA", t), 0);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token",
+	    "99999999999999999999999.AAAAAAAAAAAAAAAAAAAAAAAA", t), 0);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token",
+	    "+5666666.AAAAAAAAAAAAAAAAAAAAAAAA", t), 0);
+	/* Off: nothing made, nothing accepted. */
+	nk.on = 0;
+	ck_assert_int_eq(gh_dpop_nonce_make(&nk, "token", t, m), -1);
+	ck_assert_int_eq(gh_dpop_nonce_valid(&nk, "token", n, t), 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -708,6 +884,9 @@ suite(void)
 	tcase_add_test(tc, malformed_proofs);
 	tcase_add_test(tc, tokens_carry_cnf_jkt);
 	tcase_add_test(tc, resource_refuses_misused_bound_tokens);
+	tcase_add_test(tc, parsed_keys_kept_but_every_proof_checked);
+	tcase_add_test(tc, nonce_claim_copied_or_refused);
+	tcase_add_test(tc, nonces_of_this_slot_and_the_one_before);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -154,6 +154,52 @@ START_TEST(status_texts)
 }
 END_TEST
 
+/* The head of an answer, byte for byte, and the body right after it. */
+START_TEST(answer_bytes)
+{
+	struct unit_req u;
+	char		 big[300];
+
+	unit_begin(&u, &app, "GET", "/x", NULL, NULL);
+	ck_assert_int_eq(gh_header(&u.req, "X-One", "1"), 0);
+	ck_assert_int_eq(gh_header(&u.req, "Location", "/api/v1/x/y"), 0);
+	ck_assert_int_eq(gh_reply(&u.req, 201, "application/json", "{}", 2), 0);
+	ck_assert_str_eq(u.req.test_out, "Status: 201 Created\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 2\r\n"
+	    "Cache-Control: no-store\r\nX-One: 1\r\n"
+	    "Location: /api/v1/x/y\r\n\r\n{}");
+	ck_assert_uint_eq(u.req.body_out, 2);
+	unit_end(&u);
+
+	/* No body, no type; a Cache-Control of the handler's own. */
+	unit_begin(&u, &app, "GET", "/x", NULL, NULL);
+	ck_assert_int_eq(gh_header(&u.req, "cache-control", "max-age=60"), 0);
+	ck_assert_int_eq(gh_reply(&u.req, 204, NULL, NULL, 0), 0);
+	ck_assert_str_eq(u.req.test_out, "Status: 204 No Content\r\n"
+	    "cache-control: max-age=60\r\n\r\n");
+	unit_end(&u);
+
+	/* A status without a name, a long type, every header slot used. */
+	unit_begin(&u, &app, "GET", "/x", NULL, NULL);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	while (gh_header(&u.req, "X-Big", big) == 0)
+		;
+	ck_assert_uint_eq(u.req.nheaders, GH_HEADERS_MAX);
+	ck_assert_int_eq(gh_reply(&u.req, 299, big, "x", 1), 0);
+	ck_assert(unit_has_header(&u, "Status: 299 Unknown\r\n"));
+	ck_assert(strncmp(u.req.test_out + strlen("Status: 299 Unknown\r\n"
+	    "Content-Type: "), big, strlen(big)) == 0);
+	ck_assert(unit_has_header(&u, "Content-Length: 1\r\n"));
+	ck_assert_str_eq(unit_body(&u), "x");
+	ck_assert_uint_eq(u.req.test_out_len, strlen("Status: 299 Unknown\r\n"
+	    "Content-Type: \r\nContent-Length: 1\r\n"
+	    "Cache-Control: no-store\r\n\r\nx") + strlen(big) +
+	    GH_HEADERS_MAX * (strlen("X-Big: \r\n") + strlen(big)));
+	unit_end(&u);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -170,6 +216,7 @@ suite(void)
 	tcase_add_test(tc, body_presence);
 	tcase_add_test(tc, sqlstate_to_http);
 	tcase_add_test(tc, status_texts);
+	tcase_add_test(tc, answer_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -28,7 +28,7 @@ export async function signup() {
 export async function page() {
 	const { user } = await get('/api/v1/auth/me');
 	return h('div.stack', h('h1', 'Account'),
-	    profile(user), password(), totp(), sessions(), apps(), remove(user));
+	    profile(user), password(), totp(user), sessions(), apps(), remove(user));
 }
 
 function profile(user) {
@@ -68,31 +68,44 @@ function password() {
 }
 
 // Enrolment: a secret and its otpauth URI as a QR code, confirmed with a
-// code and the password; then the recovery codes, shown this once.
-function totp() {
-	const on = (auth.idClaims()?.amr ?? []).includes('otp');
+// code and the password; then the recovery codes, shown this once.  The
+// user's totp_enabled says which way it is; an older server without it
+// leaves both ways offered.
+function totp(user) {
 	const body = h('div');
-	const start = button('Set up two-step sign-in', async () => {
-		const t = await post('/api/v1/auth/me/totp');
-		clear(body, enrol(t, body));
-	}, { id: 'totp-start' });
-	const off = form({ id: 'totp-off-form' }, [
-		h('p.small', 'Turn it off: your password and a current code.'),
-		field('Password', 'password', { type: 'password', autocomplete: 'current-password' }),
-		field('Code', 'code', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6 }),
-		h('div.actions', h('button.danger', { type: 'submit' }, 'Turn two-step sign-in off')),
-	], async (v, f) => {
-		await del('/api/v1/auth/me/totp', v);
-		f.reset();
-		notice('Two-step sign-in is off.');
-	});
-	clear(body, h('p', on ? 'This session signed in with a code: two-step sign-in is on.' :
-	    'Ask for a code from an authenticator app at each sign-in.'),
-	    h('div.actions', start), h('details', h('summary', 'Turn it off'), off));
+	const show = (state) => {
+		const start = button('Set up two-step sign-in', async () => {
+			const t = await post('/api/v1/auth/me/totp');
+			clear(body, enrol(t, body, show));
+		}, { id: 'totp-start' });
+		const off = form({ id: 'totp-off-form' }, [
+			h('p.small', 'Turn it off: your password and a current code.'),
+			field('Password', 'password', { type: 'password', autocomplete: 'current-password' }),
+			field('Code', 'code', { inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6 }),
+			h('div.actions', h('button.danger', { type: 'submit' }, 'Turn two-step sign-in off')),
+		], async (v) => {
+			await del('/api/v1/auth/me/totp', v);
+			notice('Two-step sign-in is off.');
+			show('off');
+		});
+		const text = {
+			on: 'Two-step sign-in is on.',
+			session: 'This session signed in with a code: two-step sign-in is on.',
+			off: 'Two-step sign-in is off: sign-in asks for the password only.',
+			unknown: 'Ask for a code from an authenticator app at each sign-in.',
+		}[state];
+		clear(body, h('p#totp-state', text),
+		    state === 'on' || state === 'session' ? null : h('div.actions', start),
+		    state === 'off' ? null : h('details', h('summary', 'Turn it off'), off));
+	};
+	if (typeof user.totp_enabled === 'boolean')
+		show(user.totp_enabled ? 'on' : 'off');
+	else
+		show((auth.idClaims()?.amr ?? []).includes('otp') ? 'session' : 'unknown');
 	return section('Two-step sign-in', body);
 }
 
-function enrol(t, body) {
+function enrol(t, body, show) {
 	return [
 		h('p', 'Scan this with your authenticator app, or type the key.'),
 		h('figure.qr-box', qr.svg(t.otpauth_uri, { label: 'QR code of the otpauth URI' }),
@@ -105,13 +118,13 @@ function enrol(t, body) {
 			h('div.actions', h('button', { type: 'submit' }, 'Turn it on')),
 		], async (v) => {
 			const out = await post('/api/v1/auth/me/totp/confirm', v);
-			clear(body, recovery(out.recovery_codes ?? []));
+			clear(body, recovery(out.recovery_codes ?? [], () => show('on')));
 		}),
 	];
 }
 
 // Shown once: nothing keeps them, here or at the server (only their hashes).
-function recovery(codes) {
+function recovery(codes, done) {
 	const list = h('ol#recovery-codes.codes', codes.map((c) => h('li', h('code', c))));
 	return [
 		h('p.ok', { role: 'status' }, 'Two-step sign-in is on.'),
@@ -123,9 +136,7 @@ function recovery(codes) {
 			await navigator.clipboard.writeText(codes.join('\n'));
 			notice('Copied.');
 		    }),
-		    button('I have kept them', async (b) => {
-			clear(b.closest('div').parentElement, h('p', 'Two-step sign-in is on.'));
-		    }, { id: 'recovery-done' })),
+		    button('I have kept them', async () => done(), { id: 'recovery-done' })),
 	];
 }
 
@@ -168,8 +179,10 @@ function apps() {
 	return section('Applications you allowed', list);
 }
 
-// Media lives in its own database: its files go first (as the API asks),
-// then the account.
+// Media live in their own database, which auth's DELETE /me does not
+// reach: the password is checked first (changing nothing), then the
+// media and their files go, then the account.  A wrong password stops
+// at the first step, with nothing deleted anywhere.
 function remove(user) {
 	return section('Delete the account',
 	    h('p', 'Everything goes: your media and their files, comments, likes, and the account itself. This cannot be undone.'),
@@ -183,11 +196,13 @@ function remove(user) {
 			    detail: `type ${user.username}` }] };
 		if (!v.password)
 			throw { detail: 'The password is needed.', errors: [{ field: 'password', detail: 'required' }] };
+		await post('/api/v1/auth/me/password/verify', { password: v.password });
 		const m = await del('/api/v1/media/users/me');
 		try {
 			await del('/api/v1/auth/me', { password: v.password });
 		} catch (e) {
-			e.detail = `${e.detail} (your ${m.items} media items are already deleted; the account is not)`;
+			e.detail = `${e.detail} (your ${m.items} media items are deleted; the account is not: ` +
+			    'try again)';
 			throw e;
 		}
 		await auth.dropLocal();

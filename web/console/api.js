@@ -67,6 +67,7 @@ function withQuery(path, query) {
 // the parsed body (null for 204), or with full {status, headers, body}.
 export async function api(method, path, opts = {}) {
 	const url = withQuery(path, opts.query);
+	let nonceTries = 0;
 	for (let attempt = 0; ; attempt++) {
 		const headers = { ...(opts.headers ?? {}) };
 		let body = opts.body;
@@ -78,6 +79,14 @@ export async function api(method, path, opts = {}) {
 			Object.assign(headers, await authHeaders(method, path));
 		const res = await limited(() => fetch(url, { method, headers, body,
 		    cache: 'no-store' }));
+		dpop.learnNonce(url, res.headers);
+		// The server asks for its nonce (RFC 9449 9): refused before
+		// anything was done, so sent again with the one it gave, once.
+		if (res.status === 401 && !opts.anonymous && nonceTries++ === 0 &&
+		    /use_dpop_nonce/.test(res.headers.get('WWW-Authenticate') ?? '')) {
+			attempt--;
+			continue;
+		}
 		// An access token refused as expired or ended: refresh once (a
 		// refused refresh means the session is over: SignedOut).
 		if (res.status === 401 && !opts.anonymous && attempt === 0 &&

@@ -89,17 +89,25 @@ export async function signIn({ hint, back = location.hash } = {}) {
 }
 
 async function token(form) {
-	const res = await fetch(meta.token_endpoint, {
-		method: 'POST',
-		headers: {
-			'Content-Type': 'application/x-www-form-urlencoded',
-			DPoP: await dpop.proof('POST', meta.token_endpoint),
-		},
-		body: new URLSearchParams({ client_id: config.client_id, ...form }),
-		cache: 'no-store',
-	});
-	dpop.learnClock(res);
-	const j = await res.json().catch(() => ({}));
+	let res, j;
+	for (let tries = 0; ; tries++) {
+		res = await fetch(meta.token_endpoint, {
+			method: 'POST',
+			headers: {
+				'Content-Type': 'application/x-www-form-urlencoded',
+				DPoP: await dpop.proof('POST', meta.token_endpoint),
+			},
+			body: new URLSearchParams({ client_id: config.client_id, ...form }),
+			cache: 'no-store',
+		});
+		dpop.learnClock(res);
+		dpop.learnNonce(meta.token_endpoint, res.headers);
+		j = await res.json().catch(() => ({}));
+		// The provider asks for its nonce (RFC 9449 8) before it looks
+		// at the code or the refresh token: send it again, once.
+		if (res.status !== 400 || j.error !== 'use_dpop_nonce' || tries > 0)
+			break;
+	}
 	if (!res.ok)
 		throw oauthError(res, j);
 	if (j.token_type !== 'DPoP')

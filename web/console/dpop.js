@@ -14,6 +14,23 @@ let jwk = null;
 // Seconds to add to this machine's clock to get the server's (from the
 // Date of an answer): a proof's iat must be within GH_DPOP_WINDOW of it.
 let skew = 0;
+// Server-provided nonces (RFC 9449 8, 9; GH_DPOP_NONCE): the last one
+// each server handed out, by what it guards (the token endpoint, or the
+// API of auth, payments or media), put in each proof to it.
+const nonces = new Map();
+
+function nonceScope(u) {
+	return u.pathname.endsWith('/oauth/token') ? 'token' :
+	    (u.pathname.split('/')[3] ?? '');
+}
+
+// headers: anything with get(name), the Headers of a fetch or a wrapper
+// of an XMLHttpRequest's.
+export function learnNonce(url, headers) {
+	const n = headers.get('DPoP-Nonce');
+	if (n)
+		nonces.set(nonceScope(new URL(url, location.href)), n);
+}
 
 export function b64url(bytes) {
 	let s = '';
@@ -99,6 +116,9 @@ export async function proof(method, url, accessToken) {
 	};
 	if (accessToken)
 		claims.ath = await sha256(accessToken);
+	const nonce = nonces.get(nonceScope(u));
+	if (nonce)
+		claims.nonce = nonce;
 	const head = b64url(utf8(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk })));
 	const body = b64url(utf8(JSON.stringify(claims)));
 	const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' },

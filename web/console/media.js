@@ -1,6 +1,7 @@
 // Media: upload (picked or dropped, with a progress bar), the gallery of
 // thumbnails, an item's page, share links, and the stats as charts.
 import * as auth from './auth.js';
+import * as dpop from './dpop.js';
 import { ApiError, api, authHeaders, get, post, patch, put, del, enc } from './api.js';
 import { h, clear, field, form, section, button, notice, bytes, when, showError } from './ui.js';
 import { bars } from './chart.js';
@@ -103,8 +104,10 @@ function uploader(onDone) {
 	return box;
 }
 
-// XMLHttpRequest, not fetch: only it reports the upload's progress.
-function upload(file, v, bar, state) {
+// XMLHttpRequest, not fetch: only it reports the upload's progress.  A
+// server that asks for its DPoP nonce (the page had none of media's yet)
+// is sent the file again once, with it.
+function upload(file, v, bar, state, retried = false) {
 	return new Promise((resolve, reject) => {
 		authHeaders('POST', '/api/v1/media').then((hd) => {
 			const fd = new FormData();
@@ -130,8 +133,12 @@ function upload(file, v, bar, state) {
 				} catch {
 					j = { detail: `HTTP ${x.status}` };
 				}
+				dpop.learnNonce('/api/v1/media', { get: (k) => x.getResponseHeader(k) });
 				if (x.status === 201)
 					resolve(j);
+				else if (x.status === 401 && !retried &&
+				    /use_dpop_nonce/.test(x.getResponseHeader('WWW-Authenticate') ?? ''))
+					upload(file, v, bar, state, true).then(resolve, reject);
 				else
 					reject(new ApiError(x.status, j));
 			});

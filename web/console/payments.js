@@ -90,6 +90,20 @@ function create(onMade) {
 	return section('New payment', f);
 }
 
+// The start of a day the person picked (YYYY-MM-DD), plus some days, as
+// an RFC 3339 time: the day is theirs, in the browser's time zone, not
+// UTC's (a payment made this evening in Auckland is today's there).  So
+// "To" takes the whole of its day: the API's bound is the next day's
+// start, which it excludes.
+function dayStart(day, plus) {
+	const [y, m, d] = day.split('-').map(Number);
+	// setFullYear, not new Date(y, ...), which reads 0 to 99 as 19xx.
+	const t = new Date(0);
+	t.setFullYear(y, m - 1, d + plus);
+	t.setHours(0, 0, 0, 0);
+	return t.toISOString();
+}
+
 export async function list() {
 	const items = h('ul#payments.list');
 	const pager = h('div.actions');
@@ -112,14 +126,17 @@ export async function list() {
 	const filters = form({ id: 'payment-filter', class: 'inline' }, [
 		field('Status', 'status', { tag: 'select', options: [['', 'any'], ...STATUSES] }),
 		field('From', 'created_gte', { type: 'date' }),
-		field('Before', 'created_lt', { type: 'date' }),
+		field('To (inclusive)', 'created_lt', { type: 'date' }),
 		admin ? field('User id', 'user_id', { size: 36 }) : null,
 		h('button.secondary', { type: 'submit' }, 'Show'),
 	], async (v) => {
+		if (v.created_gte && v.created_lt && v.created_lt < v.created_gte)
+			throw { detail: 'The range ends before it starts.', errors: [{ field: 'created_lt',
+			    detail: `must be ${v.created_gte} or later` }] };
 		query = {
 			status: v.status,
-			created_gte: v.created_gte ? `${v.created_gte}T00:00:00Z` : '',
-			created_lt: v.created_lt ? `${v.created_lt}T00:00:00Z` : '',
+			created_gte: v.created_gte ? dayStart(v.created_gte, 0) : '',
+			created_lt: v.created_lt ? dayStart(v.created_lt, 1) : '',
 			user_id: v.user_id,
 		};
 		cursors.length = 0;
