@@ -7,17 +7,85 @@ T_COUNT=0
 T_NAME=
 T_OUT=
 
+# Every exchange with the API is kept for tools/openapi-check, which run
+# checks against docs/openapi.yaml after the cases: a line in
+# $T_EXCHANGES/index (case, method, URL, file prefix) and the headers and
+# body curl wrote (PREFIX.h, PREFIX.b), at the cost of two copies.  The
+# prefix holds the time and the shell's pid, as cases send requests from
+# subshells and in parallel.
+T_EXCHANGES=
+
+# gh_exchange_file: a fresh prefix in REPLY.
+gh_exchange_file() {
+	REPLY=$T_EXCHANGES/${EPOCHREALTIME//[!0-9]/}.$BASHPID
+}
+
+# gh_exchange_log METHOD URL PREFIX
+gh_exchange_log() {
+	[ -n "$T_EXCHANGES" ] || return 0
+	printf '%s\t%s\t%s\t%s\n' "$T_NAME" "$1" "$2" "$3" >>"$T_EXCHANGES/index"
+}
+
 # req METHOD PATH [curl args...]: sets STATUS, BODY, HEADERS (lowercased
-# names), HTTPV.  Over HTTP/2 unless the caller passes --http1.1.
+# names), HTTPV; $T_OUT/h and $T_OUT/b are the headers and body.  Over
+# HTTP/2 unless the caller passes --http1.1.
 req() {
-	local method=$1 path=$2 out
+	local method=$1 path=$2 out x
 	shift 2
-	out=$(curl -sk --http2 -X "$method" -D "$T_OUT/h" -o "$T_OUT/b" \
-	    -w '%{http_code} %{http_version}' "$@" "$(gh_url "$path")") || true
-	STATUS=${out%% *}
-	HTTPV=${out##* }
-	BODY=$(cat "$T_OUT/b" 2>/dev/null)
-	HEADERS=$(tr -d '\r' <"$T_OUT/h" 2>/dev/null | sed 's/^\([^:]*\):/\L\1:/')
+	gh_exchange_file
+	x=${T_EXCHANGES:+$REPLY}
+	x=${x:-$T_OUT/x}
+	: >"$x.h"
+	: >"$x.b"
+	out=$(curl -sk --http2 -X "$method" -D "$x.h" -o "$x.b" \
+	    -w '%{http_code} %{http_version} %{method} %{url_effective}' "$@" \
+	    "$(gh_url "$path")") || true
+	read -r STATUS HTTPV method out <<<"$out"
+	gh_exchange_log "$method" "$out" "$x"
+	# Copies, not links: a case that writes $T_OUT/h itself would write
+	# into the record.
+	cp "$x.h" "$T_OUT/h"
+	cp "$x.b" "$T_OUT/b"
+	BODY=$(cat "$x.b")
+	HEADERS=$(tr -d '\r' <"$x.h" | sed 's/^\([^:]*\):/\L\1:/')
+}
+
+# gh_curl [curl args...] URL: curl for a case that needs its own options,
+# output or parallel runs, with the exchange recorded as req's are.  -D
+# and -o are honoured; without -o the body goes to stdout, before what
+# -w writes, as curl's would.  One URL only.
+gh_curl() {
+	local a=() d= o= w= x rc
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-D) d=$2; shift 2 ;;
+		-o) o=$2; shift 2 ;;
+		-w) w=$2; shift 2 ;;
+		*) a+=("$1"); shift ;;
+		esac
+	done
+	gh_exchange_file
+	x=${T_EXCHANGES:+$REPLY}
+	x=${x:-$T_OUT/x.$BASHPID}
+	: >"$x.h"
+	: >"$x.b"
+	curl -D "$x.h" -o "$x.b" -w "%{method} %{url_effective}\n$w" "${a[@]}" \
+	    >"$x.w"
+	rc=$?
+	{
+		read -r REPLY
+		gh_exchange_log "${REPLY%% *}" "${REPLY#* }" "$x"
+		[ -n "$d" ] && cp "$x.h" "$d"
+		if [ -z "$o" ]; then
+			cat "$x.b" -
+		elif [ "$o" != /dev/null ]; then
+			cp "$x.b" "$o"
+			cat
+		else
+			cat
+		fi
+	} <"$x.w"
+	return "$rc"
 }
 
 # pool_wait SVC: until the pool answers its ping again, after a restart.

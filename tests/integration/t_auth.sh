@@ -330,13 +330,13 @@ t_62b_register_throttled_per_address() {
 	GH_REGISTER_LIMIT=3 gh_pool_start auth
 	pool_wait auth
 	for i in 1 2 3; do
-		code=$(curl -sk --interface 127.0.0.3 -o /dev/null -w '%{http_code}' \
+		code=$(gh_curl -sk --interface 127.0.0.3 -o /dev/null -w '%{http_code}' \
 		    -H 'Content-Type: application/json' --data-raw \
 		    "{\"username\":\"flood$i\",\"email\":\"flood$i@example.com\",\"password\":\"a long pass phrase $i\"}" \
 		    "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/register")
 		[ "$code" = 201 ] || fail "sign-up $i from a fresh address: $code"
 	done
-	BODY=$(curl -sk --interface 127.0.0.3 -D "$T_OUT/h" -H 'Content-Type: application/json' \
+	BODY=$(gh_curl -sk --interface 127.0.0.3 -D "$T_OUT/h" -H 'Content-Type: application/json' \
 	    --data-raw '{"username":"flood4","email":"flood4@example.com","password":"a long pass phrase 4"}' \
 	    "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/register")
 	HEADERS=$(tr -d '\r' <"$T_OUT/h" | sed 's/^\([^:]*\):/\L\1:/')
@@ -347,7 +347,7 @@ t_62b_register_throttled_per_address() {
 	[ "$(psql_auth "SELECT count(*) FROM users WHERE username = 'flood4'")" = 0 ] ||
 	    fail "the refused sign-up made an account"
 	# Another address is not held back by this one.
-	code=$(curl -sk --interface 127.0.0.4 -o /dev/null -w '%{http_code}' \
+	code=$(gh_curl -sk --interface 127.0.0.4 -o /dev/null -w '%{http_code}' \
 	    -H 'Content-Type: application/json' --data-raw \
 	    '{"username":"flood-other","email":"flood-other@example.com","password":"a long pass phrase 5"}' \
 	    "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/register")
@@ -557,7 +557,7 @@ t_61b_parallel_guesses_are_counted_one_by_one() {
 	local i n401 pids=
 	signup zelda
 	for i in $(seq 12); do
-		curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		gh_curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
 		    --data-raw "{\"login\":\"zelda\",\"password\":\"wrong-guess-$i-xx\"}" \
 		    "$(gh_url /api/v1/auth/login)" >>"$T_OUT/guesses" &
 		pids="$pids $!"

@@ -133,9 +133,9 @@ t_17_oversized_body_is_413_problem() {
 }
 
 t_18_only_tls_12_and_13() {
-	curl -sk -o /dev/null --tlsv1.2 --tls-max 1.2 "$(gh_url /api/v1/auth/ping)" ||
+	gh_curl -sk -o /dev/null --tlsv1.2 --tls-max 1.2 "$(gh_url /api/v1/auth/ping)" ||
 	    fail "TLS 1.2 refused"
-	curl -sk -o /dev/null --tlsv1.3 "$(gh_url /api/v1/auth/ping)" ||
+	gh_curl -sk -o /dev/null --tlsv1.3 "$(gh_url /api/v1/auth/ping)" ||
 	    fail "TLS 1.3 refused"
 	if curl -sk -o /dev/null --tlsv1.1 --tls-max 1.1 \
 	    "$(gh_url /api/v1/auth/ping)" 2>/dev/null; then
@@ -293,7 +293,7 @@ t_20_rate_limit_is_429_problem() {
 	local i code n429=0 n200=0 url
 	url="https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/ping"
 	for i in $(seq 40); do
-		code=$(curl -sk --interface 127.0.0.2 -o /dev/null \
+		code=$(gh_curl -sk --interface 127.0.0.2 -o /dev/null \
 		    -w '%{http_code}' "$url")
 		case $code in
 		200) n200=$((n200 + 1)) ;;
@@ -305,7 +305,7 @@ t_20_rate_limit_is_429_problem() {
 	# One refused answer, read whole; on a slow machine the bucket may
 	# have refilled by a token meanwhile, so a few tries.
 	for i in $(seq 10); do
-		out=$(curl -sk --interface 127.0.0.2 -D "$T_OUT/h" \
+		out=$(gh_curl -sk --interface 127.0.0.2 -D "$T_OUT/h" \
 		    -w '\n%{http_code}' "$url")
 		STATUS=${out##*$'\n'} BODY=${out%$'\n'*}
 		[ "$STATUS" = 429 ] && break
@@ -442,7 +442,7 @@ t_30_killed_worker_is_replaced() {
 	[ -n "$victim" ] || { fail "no auth workers"; return; }
 	kill -KILL "$victim"
 	for i in $(seq 30); do
-		code=$(curl -sk -o /dev/null -w '%{http_code}' \
+		code=$(gh_curl -sk -o /dev/null -w '%{http_code}' \
 		    "$(gh_url /api/v1/auth/ping)")
 		[ "$code" = 200 ] && ok=$((ok + 1))
 	done
@@ -472,7 +472,7 @@ t_35_sigterm_finishes_request_in_flight() {
 	for _ in 1 2 3 4 5 6; do req GET /api/v1/auth/health; done
 	pids=$(pg_pids)
 	kill -STOP $pids
-	curl -sk -o "$T_OUT/inflight" -w '%{http_code}' \
+	gh_curl -sk -o "$T_OUT/inflight" -w '%{http_code}' \
 	    "$(gh_url /api/v1/auth/health)" >"$T_OUT/inflight.code" &
 	local cpid=$!
 	sleep 0.5
@@ -630,7 +630,7 @@ t_45b_bad_gateway_and_timeout_say_retry_after() {
 	for _ in 1 2 3 4; do req GET /api/v1/payment/health; done
 	pids=$(pg_pids)
 	kill -STOP $pids
-	curl -sk -X POST -D "$T_OUT/killed.h" -o "$T_OUT/killed.b" \
+	gh_curl -sk -X POST -D "$T_OUT/killed.h" -o "$T_OUT/killed.b" \
 	    -H "Authorization: Bearer $PAY_A" -H "Idempotency-Key: k45b-$RANDOM" \
 	    -H 'Content-Type: application/json' \
 	    --data-raw '{"amount":45,"currency":"EUR"}' \

@@ -93,7 +93,7 @@ download() {
 	local path=$1 tok=${2-}
 	shift 2 2>/dev/null || shift $#
 	local out
-	out=$(curl -sk --http2 -D "$T_OUT/h" -o "$T_OUT/dl" -w '%{http_code}' \
+	out=$(gh_curl -sk --http2 -D "$T_OUT/h" -o "$T_OUT/dl" -w '%{http_code}' \
 	    ${tok:+-H "Authorization: Bearer $tok"} "$@" "$(gh_url "$path")") || true
 	STATUS=$out
 	BODY=$(head -c 2000 "$T_OUT/dl" 2>/dev/null | tr -d '\0')
@@ -367,7 +367,7 @@ t_82c_uploads_with_an_idempotency_key_store_once() {
 	key="u82c-par-$RANDOM$RANDOM"
 	pids=
 	for i in $(seq 10); do
-		curl -sk -X POST -H "Authorization: Bearer $MIA" -H "Idempotency-Key: $key" \
+		gh_curl -sk -X POST -H "Authorization: Bearer $MIA" -H "Idempotency-Key: $key" \
 		    -H 'Content-Type: application/pdf' --data-binary @"$g" \
 		    -D "$T_OUT/upar$i.h" -o "$T_OUT/upar$i" -w '%{http_code}\n' \
 		    "$(gh_url /api/v1/media?title=par)" >>"$T_OUT/upar.codes" &

@@ -128,7 +128,7 @@ t_89f_one_tag_whatever_the_case_and_whoever_makes_it() {
 	done
 	# Six users' worth of taggings of one new tag, all in flight at once.
 	for i in 1 2 3 4 5 6; do
-		curl -sk -o "$T_OUT/par.$i" -w '%{http_code}' -X PUT \
+		gh_curl -sk -o "$T_OUT/par.$i" -w '%{http_code}' -X PUT \
 		    -H "Authorization: Bearer $TINA" \
 		    "$(gh_url "/api/v1/media/$(cat "$T_OUT/par.$i.id")/tags/AtOnce")" \
 		    >"$T_OUT/par.$i.status" &

@@ -254,7 +254,7 @@ pr_unlock_ledger() {
 # pr_create_bg NAME KEY BODY: alice's create in the background, into
 # $T_OUT/NAME.{h,b,code}; PR_BG is its pid.
 pr_create_bg() {
-	curl -sk -X POST -D "$T_OUT/$1.h" -o "$T_OUT/$1.b" -w '%{http_code}' \
+	gh_curl -sk -X POST -D "$T_OUT/$1.h" -o "$T_OUT/$1.b" -w '%{http_code}' \
 	    -H "Authorization: Bearer $PAY_A" -H "Idempotency-Key: $2" \
 	    -H 'Content-Type: application/json' --data-raw "$3" \
 	    "$(gh_url /api/v1/payments)" >"$T_OUT/$1.code" &
@@ -376,7 +376,7 @@ t_73_payment_twenty_parallel_creates_one_payment() {
 	key="k73-$RANDOM$RANDOM"
 	pids=
 	for i in $(seq 20); do
-		curl -sk --http2 -X POST -H "Authorization: Bearer $PAY_A" \
+		gh_curl -sk --http2 -X POST -H "Authorization: Bearer $PAY_A" \
 		    -H "Idempotency-Key: $key" -H 'Content-Type: application/json' \
 		    --data-raw '{"amount":4242,"currency":"GBP"}' \
 		    -o "$T_OUT/par$i" -w '%{http_code}' \
@@ -609,7 +609,7 @@ t_76_payment_state_machine() {
 	ref=$REF
 	pids=
 	for i in $(seq 8); do
-		curl -sk -X POST -H "Authorization: Bearer $PAY_A" \
+		gh_curl -sk -X POST -H "Authorization: Bearer $PAY_A" \
 		    -o /dev/null -w '%{http_code}\n' \
 		    "$(gh_url "/api/v1/payments/$ref/cancel")" >>"$T_OUT/race" &
 		pids="$pids $!"
@@ -719,7 +719,7 @@ t_77_payment_refunds() {
 	# Ten refunds of 100 at once: 700 are left, so seven pass.
 	pids=
 	for i in $(seq 10); do
-		curl -sk -X POST -H "Authorization: Bearer $PAY_ADMIN" \
+		gh_curl -sk -X POST -H "Authorization: Bearer $PAY_ADMIN" \
 		    -H 'Content-Type: application/json' --data-raw '{"amount":100}' \
 		    -o /dev/null -w '%{http_code}\n' \
 		    "$(gh_url "/api/v1/payments/$ref/refunds")" >>"$T_OUT/refunds" &
@@ -812,7 +812,7 @@ t_77b_payment_refunds_with_an_idempotency_key() {
 	key="r77b-par-$RANDOM$RANDOM"
 	pids=
 	for i in $(seq 10); do
-		curl -sk -X POST -H "Authorization: Bearer $PAY_ADMIN" \
+		gh_curl -sk -X POST -H "Authorization: Bearer $PAY_ADMIN" \
 		    -H "Idempotency-Key: $key" -H 'Content-Type: application/json' \
 		    --data-raw '{"amount":50}' -o "$T_OUT/rpar$i" -w '%{http_code}\n' \
 		    "$(gh_url "/api/v1/payments/$ref/refunds")" >>"$T_OUT/rpar.codes" &

@@ -254,7 +254,7 @@ t_5r03_unknown_disabled_or_held_back_accounts_answer_alike() {
 # rs_from ADDR LOGIN: a request from another loopback address (the
 # suite's own is exempt from nginx's rate limit, not from auth's).
 rs_from() {
-	BODY=$(curl -sk --interface "$1" -D "$T_OUT/h" -H 'Content-Type: application/json' \
+	BODY=$(gh_curl -sk --interface "$1" -D "$T_OUT/h" -H 'Content-Type: application/json' \
 	    --data-raw "{\"login\":\"$2\"}" \
 	    "https://127.0.0.1:$GH_HTTPS_PORT/api/v1/auth/password/forgot")
 	HEADERS=$(tr -d '\r' <"$T_OUT/h" | sed 's/^\([^:]*\):/\L\1:/')
@@ -816,7 +816,7 @@ t_5r18_requests_and_uses_at_once_leave_one_live_link_one_use() {
 	# only the newest is live.
 	pids=
 	for i in 1 2 3; do
-		curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		gh_curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
 		    --data-raw '{"login":"rs-tea"}' "$(gh_url /api/v1/auth/password/forgot)" \
 		    >>"$T_OUT/codes" &
 		pids="$pids $!"
@@ -835,7 +835,7 @@ t_5r18_requests_and_uses_at_once_leave_one_live_link_one_use() {
 	: >"$T_OUT/codes"
 	pids=
 	for i in 1 2 3; do
-		curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		gh_curl -sk -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
 		    --data-raw "{\"token\":\"$RS_TOKEN\",\"password\":\"$RS_PW2-$i\"}" \
 		    "$(gh_url /api/v1/auth/password/reset)" >>"$T_OUT/codes" &
 		pids="$pids $!"
