@@ -179,6 +179,9 @@ run_cases() {
 	local f
 	for f in $(declare -F | awk '{print $3}' | grep '^t_'); do
 		T_NAME=$f
+		# The browser scripts record their answers under this case too
+		# (tests/oidc/chromium.mjs).
+		[ -z "$T_EXCHANGES" ] || export GH_EXCHANGES_DIR=$T_EXCHANGES GH_EXCHANGES_CASE=$f
 		T_CASE_FAILED=0
 		T_COUNT=$((T_COUNT + 1))
 		"$f"

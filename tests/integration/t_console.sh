@@ -783,6 +783,12 @@ t_19c_19_console_no_csp_violation_or_script_error() {
 		expect_json ".${f}_log.errors | join(\" | \")" ""
 	done
 	cs_json '.user_csp_events | length' 0
+	# What the browser got from the API is in the spec check's records
+	# (tests/oidc/chromium.mjs), under the case that ran it.
+	if [ -n "$T_EXCHANGES" ]; then
+		[ "$(grep -c '/browser\.[0-9]*\.[0-9]*$' "$T_EXCHANGES/index")" -ge 100 ] ||
+		    fail "the browser's answers were not recorded for the spec check"
+	fi
 	for f in $(printf '%s' "$CS_OUT" | jq -r '.steps[]'); do
 		[ -s "$GH_STATE/logs/console/$f.png" ] || fail "no screenshot $f"
 	done

@@ -24,9 +24,10 @@ import addFormats from 'ajv-formats';
 // /docs/, the pages a mail's link opens, the media bytes of
 // X-Accel-Redirect under /_media/).
 //
-// Not recorded at all, so not here: the relying-party and browser cases
-// (tests/oidc, tests/console: openid-client and Chromium make their own
-// requests, and the library checks the OAuth answers itself); the few
+// Not recorded at all, so not here: the requests openid-client makes
+// from Node.js itself (tests/oidc/rp.mjs, dpop.mjs: the library checks
+// the OAuth answers itself; what Chromium gets is recorded, by
+// tests/oidc/chromium.mjs, as curl's is by req); the few
 // curl calls a case kills or gives many URLs (t_console's rate limit of
 // static files, t_media's and t_housekeeping's abandoned uploads); the
 // http:// port (nginx's redirect and ACME files); hand-made requests over
