@@ -2,7 +2,8 @@
 // headless, the system's binary (playwright-core downloads none), and
 // without the sandbox only as root, where Chromium refuses to start with
 // it.  The caller hands in playwright-core's `chromium` (this module
-// imports nothing, so tests/console, with packages of its own, shares it).
+// imports nothing from npm, so tests/console, with packages of its own,
+// shares it).
 // GH_CHROMIUM names another binary; so does the variable the caller names,
 // the one each script read before.
 //
