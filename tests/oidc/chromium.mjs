@@ -16,23 +16,29 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 const API = /^\/(api\/|\.well-known\/)/;
 let seq = 0;
 
+// A promise that gives up: value after ms.
+const within = (p, ms, value) => Promise.race([p,
+    new Promise((resolve) => setTimeout(resolve, ms, value).unref())]);
+
 async function record(r) {
 	const dir = process.env.GH_EXCHANGES_DIR;
 	const u = new URL(r.url());
 	if (!API.test(u.pathname))
 		return;
 	const prefix = `${dir}/browser.${process.pid}.${++seq}`;
+	const headers = await r.headersArray();
+	const type = headers.find((h) => h.name.toLowerCase() === 'content-type');
+	// Only a JSON body is checked against a schema: the bytes of a file
+	// (a video the page streams may never end) are not read, and a body
+	// the browser does not give within seconds is not waited for.
 	let body = Buffer.alloc(0);
-	try {
-		body = await r.body();
-	} catch {
-		// A redirect's body is not kept by the browser (none is
-		// checked); any other answer without one is not recorded.
-		if (r.status() < 300 || r.status() > 399)
+	if (type && /json/i.test(type.value)) {
+		body = await within(r.body().catch(() => null), 5000, null);
+		if (body === null)
 			return;
 	}
 	const head = [`HTTP/1.1 ${r.status()} ${r.statusText()}`,
-	    ...(await r.headersArray()).map(({ name, value }) => `${name}: ${value}`)];
+	    ...headers.map(({ name, value }) => `${name}: ${value}`)];
 	writeFileSync(`${prefix}.h`, `${head.join('\r\n')}\r\n\r\n`);
 	writeFileSync(`${prefix}.b`, body);
 	appendFileSync(`${dir}/index`, `${process.env.GH_EXCHANGES_CASE}\t` +
@@ -50,7 +56,7 @@ export async function launch(chromium, variable) {
 		// The records are written before the browser goes (a context
 		// closed sooner loses those of its answers still being read).
 		const pending = new Set();
-		const settle = () => Promise.all(pending);
+		const settle = () => within(Promise.all(pending), 10000);
 		const newContext = browser.newContext.bind(browser);
 		const closeBrowser = browser.close.bind(browser);
 		browser.newContext = async (...a) => {
