@@ -4,6 +4,9 @@
 
 T_FAILS=0
 T_COUNT=0
+# The failed cases' names, printed again as the run's last line (after
+# the logs' tails), where a CI that keeps only the end of the log has it.
+T_FAILED_CASES=
 T_NAME=
 T_OUT=
 
@@ -101,6 +104,7 @@ pool_wait() {
 
 fail() {
 	printf '    FAIL %s: %s\n' "$T_NAME" "$*"
+	[ -z "${GH_STATE-}" ] || printf '%s: %s\n' "$T_NAME" "${*:0:400}" >>"$GH_STATE/failures"
 	T_FAILS=$((T_FAILS + 1))
 	T_CASE_FAILED=1
 }
@@ -189,6 +193,7 @@ run_cases() {
 			printf 'ok   %s\n' "$f"
 		else
 			printf 'FAIL %s\n' "$f"
+			T_FAILED_CASES="$T_FAILED_CASES $f"
 		fi
 	done
 }
