@@ -1,4 +1,7 @@
+#define _GNU_SOURCE		/* ppoll */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "gh_app.h"
@@ -255,21 +259,45 @@ request_all_read(struct gh_req *req, FCGX_Request *fcgx)
 }
 
 /*
+ * Reads and drops what is left of the request's body on a connection
+ * nginx keeps: its next request follows on the same stream, after the
+ * end of this one's stdin.  Bounded by nginx's client_max_body_size,
+ * and only when a handler answered without reading the body it was
+ * sent (an early 4xx).  An error leaves the stream in error, and
+ * FCGX_Finish_r then closes the connection instead of keeping it.
+ */
+static void
+drain_body(FCGX_Request *fcgx)
+{
+	char	buf[8192];
+
+	while (FCGX_GetStr(buf, (int)sizeof(buf), fcgx->in) > 0)
+		;
+}
+
+/*
  * Sends the end of the answer now, before the log line is written, so
- * nginx has it at once.  libfcgi would then close the connection the
- * careful way: shut its side down and wait (up to 2 s) until nginx
- * closes first, in case nginx were still sending (a reset would cost
- * the answer).  The worker sleeps through that wait for every request.
- * When the whole request has been read there is nothing left to come,
- * so the connection is just closed (FCGX_Detach makes FCGX_Finish_r do
- * that); otherwise libfcgi's way stays.
+ * nginx has it at once.
+ *
+ * On a connection nginx keeps (FCGI_KEEP_CONN, see gatehouse-fastcgi.conf)
+ * the rest of the body is read, so that the next request starts clean.
+ *
+ * Otherwise libfcgi would close the connection the careful way: shut its
+ * side down and wait (up to 2 s) until nginx closes first, in case nginx
+ * were still sending (a reset would cost the answer).  The worker sleeps
+ * through that wait for every request.  When the whole request has been
+ * read there is nothing left to come, so the connection is just closed
+ * (FCGX_Detach makes FCGX_Finish_r do that); otherwise libfcgi's way
+ * stays.
  */
 static void
 answer_end(struct gh_req *req, FCGX_Request *fcgx)
 {
 	if (FCGX_FClose(fcgx->err) != 0 || FCGX_FClose(fcgx->out) != 0)
 		return;
-	if (request_all_read(req, fcgx))
+	if (fcgx->keepConnection)
+		drain_body(fcgx);
+	else if (request_all_read(req, fcgx))
 		FCGX_Detach(fcgx);
 }
 
@@ -356,6 +384,178 @@ app_setup(const struct gh_app *app)
 	return 0;
 }
 
+/* One request read by FCGX_Accept_r on fcgx: answered, logged, finished. */
+static void
+serve(const struct gh_app *app, struct gh_req *req, FCGX_Request *fcgx)
+{
+	req->fcgx = fcgx;
+	req->envp = fcgx->envp;
+	gh_req_start(req);
+	gh_dispatch(app, req);
+	/* Nothing uncommitted outlives the answer: roll back first. */
+	gh_db_request_end();
+	answer_end(req, fcgx);
+	/* The params die with FCGX_Finish_r: log while they live. */
+	gh_req_end(req);
+	FCGX_Finish_r(fcgx);
+}
+
+/*
+ * The connections a worker holds, and what it waits on.
+ *
+ * nginx keeps idle FastCGI connections open for the next request
+ * (fastcgi_keep_conn, upstream keepalive).  A libfcgi worker that
+ * blocked on one of those would be pinned by it while new connections
+ * wait in the listening socket's queue: with as many idle connections
+ * as workers, the pool stalls.  So a worker never blocks on one
+ * connection.  It waits on all of its own and on the listening socket
+ * at once (the socket is non-blocking: the workers of a pool race for
+ * each new connection and the losers see EAGAIN), and serves whichever
+ * is ready, one request at a time.  No connection can then starve a
+ * new one: a worker that is not busy always takes it, unless it already
+ * holds GH_CONNS_MAX, and nginx keeps far fewer idle ones than the pool
+ * holds (nginx's workers x its keepalive, against workers x
+ * GH_CONNS_MAX; the renderer's limit keeps it so).  The cost: two
+ * requests that arrive together on two connections of one worker are
+ * served one after the other even when another worker is idle.
+ *
+ * Each slot is a libfcgi request on the same listening socket: on a
+ * free slot FCGX_Accept_r accepts (checking FCGI_WEB_SERVER_ADDRS) and
+ * reads the request; on a held one it reads the next request from its
+ * connection, or, at its end, closes it and tries to accept, which on
+ * the non-blocking socket returns at once.
+ *
+ * A worker that stops must not close a connection nginx keeps: nginx
+ * may be writing a request into it, and it sends no POST again.  So it
+ * asks nginx to close them (conn_release) and waits until it has.
+ */
+#define GH_CONNS_MAX		64
+#define GH_RELEASE_WAIT_MS	5000	/* whole seconds */
+
+struct conns {
+	FCGX_Request	 slot[GH_CONNS_MAX];
+	struct pollfd	 pfd[GH_CONNS_MAX + 1];
+	int		 which[GH_CONNS_MAX + 1];	/* slot, or -1: listening */
+	int		 lfd;
+};
+
+static int
+conns_init(struct conns *c, int lfd)
+{
+	int	flags, i;
+
+	flags = fcntl(lfd, F_GETFL);
+	if (flags < 0 || fcntl(lfd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		gh_log_errx("start", "cannot make the listening socket "
+		    "non-blocking: %s", strerror(errno));
+		return -1;
+	}
+	c->lfd = lfd;
+	for (i = 0; i < GH_CONNS_MAX; i++)
+		FCGX_InitRequest(&c->slot[i], lfd, 0);
+	return 0;
+}
+
+/*
+ * Fills c->pfd; its length.  The listening socket only while a slot is
+ * free and the worker takes new connections.
+ */
+static nfds_t
+conns_watch(struct conns *c, int accepting)
+{
+	nfds_t	 n = 0;
+	int	 i, have_free = 0;
+
+	for (i = 0; i < GH_CONNS_MAX; i++) {
+		if (c->slot[i].ipcFd < 0) {
+			have_free = 1;
+			continue;
+		}
+		c->pfd[n].fd = c->slot[i].ipcFd;
+		c->pfd[n].events = POLLIN;
+		c->which[n++] = i;
+	}
+	if (have_free && accepting) {
+		c->pfd[n].fd = c->lfd;
+		c->pfd[n].events = POLLIN;
+		c->which[n++] = -1;
+	}
+	return n;
+}
+
+static FCGX_Request *
+conns_free_slot(struct conns *c)
+{
+	int	i;
+
+	for (i = 0; i < GH_CONNS_MAX; i++)
+		if (c->slot[i].ipcFd < 0)
+			return &c->slot[i];
+	return NULL;
+}
+
+/*
+ * Asks nginx to close a connection it keeps, with an empty FCGI_STDERR
+ * record of its request.  On an idle kept connection any byte makes
+ * nginx close it; after an answer's FCGI_END_REQUEST it makes nginx
+ * not keep it; and when nginx has just written a request into it, the
+ * record comes first in the answer, where nginx skips it.  The worker
+ * reads on until nginx has closed.
+ */
+static void
+conn_release(FCGX_Request *fcgx)
+{
+	FCGI_Header	 h;
+
+	if (fcgx->ipcFd < 0)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.version = FCGI_VERSION_1;
+	h.type = FCGI_STDERR;
+	h.requestIdB1 = (unsigned char)((fcgx->requestId >> 8) & 0xff);
+	h.requestIdB0 = (unsigned char)(fcgx->requestId & 0xff);
+	if (write(fcgx->ipcFd, &h, sizeof(h)) != (ssize_t)sizeof(h))
+		FCGX_Free(fcgx, 1);
+}
+
+/* Stops taking connections and asks nginx to close those it keeps. */
+static void
+conns_release(struct conns *c)
+{
+	int	i;
+
+	for (i = 0; i < GH_CONNS_MAX; i++) {
+		c->slot[i].listen_sock = -1;
+		conn_release(&c->slot[i]);
+	}
+}
+
+/* The time from now until *until in *left; -1 once it has passed. */
+static int
+time_left(const struct timespec *until, struct timespec *left)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left->tv_sec = until->tv_sec - now.tv_sec;
+	left->tv_nsec = until->tv_nsec - now.tv_nsec;
+	if (left->tv_nsec < 0) {
+		left->tv_sec--;
+		left->tv_nsec += 1000000000L;
+	}
+	return left->tv_sec < 0 ? -1 : 0;
+}
+
+static void
+conns_close(struct conns *c)
+{
+	int	i;
+
+	for (i = 0; i < GH_CONNS_MAX; i++)
+		if (c->slot[i].ipcFd >= 0)
+			FCGX_Free(&c->slot[i], 1);
+}
+
 static void
 usage(const char *prog)
 {
@@ -365,17 +565,24 @@ usage(const char *prog)
 }
 
 /*
- * The accept loop.  A SIGTERM while a request runs lets it finish; one
- * while waiting in accept() ends the wait.  Either way the worker exits 0.
+ * The worker's loop.  Stop signals are blocked while a request runs
+ * (libfcgi's reads and writes do not retry after EINTR, so one would
+ * break the answer) and let through only in the wait, which they end.
+ * A stopping worker takes no new connection, serves what comes on its
+ * own until nginx has closed them (at most GH_RELEASE_WAIT_MS), and
+ * exits 0.
  */
 int
 gh_app_main(const struct gh_app *app, int argc, char **argv)
 {
-	FCGX_Request	 fcgx;
+	static struct conns conns;
+	FCGX_Request	*fcgx;
 	struct gh_req	 req;
+	struct timespec	 until, wait;
 	const char	*sock = NULL;
-	sigset_t	 stopset;
-	int		 ch, fd = 0, rc;
+	sigset_t	 stopset, waitset;
+	nfds_t		 n, k;
+	int		 ch, fd = 0, rc, failed = 0, releasing = 0;
 
 	while ((ch = getopt(argc, argv, "s:h")) != -1) {
 		switch (ch) {
@@ -401,44 +608,77 @@ gh_app_main(const struct gh_app *app, int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
-	FCGX_InitRequest(&fcgx, fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	if (conns_init(&conns, fd) != 0)
+		return 1;
 	gh_req_init(&req, app);
-	/*
-	 * Stop signals are blocked while a request runs (libfcgi's reads and
-	 * writes do not retry after EINTR, so one would break the answer) and
-	 * let through only while waiting in accept(), which they end.
-	 */
 	sigemptyset(&stopset);
 	sigaddset(&stopset, SIGTERM);
 	sigaddset(&stopset, SIGINT);
 	sigaddset(&stopset, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stopset, &waitset);
+	sigdelset(&waitset, SIGTERM);
+	sigdelset(&waitset, SIGINT);
+	sigdelset(&waitset, SIGHUP);
 	gh_log_infox("start", "worker ready");
 	for (;;) {
-		sigprocmask(SIG_UNBLOCK, &stopset, NULL);
-		if (stopping)
+		if (stopping && !releasing) {
+			releasing = 1;
+			conns_release(&conns);
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += GH_RELEASE_WAIT_MS / 1000;
+		}
+		if ((n = conns_watch(&conns, !releasing)) == 0)
 			break;
-		rc = FCGX_Accept_r(&fcgx);
-		sigprocmask(SIG_BLOCK, &stopset, NULL);
-		if (rc < 0) {
-			if (stopping || errno == EINTR)
-				continue;
-			gh_log_errx("accept", "FCGX_Accept_r failed: %s",
-			    strerror(errno));
+		if (releasing && time_left(&until, &wait) != 0)
+			rc = 0;
+		else
+			rc = ppoll(conns.pfd, n, releasing ? &wait : NULL,
+			    &waitset);
+		if (rc == 0) {
+			gh_log_warnx("stop", "nginx has not closed the "
+			    "connections it keeps in %d ms: closing them",
+			    GH_RELEASE_WAIT_MS);
 			break;
 		}
-		req.fcgx = &fcgx;
-		req.envp = fcgx.envp;
-		gh_req_start(&req);
-		gh_dispatch(app, &req);
-		/* Nothing uncommitted outlives the answer: roll back first. */
-		gh_db_request_end();
-		answer_end(&req, &fcgx);
-		/* The params die with FCGX_Finish_r: log while they live. */
-		gh_req_end(&req);
-		FCGX_Finish_r(&fcgx);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			gh_log_errx("accept", "ppoll: %s", strerror(errno));
+			failed = 1;
+			break;
+		}
+		for (k = 0; k < n; k++) {
+			if (conns.pfd[k].revents == 0)
+				continue;
+			fcgx = conns.which[k] >= 0 ?
+			    &conns.slot[conns.which[k]] :
+			    conns_free_slot(&conns);
+			if (fcgx == NULL)
+				continue;
+			/*
+			 * Below 0: the connection had ended (and is closed
+			 * now), or another worker took the new one first.
+			 */
+			rc = FCGX_Accept_r(fcgx);
+			if (rc < 0 && rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    conns.which[k] < 0) {
+				gh_log_errx("accept", "FCGX_Accept_r failed: %s",
+				    strerror(-rc));
+				failed = 1;
+				break;
+			}
+			if (rc != 0)
+				continue;
+			serve(app, &req, fcgx);
+			if (releasing)
+				conn_release(fcgx);
+		}
+		if (failed)
+			break;
 	}
 	gh_log_infox("stop", "worker exiting");
+	conns_close(&conns);
 	gh_arena_free(&req.arena);
 	gh_db_close();
-	return stopping ? 0 : 1;
+	return failed ? 1 : 0;
 }

@@ -568,9 +568,6 @@ t_32_retry_only_idempotent() {
 	# shellcheck disable=SC2086
 	cat $conf | grep -v "^[[:space:]]*#" | grep -q non_idempotent &&
 	    fail "non-idempotent requests are retried"
-	# shellcheck disable=SC2086
-	grep -q '^[[:space:]]*fastcgi_keep_conn[[:space:]]\+on' $conf &&
-	    fail "fastcgi_keep_conn on pins single-threaded workers"
 	return 0
 }
 

@@ -62,3 +62,111 @@ t_20c_answers_whole_whatever_of_the_body_was_read() {
 	[ "$(pf_errors)" = "$before" ] ||
 	    fail "nginx logged upstream errors: $(grep 'reset by peer\|prematurely closed\|broken pipe\|upstream sent' "$GH_STATE/logs/nginx-error.log" | tail -n 3)"
 }
+
+# Kept FastCGI connections (fastcgi_keep_conn, upstream keepalive): a
+# worker waits on all of its connections and on the listening socket at
+# once (lib/gh_app.c), so idle kept connections, more of them than the
+# pool has workers, never keep a new one waiting; and a worker that
+# stops asks nginx to close the ones it keeps instead of closing them
+# under a request nginx may be writing.
+
+# pf_kept SVC: connections the pool's workers hold now (their end of each
+# accepted connection names the pool's socket; the listening one is not
+# connected).
+pf_kept() {
+	ss -xHn state established 2>/dev/null |
+	    awk -v s="$GH_STATE/run/$1.sock" '$4 == s' | wc -l
+}
+
+t_20d_kept_connections_never_stall_the_pool() {
+	local conf=$GH_STATE/conf held i slow=0 t0 t1
+	grep -q '^[[:space:]]*fastcgi_keep_conn[[:space:]]\+on;' \
+	    "$conf/snippets/gatehouse-fastcgi.conf" || fail "fastcgi_keep_conn is not on"
+	[ "$(grep -c '^[[:space:]]*keepalive 16;' "$conf/gatehouse.conf")" = 3 ] ||
+	    fail "the three upstreams do not keep 16 connections"
+	# Many at once: nginx opens a connection for each that finds none
+	# idle, and keeps up to 16 per nginx worker when they are done.
+	seq 48 | xargs -P 24 -I{} curl -sk --http1.1 -o /dev/null \
+	    "$(gh_url /api/v1/payment/ping)"
+	held=$(pf_kept payment)
+	[ "$held" -gt "$GH_WORKERS" ] ||
+	    fail "nginx keeps $held connections to $GH_WORKERS workers: too few to prove anything"
+	# Each pinned worker would leave the next request waiting until
+	# nginx closed a kept connection (60 s).
+	for i in $(seq 20); do
+		t0=$EPOCHREALTIME
+		req GET /api/v1/payment/ping --max-time 5 --http1.1
+		t1=$EPOCHREALTIME
+		expect_status 200
+		(( ${t1/./} - ${t0/./} < 2000000 )) || slow=$((slow + 1))
+	done
+	[ "$slow" = 0 ] || fail "$slow of 20 pings waited 2 s or more with $held kept connections"
+	# Reused: a burst through nginx's one connection per request would
+	# open as many, a kept one opens none.
+	[ "$(pf_kept payment)" -le 64 ] || fail "more connections than nginx may keep: $(pf_kept payment)"
+}
+
+# Writes under workers that stop (SIGTERM, SIGHUP) and are replaced:
+# not one answered 502, each create is there once.
+t_20e_a_worker_that_stops_loses_no_write() {
+	local stop="$T_OUT/pf-stop" codes="$T_OUT/pf-codes" w n bad i pids=
+	signup pf-stop
+	login pf-stop
+	rm -f "$stop" "$codes".*
+	for w in 1 2 3; do
+		(
+			i=0
+			while [ ! -e "$stop" ]; do
+				i=$((i + 1))
+				gh_curl -sk --http1.1 -o /dev/null -w '%{http_code}\n' \
+				    -X POST -H 'Content-Type: application/json' \
+				    -H "Authorization: Bearer $AT" \
+				    -H "Idempotency-Key: pf-stop-$w-$i" \
+				    --data-raw '{"amount":120,"currency":"EUR"}' \
+				    "$(gh_url /api/v1/payments)" >>"$codes.$w"
+			done
+		) &
+		pids="$pids $!"
+	done
+	sleep 0.5
+	for i in $(seq 8); do
+		for w in $(gh_pool_workers payment); do
+			if [ $((i % 2)) = 0 ]; then kill -TERM "$w"; else kill -HUP "$w"; fi
+			sleep 0.3
+		done
+	done
+	sleep 0.5
+	touch "$stop"
+	# shellcheck disable=SC2086 # the writers' pids, not the stack's
+	wait $pids
+	n=$(cat "$codes".* | wc -l)
+	bad=$(cat "$codes".* | grep -vx 201 | sort | uniq -c | tr -s ' \n' ' ')
+	[ "$n" -ge 30 ] || fail "only $n creates were sent"
+	[ -z "$bad" ] || fail "of $n creates while workers stopped, some were not 201:$bad"
+	[ "$(psql_pay "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'pf-stop-%'")" = "$n" ] ||
+	    fail "not $n keys in the database: $(psql_pay "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'pf-stop-%'")"
+	pool_wait payment
+}
+
+# The same at the protocol's level, as nginx would see it, with this
+# suite's FastCGI client on the payment pool's socket: the stopping
+# worker asks for its kept connection to be closed, answers a request
+# written into it meanwhile, and exits once it is closed.
+t_20f_a_stopping_worker_releases_its_kept_connection() {
+	local old w left i
+	old=$(gh_pool_workers payment)
+	# shellcheck disable=SC2086 # the pids, one argument each
+	/usr/bin/python3 "$GH_SRCDIR/tests/integration/fcgi-client.py" release \
+	    "$GH_STATE/run/payment.sock" $old >"$T_OUT/pf-release" 2>&1 ||
+	    fail "$(cat "$T_OUT/pf-release")"
+	for i in $(seq 30); do
+		left=
+		for w in $old; do
+			kill -0 "$w" 2>/dev/null && left="$left $w"
+		done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	[ -z "$left" ] || fail "workers still running 3 s after their connections closed:$left"
+	pool_wait payment
+}
