@@ -18,7 +18,7 @@
 #              when the bench runs as root; at /peers/fastapi/
 # Each peer logs in as a role of its own that may only SELECT payments.
 # nginx keeps connections to the peers (upstream keepalive, as a proxy to
-# an HTTP server is set up), which it cannot do to libfcgi's workers.
+# an HTTP server is set up), as it does to gatehouse's pools.
 #
 # Measured for each, in rounds that alternate the targets (gatehouse,
 # express, fastapi, gatehouse, ...): requests/s, p50 and p99 (wrk
