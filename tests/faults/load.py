@@ -35,8 +35,9 @@ in EVENTS (times in seconds since the epoch):
     {"k": "hung", "p": PATH, "key": KEY or null, "t0": SENT, "t1": GIVEN UP}
 
 kill: sends the signal to PID, a worker, as soon as it serves a request
-(it holds a socket it did not hold before: the connection it accepted),
-at most S seconds (1) later; prints busy, idle (no request came) or gone.
+(it holds a socket it did not hold before, the connection it accepted,
+or it is out of its wait on the connections nginx keeps), at most S
+seconds (1) later; prints busy, idle (no request came) or gone.
 A worker killed while it waits in accept() takes no request with it; one
 killed in the middle of a request is what nginx's retry is for.
 
@@ -231,9 +232,17 @@ def writer(args, ctx, out, stop, tid):
     client.close()
 
 
+# The worker's wait (lib/gh_app.c): ppoll on its connections and the
+# listening socket.  In any other system call, or running, it holds a
+# request.  (x86-64 and arm64 numbers; libpq waits in poll, not ppoll.)
+PPOLL = {"x86_64": 271, "aarch64": 73}.get(os.uname().machine)
+
+
 def kill(args):
-    """Signals PID once it serves a request (it holds a socket it did not
-    hold before: the connection it accepted), or after WAIT seconds."""
+    """Signals PID once it serves a request, or after WAIT seconds.  A
+    worker serves one when it holds a socket it did not hold before (the
+    connection it accepted), or when it is out of its wait on the
+    connections it keeps (/proc/PID/syscall: not in ppoll)."""
     fds = "/proc/%d/fd" % args.pid
 
     def sockets():
@@ -247,12 +256,19 @@ def kill(args):
                 found.add(target)
         return found
 
+    def waiting():
+        if PPOLL is None:
+            return True
+        with open("/proc/%d/syscall" % args.pid) as f:
+            call = f.read().split(" ", 1)[0]
+        return call == str(PPOLL)
+
     state = "idle"
     try:
         before = sockets()
         end = time.time() + args.wait
         while time.time() < end:
-            if sockets() - before:
+            if not waiting() or sockets() - before:
                 state = "busy"
                 break
         os.kill(args.pid, getattr(signal, "SIG" + args.signal))
