@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,28 +261,90 @@ request_all_read(struct gh_req *req, FCGX_Request *fcgx)
 }
 
 /*
- * Reads and drops what is left of the request's body on a connection
- * nginx keeps: its next request follows on the same stream, after the
- * end of this one's stdin.  Bounded by nginx's client_max_body_size,
- * and only when a handler answered without reading the body it was
- * sent (an early 4xx).  An error leaves the stream in error, and
- * FCGX_Finish_r then closes the connection instead of keeping it.
+ * Reads and drops what is left of the request's stdin, up to its end,
+ * on a connection nginx keeps: the next request follows on the same
+ * stream.  Before the answer's end is sent, never after: nginx writes
+ * the next request only once it has this one's FCGI_END_REQUEST, so
+ * libfcgi's buffer cannot take in any of it (nor drop it, at
+ * FCGX_Finish_r).  Bounded: nginx has the whole body before it sends
+ * any (fastcgi_request_buffering), within client_max_body_size, and a
+ * stalled read ends at the socket's timeout (CONN_READ_TIMEOUT_S).  An
+ * error leaves the stream in error, and FCGX_Finish_r closes the
+ * connection instead of keeping it.
  */
 static void
-drain_body(FCGX_Request *fcgx)
+drain_stdin(FCGX_Request *fcgx)
 {
 	char	buf[8192];
 
-	while (FCGX_GetStr(buf, (int)sizeof(buf), fcgx->in) > 0)
+	while (!FCGX_HasSeenEOF(fcgx->in) &&
+	    FCGX_GetStr(buf, (int)sizeof(buf), fcgx->in) > 0)
 		;
+}
+
+/* An empty FCGI_STDERR record of fcgx's request, in *h (see conn_release). */
+static void
+release_record(const FCGX_Request *fcgx, FCGI_Header *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = FCGI_VERSION_1;
+	h->type = FCGI_STDERR;
+	h->requestIdB1 = (unsigned char)((fcgx->requestId >> 8) & 0xff);
+	h->requestIdB0 = (unsigned char)(fcgx->requestId & 0xff);
+}
+
+/*
+ * The end of an answer that also lets go of its connection, for a worker
+ * that stops: the stdout's end and FCGI_END_REQUEST as libfcgi writes
+ * them, and the empty FCGI_STDERR record of conn_release, in one write,
+ * so that nginx reads them together and does not keep the connection.
+ * libfcgi's stdout is left unclosed, so the request must then be freed
+ * with FCGX_Free, not FCGX_Finish_r.  0, or -1 when the connection broke.
+ */
+static int
+answer_end_release(FCGX_Request *fcgx)
+{
+	struct {
+		FCGI_Header		out_end;
+		FCGI_EndRequestRecord	end;
+		FCGI_Header		release;
+	} __attribute__((packed)) w;
+	const unsigned char *p = (const unsigned char *)&w;
+	size_t		 left = sizeof(w);
+	ssize_t		 n;
+
+	if (FCGX_FFlush(fcgx->out) != 0)
+		return -1;
+	release_record(fcgx, &w.out_end);
+	w.out_end.type = FCGI_STDOUT;
+	memset(&w.end, 0, sizeof(w.end));
+	w.end.header = w.out_end;
+	w.end.header.type = FCGI_END_REQUEST;
+	w.end.header.contentLengthB0 = sizeof(w.end.body);
+	w.end.body.appStatusB0 = (unsigned char)(fcgx->appStatus & 0xff);
+	w.end.body.protocolStatus = FCGI_REQUEST_COMPLETE;
+	release_record(fcgx, &w.release);
+	while (left > 0) {
+		if ((n = write(fcgx->ipcFd, p, left)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	return 0;
 }
 
 /*
  * Sends the end of the answer now, before the log line is written, so
- * nginx has it at once.
+ * nginx has it at once.  Returns 1 when the answer ended with
+ * answer_end_release (free the request with FCGX_Free then), -1 when
+ * that broke the connection, else 0.
  *
  * On a connection nginx keeps (FCGI_KEEP_CONN, see gatehouse-fastcgi.conf)
- * the rest of the body is read, so that the next request starts clean.
+ * the rest of the request is read first, so that the next one starts
+ * clean; a worker that stops ends the answer with its release.
  *
  * Otherwise libfcgi would close the connection the careful way: shut its
  * side down and wait (up to 2 s) until nginx closes first, in case nginx
@@ -290,15 +354,20 @@ drain_body(FCGX_Request *fcgx)
  * (FCGX_Detach makes FCGX_Finish_r do that); otherwise libfcgi's way
  * stays.
  */
-static void
-answer_end(struct gh_req *req, FCGX_Request *fcgx)
+static int
+answer_end(struct gh_req *req, FCGX_Request *fcgx, int release)
 {
-	if (FCGX_FClose(fcgx->err) != 0 || FCGX_FClose(fcgx->out) != 0)
-		return;
 	if (fcgx->keepConnection)
-		drain_body(fcgx);
-	else if (request_all_read(req, fcgx))
+		drain_stdin(fcgx);
+	if (FCGX_FClose(fcgx->err) != 0)
+		return 0;
+	if (release && fcgx->keepConnection && FCGX_GetError(fcgx->in) == 0)
+		return answer_end_release(fcgx) == 0 ? 1 : -1;
+	if (FCGX_FClose(fcgx->out) != 0)
+		return 0;
+	if (!fcgx->keepConnection && request_all_read(req, fcgx))
 		FCGX_Detach(fcgx);
+	return 0;
 }
 
 /* Ends a request: rolls back what was not committed, logs, frees. */
@@ -384,20 +453,31 @@ app_setup(const struct gh_app *app)
 	return 0;
 }
 
-/* One request read by FCGX_Accept_r on fcgx: answered, logged, finished. */
+/*
+ * One request read by FCGX_Accept_r on fcgx: answered, logged, finished.
+ * A stopping worker (release) ends the answer with its release.
+ */
 static void
-serve(const struct gh_app *app, struct gh_req *req, FCGX_Request *fcgx)
+serve(const struct gh_app *app, struct gh_req *req, FCGX_Request *fcgx,
+    int release)
 {
+	int	ended;
+
 	req->fcgx = fcgx;
 	req->envp = fcgx->envp;
 	gh_req_start(req);
 	gh_dispatch(app, req);
 	/* Nothing uncommitted outlives the answer: roll back first. */
 	gh_db_request_end();
-	answer_end(req, fcgx);
+	ended = answer_end(req, fcgx, release);
 	/* The params die with FCGX_Finish_r: log while they live. */
 	gh_req_end(req);
-	FCGX_Finish_r(fcgx);
+	if (ended == 0)
+		FCGX_Finish_r(fcgx);
+	else {
+		fcgx->detached = 1;
+		FCGX_Free(fcgx, ended < 0);
+	}
 }
 
 /*
@@ -430,6 +510,7 @@ serve(const struct gh_app *app, struct gh_req *req, FCGX_Request *fcgx)
  * asks nginx to close them (conn_release) and waits until it has.
  */
 #define GH_CONNS_MAX		64
+#define CONN_READ_TIMEOUT_S	30
 #define GH_RELEASE_WAIT_MS	5000	/* whole seconds */
 
 struct conns {
@@ -509,13 +590,28 @@ conn_release(FCGX_Request *fcgx)
 
 	if (fcgx->ipcFd < 0)
 		return;
-	memset(&h, 0, sizeof(h));
-	h.version = FCGI_VERSION_1;
-	h.type = FCGI_STDERR;
-	h.requestIdB1 = (unsigned char)((fcgx->requestId >> 8) & 0xff);
-	h.requestIdB0 = (unsigned char)(fcgx->requestId & 0xff);
-	if (write(fcgx->ipcFd, &h, sizeof(h)) != (ssize_t)sizeof(h))
+	release_record(fcgx, &h);
+	if (write(fcgx->ipcFd, &h, sizeof(h)) != (ssize_t)sizeof(h)) {
+		fcgx->detached = 1;
 		FCGX_Free(fcgx, 1);
+	}
+}
+
+/*
+ * A new connection's reads end after CONN_READ_TIMEOUT_S (libfcgi's
+ * error then closes it), so that a client that stalls in the middle of
+ * a request cannot hold the worker and the other connections it keeps.
+ * (The first request's head is read before this, by FCGX_Accept_r; only
+ * nginx may connect, by the socket's mode or FCGI_WEB_SERVER_ADDRS.)
+ */
+static void
+conn_timeouts(FCGX_Request *fcgx)
+{
+	struct timeval	 tv = { CONN_READ_TIMEOUT_S, 0 };
+
+	if (setsockopt(fcgx->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) != 0)
+		gh_log_warnx("accept", "SO_RCVTIMEO: %s", strerror(errno));
 }
 
 /* Stops taking connections and asks nginx to close those it keeps. */
@@ -551,9 +647,12 @@ conns_close(struct conns *c)
 {
 	int	i;
 
+	/* A plain close: libfcgi's careful one waits 2 s on each. */
 	for (i = 0; i < GH_CONNS_MAX; i++)
-		if (c->slot[i].ipcFd >= 0)
+		if (c->slot[i].ipcFd >= 0) {
+			c->slot[i].detached = 1;
 			FCGX_Free(&c->slot[i], 1);
+		}
 }
 
 static void
@@ -657,24 +756,28 @@ gh_app_main(const struct gh_app *app, int argc, char **argv)
 				continue;
 			/*
 			 * Below 0: the connection had ended (and is closed
-			 * now), or another worker took the new one first.
+			 * now), or another worker took the new one first.  A
+			 * held slot must not accept when its connection has
+			 * ended: only a free one does, from the socket.
 			 */
+			if (conns.which[k] >= 0)
+				fcgx->listen_sock = -1;
 			rc = FCGX_Accept_r(fcgx);
+			fcgx->listen_sock = releasing ? -1 : conns.lfd;
 			if (rc < 0 && rc != -EAGAIN && rc != -EWOULDBLOCK &&
-			    conns.which[k] < 0) {
+			    conns.which[k] < 0 && !failed) {
+				/* Out of descriptors or memory: let go, exit 1. */
 				gh_log_errx("accept", "FCGX_Accept_r failed: %s",
 				    strerror(-rc));
 				failed = 1;
-				break;
+				stopping = 1;
 			}
 			if (rc != 0)
 				continue;
-			serve(app, &req, fcgx);
-			if (releasing)
-				conn_release(fcgx);
+			if (conns.which[k] < 0)
+				conn_timeouts(fcgx);
+			serve(app, &req, fcgx, releasing);
 		}
-		if (failed)
-			break;
 	}
 	gh_log_infox("stop", "worker exiting");
 	conns_close(&conns);
