@@ -29,9 +29,28 @@ gh_exchange_log() {
 	printf '%s\t%s\t%s\t%s\n' "$T_NAME" "$1" "$2" "$3" >>"$T_EXCHANGES/index"
 }
 
+# gh_headers FILE: curl's -D file as HEADERS holds it (no CRs, each name
+# lowercased), in REPLY; bash alone, no process per request.
+gh_headers() {
+	local line name out=
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line//$'\r'/}
+		case $line in
+		*:*)	name=${line%%:*}
+			out+="${name,,}:${line#*:}"$'\n' ;;
+		*)	out+="$line"$'\n' ;;
+		esac
+	done <"$1"
+	while [[ $out == *$'\n' ]]; do
+		out=${out%$'\n'}
+	done
+	REPLY=$out
+}
+
 # req METHOD PATH [curl args...]: sets STATUS, BODY, HEADERS (lowercased
-# names), HTTPV; $T_OUT/h and $T_OUT/b are the headers and body.  Over
-# HTTP/2 unless the caller passes --http1.1.
+# names), HTTPV; REQ_H and REQ_B are the files of the headers and the
+# body, which are the exchange's record: read them, never write them.
+# Over HTTP/2 unless the caller passes --http1.1.
 req() {
 	local method=$1 path=$2 out x
 	shift 2
@@ -45,12 +64,11 @@ req() {
 	    "$(gh_url "$path")") || true
 	read -r STATUS HTTPV method out <<<"$out"
 	gh_exchange_log "$method" "$out" "$x"
-	# Copies, not links: a case that writes $T_OUT/h itself would write
-	# into the record.
-	cp "$x.h" "$T_OUT/h"
-	cp "$x.b" "$T_OUT/b"
-	BODY=$(cat "$x.b")
-	HEADERS=$(tr -d '\r' <"$x.h" | sed 's/^\([^:]*\):/\L\1:/')
+	REQ_H=$x.h
+	REQ_B=$x.b
+	BODY=$(<"$x.b")
+	gh_headers "$x.h"
+	HEADERS=$REPLY
 }
 
 # gh_curl [curl args...] URL: curl for a case that needs its own options,

@@ -586,7 +586,7 @@ t_19c_13_console_media_upload_gallery_item() {
 	case $url in "$(gh_url "/api/v1/media/$id/file?exp=")"*) ;; *) fail "share link: $url" ;; esac
 	req GET "${url#"$(gh_url '')"}"
 	expect_status 200
-	cmp -s "$T_OUT/b" "$GH_STATE/console-files/small.png" || fail "the link gave other bytes"
+	cmp -s "$REQ_B" "$GH_STATE/console-files/small.png" || fail "the link gave other bytes"
 	[ "$(printf '%s' "$BODY" | wc -c)" -gt 0 ] || fail "the link gave nothing"
 	url=${url#"$(gh_url '')"}
 	if [ "${url: -1}" = A ]; then req GET "${url%?}B"; else req GET "${url%?}A"; fi

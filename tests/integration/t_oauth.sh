@@ -1078,8 +1078,8 @@ t_6o28_dpop_bound_token_at_resources() {
 	# No credentials: both challenges.
 	req GET "$OA/userinfo"
 	expect_status 401
-	grep -qi '^www-authenticate: DPoP realm="gatehouse", algs="ES256"' "$T_OUT/h" ||
-	    fail "no DPoP challenge: $(grep -i www-authenticate "$T_OUT/h")"
+	grep -qi '^www-authenticate: DPoP realm="gatehouse", algs="ES256"' "$REQ_H" ||
+	    fail "no DPoP challenge: $(grep -i www-authenticate "$REQ_H")"
 }
 
 t_6o29_dpop_refresh_binding() {
@@ -1190,7 +1190,7 @@ oa_nonce_refused() {
 	[ "$(printf '%s' "$BODY" | jq -r .error)" = use_dpop_nonce ] || fail "$1: $BODY"
 	header dpop-nonce | grep -Eq '^[0-9]+\.[A-Za-z0-9_-]{24}$' ||
 	    fail "$1: DPoP-Nonce '$(header dpop-nonce)'"
-	[ "$(grep -ci '^dpop-nonce:' "$T_OUT/h")" = 1 ] || fail "$1: not one DPoP-Nonce"
+	[ "$(grep -ci '^dpop-nonce:' "$REQ_H")" = 1 ] || fail "$1: not one DPoP-Nonce"
 }
 
 # oa_nonce_401 WHAT: a 401 DPoP use_dpop_nonce challenge with a nonce.

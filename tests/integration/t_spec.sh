@@ -40,8 +40,8 @@ t_15s_answers_are_checked_against_the_spec() {
 	rm -rf "$T_OUT/sv" && mkdir -p "$T_OUT/sv"
 	req GET /api/v1/auth/ping
 	expect_status 200
-	cp "$T_OUT/h" "$T_OUT/sv/ping.h"
-	cp "$T_OUT/b" "$T_OUT/sv/ping.b"
+	cp "$REQ_H" "$T_OUT/sv/ping.h"
+	cp "$REQ_B" "$T_OUT/sv/ping.b"
 	printf 'sv_ping\tGET\t%s\t%s\n' "$(gh_url /api/v1/auth/ping)" \
 	    "$T_OUT/sv/ping" >"$T_OUT/sv/index"
 	out=$(node "$T_SPEC_CHECK/check.mjs" "$GH_SRCDIR/docs/openapi.yaml" \
