@@ -27,6 +27,11 @@
 static volatile sig_atomic_t stopping;
 static char	ping_body[128];
 
+/* The worker's connections, and the one whose request runs now. */
+struct conns;
+static struct conns	*live;
+static FCGX_Request	*serving;
+
 static void
 on_stop(int sig)
 {
@@ -465,6 +470,7 @@ serve(const struct gh_app *app, struct gh_req *req, FCGX_Request *fcgx,
 
 	req->fcgx = fcgx;
 	req->envp = fcgx->envp;
+	serving = fcgx;
 	gh_req_start(req);
 	gh_dispatch(app, req);
 	/* Nothing uncommitted outlives the answer: roll back first. */
@@ -472,6 +478,7 @@ serve(const struct gh_app *app, struct gh_req *req, FCGX_Request *fcgx,
 	ended = answer_end(req, fcgx, release);
 	/* The params die with FCGX_Finish_r: log while they live. */
 	gh_req_end(req);
+	serving = NULL;
 	if (ended == 0)
 		FCGX_Finish_r(fcgx);
 	else {
@@ -614,6 +621,27 @@ conn_timeouts(FCGX_Request *fcgx)
 		gh_log_warnx("accept", "SO_RCVTIMEO: %s", strerror(errno));
 }
 
+/*
+ * The request that runs now is about to take long (a password's Argon2:
+ * tens of milliseconds).  The other connections this worker holds are
+ * idle, and nginx may hand one of them the next request, which would
+ * then wait behind this one while another worker is free: ask nginx to
+ * close them (conn_release), so that what comes next goes to a worker
+ * that can take it.  A request nginx writes into one meanwhile is still
+ * answered, after this one.  Nothing outside a worker's loop.
+ */
+void
+gh_app_slow(void)
+{
+	int	i;
+
+	if (live == NULL)
+		return;
+	for (i = 0; i < GH_CONNS_MAX; i++)
+		if (&live->slot[i] != serving)
+			conn_release(&live->slot[i]);
+}
+
 /* Stops taking connections and asks nginx to close those it keeps. */
 static void
 conns_release(struct conns *c)
@@ -709,6 +737,7 @@ gh_app_main(const struct gh_app *app, int argc, char **argv)
 	}
 	if (conns_init(&conns, fd) != 0)
 		return 1;
+	live = &conns;
 	gh_req_init(&req, app);
 	sigemptyset(&stopset);
 	sigaddset(&stopset, SIGTERM);

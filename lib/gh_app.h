@@ -40,5 +40,6 @@ void		 gh_req_end(struct gh_req *);
 void		 gh_handle_ping(struct gh_req *);
 void		 gh_handle_health(struct gh_req *);
 int		 gh_stopping(void);
+void		 gh_app_slow(void);
 
 #endif

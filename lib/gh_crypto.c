@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "gh_app.h"
 #include "gh_arena.h"
 #include "gh_config.h"
 #include "gh_crypto.h"
@@ -376,6 +377,7 @@ gh_password_hash(const struct gh_argon2 *p, const char *pw, size_t pwlen,
 		return -1;
 	if (gh_random(salt, sizeof(salt)) != 0)
 		return -1;
+	gh_app_slow();
 	rc = argon2id_hash_encoded(p->t_cost, p->m_cost_kib, p->parallelism,
 	    pw, pwlen, salt, sizeof(salt), GH_HASH_LEN, out, outlen);
 	if (rc != ARGON2_OK) {
@@ -393,6 +395,7 @@ gh_password_verify(const char *phc, const char *pw, size_t pwlen)
 
 	if (phc_params(phc, &p) != 0 || pwlen > UINT32_MAX)
 		return -1;
+	gh_app_slow();
 	rc = argon2id_verify(phc, pw, pwlen);
 	if (rc == ARGON2_OK)
 		return 0;

@@ -78,6 +78,18 @@ pf_kept() {
 	    awk -v s="$GH_STATE/run/$1.sock" '$4 == s' | wc -l
 }
 
+# pf_burst SVC N: N pings of SVC at once, from one curl over as many
+# connections (no process per request, so that they meet at nginx).
+pf_burst() {
+	local url i
+	url=$(gh_url "/api/v1/$1/ping")
+	for i in $(seq "$2"); do
+		printf 'url = "%s"\noutput = "/dev/null"\n' "$url"
+	done >"$T_OUT/pf-burst"
+	curl -sk --http1.1 --parallel --parallel-immediate --parallel-max "$2" \
+	    -K "$T_OUT/pf-burst"
+}
+
 t_20d_kept_connections_never_stall_the_pool() {
 	local conf=$GH_STATE/conf held i slow=0 t0 t1
 	grep -q '^[[:space:]]*fastcgi_keep_conn[[:space:]]\+on;' \
@@ -86,8 +98,7 @@ t_20d_kept_connections_never_stall_the_pool() {
 	    fail "the three upstreams do not keep 16 connections"
 	# Many at once: nginx opens a connection for each that finds none
 	# idle, and keeps up to 16 per nginx worker when they are done.
-	seq 48 | xargs -P 24 -I{} curl -sk --http1.1 -o /dev/null \
-	    "$(gh_url /api/v1/payment/ping)"
+	pf_burst payment 96
 	held=$(pf_kept payment)
 	[ "$held" -gt "$GH_WORKERS" ] ||
 	    fail "nginx keeps $held connections to $GH_WORKERS workers: too few to prove anything"
@@ -169,4 +180,39 @@ t_20f_a_stopping_worker_releases_its_kept_connection() {
 	done
 	[ -z "$left" ] || fail "workers still running 3 s after their connections closed:$left"
 	pool_wait payment
+}
+
+# pf_held SVC PID: the connections worker PID of SVC's pool holds now.
+pf_held() {
+	ss -xHnp state established 2>/dev/null |
+	    awk -v s="$GH_STATE/run/$1.sock" '$4 == s' | grep -c "pid=$2,"
+}
+
+# A worker about to spend long on a request (a password's Argon2) asks
+# nginx to close the other, idle connections it holds, so that the
+# requests nginx sends next go to a worker that is free rather than wait
+# behind it (lib/gh_app.c, gh_app_slow).
+t_20g_a_slow_request_lets_go_of_the_idle_connections() {
+	local w n pid i
+	local -A held
+	signup pf-slow
+	# The worker nginx hands the sign-in must hold other connections:
+	# kept ones are spread over the workers as they raced to accept them.
+	for i in 1 2 3; do
+		pf_burst auth 96
+		held=()
+		for w in $(gh_pool_workers auth); do
+			held[$w]=$(pf_held auth "$w")
+		done
+		login pf-slow
+		expect_status 200
+		pid=$(grep '"path":"/api/v1/auth/login"' "$GH_STATE/logs/auth.log" |
+		    tail -n 1 | jq -r .pid)
+		[ "${held[$pid]:-0}" -lt 2 ] || break
+	done
+	[ "${held[$pid]:-0}" -ge 2 ] ||
+	    fail "the worker that checked the password held ${held[$pid]:-0} connections before: too few to prove anything"
+	sleep 0.5
+	n=$(pf_held auth "$pid")
+	[ "$n" -le 1 ] || fail "the worker that checked a password still holds $n of its ${held[$pid]} connections"
 }
