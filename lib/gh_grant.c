@@ -9,6 +9,7 @@
 #include "gh_auth.h"
 #include "gh_config.h"
 #include "gh_crypto.h"
+#include "gh_db.h"
 #include "gh_grant.h"
 #include "gh_log.h"
 #include "gh_req.h"
@@ -17,6 +18,16 @@
 
 /* The clock skew a grant's times are allowed, as for access tokens. */
 #define GRANT_LEEWAY_S	30
+
+/*
+ * The key waits for a transaction that wrote the same jti and has not
+ * ended: of two requests with one grant, the second finds the row only
+ * once the first has committed, and the key free if it rolled back.
+ */
+GH_SQL(SQL_GRANT_SPEND) = {{
+    "INSERT INTO used_grants (jti, purpose, expires_at) "
+    "VALUES ($1, $2, to_timestamp($3::bigint)) "
+    "ON CONFLICT (jti) DO NOTHING RETURNING 1" }};
 
 static const char *
 grant_audience(struct gh_req *req, const char *purpose)
@@ -53,13 +64,15 @@ gh_grant_make(struct gh_req *req, const char *purpose, char **jwt,
 }
 
 int
-gh_grant_require(struct gh_req *req, const char *purpose)
+gh_grant_require(struct gh_req *req, const char *purpose,
+    struct gh_grant *out)
 {
 	const struct gh_claims *u = gh_auth_user(req);
 	struct gh_claims g;
 	const char	*h, *aud, *why;
 	time_t		 now = time(NULL);
 
+	memset(out, 0, sizeof(*out));
 	if (u == NULL)
 		return gh_problem(req, 500, "internal error");
 	h = gh_header_in(req, GH_GRANT_HEADER);
@@ -79,5 +92,38 @@ gh_grant_require(struct gh_req *req, const char *purpose)
 		    "session");
 	if (gh_revoked_check(&g, now))
 		return gh_problem(req, 403, "the grant's session has ended");
+	out->purpose = purpose;
+	snprintf(out->jti, sizeof(out->jti), "%s", g.jti);
+	out->exp = g.exp;
+	return 0;
+}
+
+int
+gh_grant_spend(struct gh_req *req, const struct gh_grant *g)
+{
+	const char	*p[3];
+	char		 until[24];
+	PGresult	*res;
+
+	if (g->purpose == NULL || g->jti[0] == '\0')
+		return gh_problem(req, 500, "internal error");
+	/* Kept as long as gh_grant_require would take it. */
+	snprintf(until, sizeof(until), "%lld", g->exp + GRANT_LEEWAY_S);
+	p[0] = g->jti;
+	p[1] = g->purpose;
+	p[2] = until;
+	if (gh_db_begin(req) != 0 ||
+	    (res = gh_db_query(req, SQL_GRANT_SPEND, 3, p)) == NULL)
+		return -1;
+	if (gh_rows(res) != 1) {
+		/* A replay: someone has the grant who should not, maybe. */
+		gh_log_warnx("grant", "request %s: a spent %s grant of user "
+		    "%s was sent again", req->request_id != NULL ?
+		    req->request_id : "-", g->purpose, gh_auth_user(req) !=
+		    NULL ? gh_auth_user(req)->sub : "-");
+		return gh_problem(req, 403, "the grant was already used: "
+		    "a grant works once; ask for a new one with your "
+		    "password (POST /api/v1/auth/me/password/verify)");
+	}
 	return 0;
 }

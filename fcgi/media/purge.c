@@ -42,13 +42,15 @@ affected(PGresult *res)
 /*
  * DELETE /api/v1/media/users/{user_id} ("me" for oneself): the user
  * themself or an admin, with a grant of their own password
- * (Gatehouse-Grant, from auth's password/verify).  200 with what went; a
- * second call finds nothing and answers zeros.
+ * (Gatehouse-Grant, from auth's password/verify), which this spends: a
+ * grant deletes once.  200 with what went; a second call, with a new
+ * grant, finds nothing and answers zeros.
  */
 void
 media_purge_user(struct gh_req *req)
 {
 	const char	*uid = gh_param(req, "user_id");
+	struct gh_grant	 g;
 	struct gh_row	 row;
 	PGresult	*items, *c, *l, *r;
 	long long	 bytes = 0;
@@ -69,9 +71,10 @@ media_purge_user(struct gh_req *req)
 		return;
 	}
 	/* The password, just typed, of whoever asks: a token is not enough. */
-	if (gh_grant_require(req, GH_GRANT_DELETE_MEDIA) != 0)
+	if (gh_grant_require(req, GH_GRANT_DELETE_MEDIA, &g) != 0)
 		return;
-	if (gh_db_begin(req) != 0 ||
+	/* Spent with the deletion: a failure below leaves the grant good. */
+	if (gh_db_begin(req) != 0 || gh_grant_spend(req, &g) != 0 ||
 	    gh_db_query(req, media_sql_lock_owner, 1, &uid) == NULL ||
 	    (c = gh_db_query(req, SQL_COMMENTS, 1, &uid)) == NULL ||
 	    (l = gh_db_query(req, SQL_LIKES, 1, &uid)) == NULL ||

@@ -1,6 +1,7 @@
 /*
  * gatehouse-media --sweep: stored files that no row names, abandoned
- * temporaries, tags no item uses, and uploads' expired Idempotency-Keys.  A file is renamed into place
+ * temporaries, tags no item uses, uploads' expired Idempotency-Keys, and
+ * spent grants past their expiry.  A file is renamed into place
  * before its row commits, and a worker that dies between a row's
  * deletion and the unlink leaves its file behind; so a file no row names
  * is an orphan only once it is older than the grace period (its mtime is
@@ -44,11 +45,12 @@ GH_SQL(SQL_FILES_LOCK) = {{
 enum { FL_GOT };
 
 /*
- * Upload keys past their window: a claim takes an expired key over
- * anyway (the workers purge a batch now and then too; this catches up
- * with a quiet service).  In batches, so no lock is held for long.
+ * Rows past their expiry, in batches, so no lock is held for long; each
+ * statement answers one count.  Upload keys past their window: a claim
+ * takes an expired key over anyway (the workers purge a batch now and
+ * then too; this catches up with a quiet service).
  */
-#define SWEEP_KEYS_BATCH	5000
+#define SWEEP_EXPIRED_BATCH	5000
 GH_SQL(SQL_KEYS_SWEEP) = {{
     "WITH d AS (DELETE FROM media_upload_keys k USING (SELECT user_id, key "
     " FROM media_upload_keys WHERE expires_at < now() LIMIT $1::int) e "
@@ -56,7 +58,26 @@ GH_SQL(SQL_KEYS_SWEEP) = {{
     "SELECT count(*) FROM d" }};
 GH_SQL(SQL_KEYS_COUNT) = {{
     "SELECT count(*) FROM media_upload_keys WHERE expires_at < now()" }};
+/* Spent grants that no verifier would take any more (lib/gh_grant.h). */
+GH_SQL(SQL_GRANTS_SWEEP) = {{
+    "WITH d AS (DELETE FROM used_grants WHERE jti IN (SELECT jti "
+    " FROM used_grants WHERE expires_at < now() LIMIT $1::int) "
+    " RETURNING 1) "
+    "SELECT count(*) FROM d" }};
+GH_SQL(SQL_GRANTS_COUNT) = {{
+    "SELECT count(*) FROM used_grants WHERE expires_at < now()" }};
 enum { KS_COUNT };
+
+struct expired {
+	const char		*what;
+	const struct gh_sql	*sweep, *count;
+};
+static const struct expired expired_keys = {
+	"expired upload keys", SQL_KEYS_SWEEP, SQL_KEYS_COUNT
+};
+static const struct expired expired_grants = {
+	"expired used grants", SQL_GRANTS_SWEEP, SQL_GRANTS_COUNT
+};
 
 struct sweep {
 	const char	**known;	/* paths rows name, sorted */
@@ -160,9 +181,10 @@ sweep_known(struct gh_arena *a, struct sweep *sw)
 	return 0;
 }
 
-/* The expired upload keys, removed (or counted), into *n; -1 on failure. */
+/* The expired rows of one kind, removed (or counted), into *n; -1 on failure. */
 static int
-sweep_keys(struct gh_arena *a, int dry_run, long long *n)
+sweep_expired(struct gh_arena *a, const struct expired *e, int dry_run,
+    long long *n)
 {
 	const char	*p[1];
 	struct gh_row	 r;
@@ -171,13 +193,13 @@ sweep_keys(struct gh_arena *a, int dry_run, long long *n)
 	char		 limit[16];
 
 	*n = 0;
-	snprintf(limit, sizeof(limit), "%d", SWEEP_KEYS_BATCH);
+	snprintf(limit, sizeof(limit), "%d", SWEEP_EXPIRED_BATCH);
 	p[0] = limit;
 	do {
-		res = gh_db_run(a, dry_run ? SQL_KEYS_COUNT : SQL_KEYS_SWEEP,
+		res = gh_db_run(a, dry_run ? e->count : e->sweep,
 		    dry_run ? 0 : 1, p);
 		if (!gh_db_ok(res) || gh_rows(res) != 1) {
-			gh_log_errx("sweep", "expired upload keys: %s",
+			gh_log_errx("sweep", "%s: %s", e->what,
 			    res != NULL ? PQresultErrorMessage(res) :
 			    "no connection");
 			return -1;
@@ -187,7 +209,7 @@ sweep_keys(struct gh_arena *a, int dry_run, long long *n)
 		if (r.bad >= 0)
 			return -1;
 		*n += batch;
-	} while (!dry_run && batch == SWEEP_KEYS_BATCH);
+	} while (!dry_run && batch == SWEEP_EXPIRED_BATCH);
 	return 0;
 }
 
@@ -200,27 +222,28 @@ sweep_usage(void)
 	    "than the grace\nperiod (default %d s, at least %d), "
 	    "temporaries whose writer is gone (or,\nwhere that cannot be "
 	    "told, older than the grace), tags that no item has used for\n"
-	    "as long, and expired Idempotency-Keys of uploads.  Reads "
-	    "GH_MEDIA_DIR and GH_DB\nlike the workers; run it as their "
-	    "user.\n", SWEEP_GRACE, SWEEP_GRACE_MIN);
+	    "as long, expired Idempotency-Keys of uploads, and spent grants "
+	    "past their\nexpiry.  Reads GH_MEDIA_DIR and GH_DB like the "
+	    "workers; run it as their user.\n", SWEEP_GRACE,
+	    SWEEP_GRACE_MIN);
 }
 
 /* The summary, in the log and on stdout: what went, what stayed and why. */
 static void
 sweep_summary(const struct sweep *sw, const struct media_tmp_sweep *ts,
-    long long tags, long long keys, long long grace)
+    long long tags, long long grants, long long keys, long long grace)
 {
-	char	 line[640];
+	char	 line[768];
 
 	snprintf(line, sizeof(line), "%s %lld orphan files (%lld bytes), %d "
-	    "temporaries, %lld unused tags, %lld expired upload keys; kept "
-	    "%lld named files, %lld orphans younger than %lld s, %d "
-	    "temporaries being written, %d temporaries younger than %lld s "
-	    "whose writer is unknown%s; left alone %lld other entries; %lld "
-	    "failures",
+	    "temporaries, %lld unused tags, %lld expired used grants, %lld "
+	    "expired upload keys; kept %lld named files, %lld orphans younger "
+	    "than %lld s, %d temporaries being written, %d temporaries "
+	    "younger than %lld s whose writer is unknown%s; left alone %lld "
+	    "other entries; %lld failures",
 	    sw->dry_run ? "would remove" : "removed", sw->removed, sw->bytes,
-	    ts->removed, tags, keys, sw->kept, sw->young, grace, ts->live,
-	    ts->young, grace, sw->backup ? "; stored files not looked at: "
+	    ts->removed, tags, grants, keys, sw->kept, sw->young, grace,
+	    ts->live, ts->young, grace, sw->backup ? "; stored files not looked at: "
 	    "a backup is archiving them" : "", sw->foreign,
 	    sw->failed + ts->failed);
 	gh_log_infox("sweep", "%s", line);
@@ -235,7 +258,7 @@ media_sweep_main(int argc, char **argv)
 	struct media_tmp_sweep ts;
 	struct gh_arena	 arena;
 	const char	*errstr = NULL;
-	long long	 grace = SWEEP_GRACE, tags = 0, keys = 0;
+	long long	 grace = SWEEP_GRACE, tags = 0, grants = 0, keys = 0;
 	int		 i, rc = 1;
 
 	memset(&sw, 0, sizeof(sw));
@@ -267,9 +290,11 @@ media_sweep_main(int argc, char **argv)
 		sw.failed++;
 	if (media_tags_sweep(&arena, grace, sw.dry_run, &tags) != 0)
 		sw.failed++;
-	if (sweep_keys(&arena, sw.dry_run, &keys) != 0)
+	if (sweep_expired(&arena, &expired_grants, sw.dry_run, &grants) != 0)
 		sw.failed++;
-	sweep_summary(&sw, &ts, tags, keys, grace);
+	if (sweep_expired(&arena, &expired_keys, sw.dry_run, &keys) != 0)
+		sw.failed++;
+	sweep_summary(&sw, &ts, tags, grants, keys, grace);
 	rc = sw.failed > 0 || ts.failed > 0;
 done:
 	gh_arena_free(&arena);

@@ -1,4 +1,7 @@
-/* gatehouse-media --sweep (sweep.c): orphan files, temporaries, unused tags. */
+/*
+ * gatehouse-media --sweep (sweep.c): orphan files, temporaries, unused
+ * tags, expired upload keys and spent grants.
+ */
 #ifndef MEDIA_SWEEP_H
 #define MEDIA_SWEEP_H
 

@@ -749,7 +749,7 @@ forge_token() {
 	now=$(date +%s)
 	"$FORGE" es256 "$GH_STATE/keys/$kid.pem" \
 	    "{\"alg\":\"ES256\",\"typ\":\"at+jwt\",\"kid\":\"$kid\"}" \
-	    "{\"iss\":\"gatehouse\",\"aud\":\"$3\",\"sub\":\"$1\",${5:+\"sid\":\"$5\",}\"jti\":\"f$RANDOM\",\"role\":\"$2\",\"iat\":$((now - 60)),\"exp\":$((now + $4))}"
+	    "{\"iss\":\"gatehouse\",\"aud\":\"$3\",\"sub\":\"$1\",${5:+\"sid\":\"$5\",}\"jti\":\"f$RANDOM$RANDOM$RANDOM\",\"role\":\"$2\",\"iat\":$((now - 60)),\"exp\":$((now + $4))}"
 }
 
 # An admin token (of no account).

@@ -455,7 +455,8 @@ t_89l_an_account_deletes_its_media() {
 	expect_json .count 0
 	download "/api/v1/media/$theirs/file" "$TINA"
 	[ "$STATUS" = 200 ] || fail "tina's file: $STATUS"
-	# Again: nothing left, zeros.
+	# Again, with a new grant (one works once, t_89lc): nothing left, zeros.
+	media_grant "$pat_at"
 	req DELETE "/api/v1/media/users/$pat_id" -H "Authorization: Bearer $pat_at" \
 	    -H "Gatehouse-Grant: $GRANT"
 	expect_status 200
