@@ -78,16 +78,28 @@ pf_kept() {
 	    awk -v s="$GH_STATE/run/$1.sock" '$4 == s' | wc -l
 }
 
-# pf_burst SVC N: N pings of SVC at once, from one curl over as many
-# connections (no process per request, so that they meet at nginx).
+# pf_burst SVC N: N pings of SVC in progress at once, so that nginx opens
+# a connection for each: the pool's workers are stopped (SIGSTOP) while
+# one curl sends them over N connections, and nginx's connections wait in
+# the socket's queue with their requests; then the workers go on, take
+# them all and answer, and nginx keeps up to 16 per nginx worker.  (Sent
+# freely, pings end too fast to meet at nginx on a quick machine.)
 pf_burst() {
-	local url i
+	local url i w pid
 	url=$(gh_url "/api/v1/$1/ping")
 	for i in $(seq "$2"); do
 		printf 'url = "%s"\noutput = "/dev/null"\n' "$url"
 	done >"$T_OUT/pf-burst"
-	curl -sk --http1.1 --parallel --parallel-immediate --parallel-max "$2" \
-	    -K "$T_OUT/pf-burst"
+	w=$(gh_pool_workers "$1")
+	# shellcheck disable=SC2086 # the pids, one argument each
+	kill -STOP $w
+	curl -sk --http1.1 --max-time 20 --parallel --parallel-immediate \
+	    --parallel-max "$2" -K "$T_OUT/pf-burst" &
+	pid=$!
+	sleep 1.5
+	# shellcheck disable=SC2086
+	kill -CONT $w
+	wait "$pid"
 }
 
 t_20d_kept_connections_never_stall_the_pool() {
