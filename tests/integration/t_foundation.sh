@@ -436,17 +436,26 @@ t_22_cors_origins_are_checked() {
 }
 
 t_30_killed_worker_is_replaced() {
-	local victim i code ok=0 before after
+	local victim i code ok=0 before after bad=
 	before=$(gh_pool_workers auth | tr '\n' ' ')
 	victim=$(gh_pool_workers auth | head -n 1)
 	[ -n "$victim" ] || { fail "no auth workers"; return; }
 	kill -KILL "$victim"
+	# nginx keeps connections to the pool: one written into the dead
+	# worker's in the instant before nginx reads their end is lost
+	# (docs/operations.md, "FastCGI connections").  From then on,
+	# nothing is.
+	sleep 0.2
 	for i in $(seq 30); do
 		code=$(gh_curl -sk -o /dev/null -w '%{http_code}' \
 		    "$(gh_url /api/v1/auth/ping)")
-		[ "$code" = 200 ] && ok=$((ok + 1))
+		if [ "$code" = 200 ]; then
+			ok=$((ok + 1))
+		else
+			bad="$bad $i:$code"
+		fi
 	done
-	[ "$ok" = 30 ] || fail "$ok of 30 requests succeeded after the kill"
+	[ "$ok" = 30 ] || fail "$ok of 30 requests succeeded after the kill (request:status$bad); nginx: $(grep -v '\[warn\]' "$GH_STATE/logs/nginx-error.log" | tail -n 3)"
 	for i in $(seq 50); do
 		[ "$(pool_count auth)" = "$GH_WORKERS" ] && break
 		sleep 0.1
