@@ -314,9 +314,6 @@ answer_end_release(FCGX_Request *fcgx)
 		FCGI_EndRequestRecord	end;
 		FCGI_Header		release;
 	} __attribute__((packed)) w;
-	const unsigned char *p = (const unsigned char *)&w;
-	size_t		 left = sizeof(w);
-	ssize_t		 n;
 
 	if (FCGX_FFlush(fcgx->out) != 0)
 		return -1;
@@ -329,16 +326,7 @@ answer_end_release(FCGX_Request *fcgx)
 	w.end.body.appStatusB0 = (unsigned char)(fcgx->appStatus & 0xff);
 	w.end.body.protocolStatus = FCGI_REQUEST_COMPLETE;
 	release_record(fcgx, &w.release);
-	while (left > 0) {
-		if ((n = write(fcgx->ipcFd, p, left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	return 0;
+	return gh_write_all(fcgx->ipcFd, &w, sizeof(w));
 }
 
 /*

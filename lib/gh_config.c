@@ -246,3 +246,22 @@ gh_config_secret(const char *name, size_t *len)
 		gh_log_errx("config", "%s=%s: %s", var, path, errstr);
 	return s;
 }
+
+/* Writes all of buf to fd, again after EINTR or a short write: 0, or -1. */
+int
+gh_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -19,6 +19,7 @@ int		 gh_config_size(const char *name, long long def, long long max,
 int		 gh_parse_size(const char *, long long max, long long *out,
 		    const char **errstr);
 char		*gh_config_secret(const char *name, size_t *len);
+int		 gh_write_all(int fd, const void *buf, size_t len);
 char		*gh_secret_read(const char *path, size_t *len,
 		    const char **errstr);
 

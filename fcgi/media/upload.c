@@ -251,23 +251,6 @@ type_check(struct gh_req *req, struct upload *u)
 }
 
 static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 disk_error(struct gh_req *req, const char *what)
 {
 	int	 e = errno;
@@ -297,7 +280,7 @@ file_feed(struct gh_req *req, struct upload *u, const char *buf, size_t n)
 		if (u->headlen == sizeof(u->head) && type_check(req, u) != 0)
 			return -1;
 	}
-	if (write_all(u->fd, buf, n) != 0)
+	if (gh_write_all(u->fd, buf, n) != 0)
 		return disk_error(req, "write");
 	if (EVP_DigestUpdate(u->md, buf, n) != 1)
 		return gh_problem(req, 500, "internal error");
